@@ -1,0 +1,330 @@
+/*
+ * ant/layout.h: the heap layout, the contract between the allocator and the
+ * debugger.
+ *
+ * Everything a debugger needs to read an Ant heap out of a live process or a
+ * core file is described here. The gdb extension (gdb/antgdb) does not
+ * assume these offsets: it reads the field table kept in the root and looks
+ * fields up by name. ANT_LAYOUT_VERSION changes whenever a field moves,
+ * changes size or changes meaning.
+ *
+ * Words
+ * -----
+ *   mem         the bytes the program uses: what ant_malloc returns.
+ *   node        a block's metadata, stored in the block right before its mem.
+ *   block       node + mem + tail sentinel + padding. Blocks tile a region
+ *               with no gaps: node + size is the next node.
+ *   region      one mapping from the OS: a header, the blocks, then the
+ *               wilderness.
+ *   wilderness  the untouched free tail of a region. It is not a block and
+ *               has no node; malloc carves new blocks from its start, and a
+ *               large free block at the end of a region is given back to it.
+ *   big block   a request above the mmap threshold: a mapping of its own,
+ *               holding a region header and a single block.
+ *   arena       a heap with its own lock, its regions, its big blocks, its
+ *               free bins and its counters.
+ *   root        the one global, `ant_root`, from which everything is found.
+ *   sentinel    a value whose damage proves corruption: the head (last word
+ *               of the node) and the tail (right after the requested bytes).
+ *   poison      the byte written over free mem; damage proves a write after
+ *               free.
+ *   site        the return address of the allocator's caller.
+ *   serial      the Nth allocation of the process, counted from 1.
+ *
+ * A region, low addresses to high
+ * -------------------------------
+ *
+ *   region                                                  region + length
+ *   |                                                                     |
+ *   v                                                                     v
+ *   +--------+------------------+--------------+-----------+-------------+
+ *   | region | node | mem   |T|p | node | mem   | node | mem | wilderness  |
+ *   | header |  64  | used  | | | |  64  | free  |  64  | ... | (no nodes)  |
+ *   |   64   |      |       | | | |      |poison |      |     |             |
+ *   +--------+------------------+--------------+-----------+-------------+
+ *            ^first node                         ^last node  ^region.wilderness
+ *
+ *   Nodes form a doubly linked list in address order, one list per region
+ *   (region.first .. region.last). The links and the adjacency of blocks are
+ *   two independent truths: node.next == node + node.size for every node but
+ *   the last, and last + last.size == region.wilderness.
+ *
+ *   Why each sentinel exists:
+ *   - head: a keyed checksum over the node, bound to the node's address. It
+ *     catches an overflow from the block below running into this node, an
+ *     underflow of this block's mem (the head is the node's last word, so it
+ *     is the first thing an underflow hits), a header copied from another
+ *     block, and a pointer that is not a node at all.
+ *   - tail (T): right after the requested bytes, not after the rounded size,
+ *     so a one-byte overflow is caught. No byte of it is zero, so a stray
+ *     string terminator always shows.
+ *   - poison: free mem is filled with ANT_POISON; a byte that changed means
+ *     somebody wrote through a dangling pointer.
+ *
+ * One block, offset by offset (node at N, mem at N + 64)
+ * ------------------------------------------------------
+ *
+ *   N +  0  prev       previous node of the region, or 0 for the first
+ *   N +  8  next       next node of the region, or 0 for the last
+ *   N + 16  size       block size in bytes, node included; a multiple of 16
+ *   N + 24  requested  bytes the program asked for; 0 when free
+ *   N + 32  serial     allocation number; when free, the last owner's
+ *   N + 40  site       caller's return address; when free, the last owner's
+ *   N + 48  state      ANT_STATE_USED or ANT_STATE_FREE (ASCII, see below)
+ *   N + 52  arena      index of the arena in root.arenas
+ *   N + 54  flags      ANT_FLAG_* bits
+ *   N + 56  head       ant_head_sentinel(root.secret, N, words 0..6)
+ *   N + 64  mem        the program's bytes, 16-byte aligned
+ *
+ *   used block:  mem[0 .. requested)          the program's data
+ *                mem[requested .. +8)         tail sentinel (unaligned)
+ *                mem[requested + 8 .. end)    padding, unspecified
+ *   free block:  mem[0 .. 8)                  node address of the next free
+ *                                             block in its size bin, or 0
+ *                mem[8 .. 16)                 node address of the previous
+ *                                             one, or 0 for the bin's first
+ *                mem[16 .. end)               ANT_POISON
+ *
+ *   The smallest block is ANT_MIN_BLOCK bytes: a node and 16 bytes of mem,
+ *   enough for a free block's links. A split never leaves less.
+ *
+ * Invariants (cited as I1..I12 by ant_check() and by ant-check)
+ * ------------------------------------------------------------
+ *   I1  every node's head equals ant_head_sentinel() of its address and words.
+ *   I2  a used block's tail equals ant_tail_sentinel() of its node address.
+ *   I3  every byte of a free block's mem from offset 16 is ANT_POISON.
+ *   I4  node.next.prev == node and node.prev.next == node; region.first has
+ *       prev 0 and region.last has next 0.
+ *   I5  node.next == node + node.size (blocks tile the region, no gaps).
+ *   I6  node.size is a multiple of 16, at least ANT_MIN_BLOCK, and the block
+ *       lies inside its region; a used block holds node + requested + tail.
+ *   I7  region.last + region.last.size == region.wilderness <= region end.
+ *   I8  no two free blocks are neighbours: free always coalesces.
+ *   I9  the free links in a free block's mem lead to free blocks of the same
+ *       arena and agree with each other (next.prev == this).
+ *   I10 the arena's counters equal what a walk of its blocks finds.
+ *   I11 state is ANT_STATE_USED or ANT_STATE_FREE; big blocks are used.
+ *   I12 every mem is 16-byte aligned (or aligned as ant_aligned_alloc asked).
+ *
+ * The root
+ * --------
+ *   `ant_root` is exported by libant and by libantmalloc (each has its own
+ *   heap). It starts with a fixed header (magic, version, size, a pointer to
+ *   itself, where the field table is) so a debugger without symbols finds it
+ *   by scanning memory for ANT_ROOT_MAGIC and confirms it by root.self. The
+ *   field table names every field of the root, the arena, the region and the
+ *   node, with its offset and size: "node.size" is at offset 16, size 8.
+ *   Entries named after a struct alone ("node", "region", "arena", "root")
+ *   give its size. The arena's fields are only those in the table:
+ *
+ *     arena.index            its index in root.arenas
+ *     arena.regions          first HEAP region (list by region.next)
+ *     arena.bigs             first big mapping (list by region.next)
+ *     arena.used_blocks .. arena.frees
+ *                            the counters of struct ant_arena_counters,
+ *                            named as there, with "regions" and "bigs"
+ *                            named region_count and big_count
+ *
+ *   root.last_error.* are the fields of struct ant_last_error.
+ *
+ * All integers are in the target's byte order (little-endian on the
+ * platforms Ant supports) and all pointers are 64 bits.
+ */
+#ifndef ANT_LAYOUT_H
+#define ANT_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ANT_LAYOUT_VERSION 1u
+
+/* "ANT-ROOT" read as a little-endian 64-bit integer. */
+#define ANT_ROOT_MAGIC 0x544f4f522d544e41ull
+/* "ANT-REGN" read as a little-endian 64-bit integer. */
+#define ANT_REGION_MAGIC 0x4e4745522d544e41ull
+
+/* Node states: four ASCII letters, so a hex dump reads "USED" or "FREE". */
+#define ANT_STATE_USED 0x44455355u /* "USED" */
+#define ANT_STATE_FREE 0x45455246u /* "FREE" */
+
+/* Region kinds, in ASCII like the states. */
+#define ANT_REGION_HEAP 0x50414548u /* "HEAP": blocks, then wilderness */
+#define ANT_REGION_BIG 0x20474942u  /* "BIG ": one block of its own */
+
+/* node.flags */
+#define ANT_FLAG_BIG 0x0001u /* the block is the only one in a big mapping */
+
+#define ANT_ALIGN 16u
+#define ANT_NODE_SIZE 64u
+#define ANT_REGION_HEADER_SIZE 64u
+#define ANT_TAIL_SIZE 8u
+#define ANT_FREE_LINKS_SIZE 16u
+#define ANT_MIN_BLOCK (ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE)
+#define ANT_POISON 0xa5u
+
+/* The head sentinel is a checksum modulo this Mersenne prime 2^61 - 1. */
+#define ANT_HEAD_PRIME 0x1fffffffffffffffull
+/* Mixes an address and the secret into the tail sentinel. */
+#define ANT_TAIL_MULTIPLIER 0x9e3779b97f4a7c15ull
+/* Or-ed into every byte of the tail so that none of them is zero. */
+#define ANT_TAIL_NONZERO 0x0101010101010101ull
+
+#define ANT_MAX_ARENAS 64u
+#define ANT_FIELD_NAME_SIZE 24u
+#define ANT_ERROR_MESSAGE_SIZE 384u
+
+typedef struct ant_node ant_node_t;
+typedef struct ant_region ant_region_t;
+typedef struct ant_arena ant_arena_t;
+typedef struct ant_root ant_root_t;
+
+struct ant_node {
+    ant_node_t *prev;
+    ant_node_t *next;
+    uint64_t size;
+    uint64_t requested;
+    uint64_t serial;
+    uint64_t site;
+    uint32_t state;
+    uint16_t arena;
+    uint16_t flags;
+    uint64_t head;
+};
+
+/*
+ * A region header sits at the start of every mapping. For a HEAP region the
+ * blocks follow the header; for a BIG one the single block follows, placed
+ * so that its mem has the alignment that was asked for.
+ */
+struct ant_region {
+    uint64_t magic;         /* ANT_REGION_MAGIC */
+    ant_region_t *next;     /* next region (or big mapping) of the arena */
+    ant_region_t *prev;     /* previous one, or 0 */
+    uint64_t length;        /* bytes mapped, header included */
+    uint64_t wilderness;    /* address where the wilderness begins */
+    ant_node_t *first;      /* lowest node, or 0 while the region is empty */
+    ant_node_t *last;       /* highest node, or 0 */
+    uint32_t kind;          /* ANT_REGION_HEAP or ANT_REGION_BIG */
+    uint32_t arena;         /* index of the owning arena */
+};
+
+/*
+ * The debugger reads an arena through the field table; everything past the
+ * documented fields (the lock, the bins) is the allocator's own business.
+ * Counters cover the arena's HEAP regions and big blocks together.
+ */
+struct ant_arena_counters {
+    uint64_t used_blocks;     /* blocks in state USED, big ones included */
+    uint64_t free_blocks;     /* blocks in state FREE */
+    uint64_t requested_bytes; /* sum of requested over used blocks */
+    uint64_t used_bytes;      /* sum of size over used blocks */
+    uint64_t free_bytes;      /* sum of size over free blocks */
+    uint64_t wilderness_bytes;/* sum of the regions' wilderness */
+    uint64_t mapped_bytes;    /* sum of region and big mapping lengths */
+    uint64_t regions;         /* HEAP regions */
+    uint64_t bigs;            /* big mappings */
+    uint64_t allocations;     /* successful allocations, ever */
+    uint64_t frees;           /* frees, ever */
+};
+
+/* One entry of the root's field table. */
+struct ant_field {
+    char name[ANT_FIELD_NAME_SIZE]; /* "node.size", NUL-padded */
+    uint32_t offset;                /* from the start of the struct */
+    uint32_t size;                  /* in bytes */
+};
+
+/*
+ * The last problem the allocator itself found, kept for the debugger: a core
+ * left by the abort that followed a report shows here what was seen.
+ */
+struct ant_last_error {
+    uint32_t kind;       /* enum ant_problem_kind in ant.h; 0 = none */
+    uint32_t count;      /* problems reported by this process so far */
+    uint64_t mem;        /* mem address of the block, or 0 */
+    uint64_t node;       /* node address, or 0 */
+    uint64_t request;    /* requested size, as the node said */
+    uint64_t serial;
+    uint64_t site;
+    uint64_t culprit;    /* mem of the block that probably did it, or 0 */
+    char message[ANT_ERROR_MESSAGE_SIZE]; /* the report line, NUL-ended */
+};
+
+#define ANT_FIELD_COUNT 80u
+
+struct ant_root {
+    /* The fixed header: the same in every layout version. */
+    uint64_t magic;          /* ANT_ROOT_MAGIC */
+    uint32_t version;        /* ANT_LAYOUT_VERSION */
+    uint32_t size;           /* sizeof(struct ant_root) */
+    ant_root_t *self;        /* &ant_root, to confirm a magic found by a scan */
+    uint32_t field_count;    /* used entries of fields[] */
+    uint32_t field_offset;   /* offsetof(struct ant_root, fields) */
+
+    /* Constants the debugger needs, so it need not assume them. */
+    uint32_t node_size;      /* ANT_NODE_SIZE */
+    uint32_t region_header_size;
+    uint32_t alignment;      /* ANT_ALIGN */
+    uint32_t tail_size;      /* ANT_TAIL_SIZE */
+    uint32_t min_block;      /* ANT_MIN_BLOCK */
+    uint32_t poison;         /* ANT_POISON in the low byte */
+    uint64_t poison_check;   /* bytes of poison checked when a block is reused */
+
+    uint64_t secret;         /* the per-process key of both sentinels */
+    uint64_t serial;         /* the last serial handed out */
+    uint32_t arena_count;    /* arenas[0 .. arena_count) are in use */
+    uint32_t fit;            /* the fit policy: enum ant_fit in ant.h */
+    ant_arena_t *arenas[ANT_MAX_ARENAS];
+    struct ant_last_error last_error;
+    struct ant_field fields[ANT_FIELD_COUNT];
+};
+
+/*
+ * The head sentinel: the node's first seven words and the address mixed with
+ * the secret, read as one 512-bit little-endian integer, modulo 2^61 - 1.
+ * Since 2^64 = 8 (mod 2^61 - 1), that is sum(w[i] * 8^i) mod p, computed by
+ * Horner's rule where multiplying by 8 is a 61-bit rotation. In Python it is
+ * int.from_bytes(node[0:56] + (addr ^ secret).to_bytes(8, "little"),
+ * "little") % (2**61 - 1). Any change of one word changes it.
+ */
+static inline uint64_t ant_head_reduce(uint64_t x)
+{
+    x = (x & ANT_HEAD_PRIME) + (x >> 61);
+    return x >= ANT_HEAD_PRIME ? x - ANT_HEAD_PRIME : x;
+}
+
+static inline uint64_t ant_head_sentinel(uint64_t secret, const ant_node_t *node)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)node;
+    uint64_t h = ant_head_reduce((uint64_t)(uintptr_t)node ^ secret);
+    for (int i = 6; i >= 0; i--) {
+        h = ((h << 3) | (h >> 58)) & ANT_HEAD_PRIME;
+        h = ant_head_reduce(h + ant_head_reduce(w[i]));
+    }
+    return h;
+}
+
+/* The tail sentinel of the block whose node is at `node`. */
+static inline uint64_t ant_tail_sentinel(uint64_t secret, const ant_node_t *node)
+{
+    return (((uint64_t)(uintptr_t)node ^ secret) * ANT_TAIL_MULTIPLIER) | ANT_TAIL_NONZERO;
+}
+
+_Static_assert(sizeof(struct ant_node) == ANT_NODE_SIZE, "node is 64 bytes");
+_Static_assert(offsetof(struct ant_node, prev) == 0, "node.prev");
+_Static_assert(offsetof(struct ant_node, next) == 8, "node.next");
+_Static_assert(offsetof(struct ant_node, size) == 16, "node.size");
+_Static_assert(offsetof(struct ant_node, requested) == 24, "node.requested");
+_Static_assert(offsetof(struct ant_node, serial) == 32, "node.serial");
+_Static_assert(offsetof(struct ant_node, site) == 40, "node.site");
+_Static_assert(offsetof(struct ant_node, state) == 48, "node.state");
+_Static_assert(offsetof(struct ant_node, arena) == 52, "node.arena");
+_Static_assert(offsetof(struct ant_node, flags) == 54, "node.flags");
+_Static_assert(offsetof(struct ant_node, head) == 56, "node.head is last");
+_Static_assert(sizeof(struct ant_region) == ANT_REGION_HEADER_SIZE, "region header");
+_Static_assert(ANT_MIN_BLOCK % ANT_ALIGN == 0, "min block aligned");
+_Static_assert(sizeof(struct ant_field) == 32, "field entry");
+_Static_assert(offsetof(struct ant_root, node_size) == 32, "root fixed header");
+_Static_assert(sizeof(void *) == 8, "Ant's layout assumes 64-bit pointers");
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * alloc.c: the allocation paths behind every public entry point, the API
+ * and the drop-in alike. Each takes the caller's return address as the
+ * block's site.
+ *
+ * malloc:  a free block from the fit policy, else a new one carved from the
+ *          wilderness; split off the front for alignment, the back if the
+ *          rest can be a block of its own.
+ * free:    validate the pointer and the block's sentinels, poison the mem,
+ *          coalesce with free neighbours, settle in a bin or the wilderness.
+ * realloc: in place when the block, its free neighbour or the wilderness
+ *          after it has room; otherwise allocate, copy and free.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Sizes above this are refused before any arithmetic can overflow. */
+#define ANT_MAX_REQUEST ((size_t)PTRDIFF_MAX - (64u << 10))
+
+static ant_node_t *take_free_block(ant_arena_t *arena, size_t size, size_t align, ant_region_t **region,
+                                   size_t *lead)
+{
+    struct ant_fit_choice c;
+    if (!ant_fit_find(arena, size, align, &c))
+        return 0;
+    if (!ant_bin_remove(arena, c.node)) {
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = c.node, .invariant = "I9",
+                                .what = "a free-list link changed, a write through a dangling pointer, in"};
+        ant_report(&p);
+        ant_report_done();
+        ant_bins_rebuild(arena);
+        return 0;
+    }
+    if (!ant_check_reused(arena, c.node)) {
+        ant_report_done();
+        if (!ant_head_ok(c.node))
+            return 0;
+        ant_poison(c.node);
+    }
+    *region = c.region;
+    *lead = c.lead;
+    return c.node;
+}
+
+static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *site)
+{
+    if (size >= ant_opt.mmap_threshold || (align > ant_page_size && size + align >= ant_opt.mmap_threshold))
+        return ant_big_alloc(arena, size, align, site);
+    size_t block = ant_block_size_for(size);
+    ant_region_t *region;
+    size_t lead = 0;
+    ant_node_t *node = take_free_block(arena, block, align, &region, &lead);
+    if (!node) {
+        node = ant_wilderness_carve(arena, block, align, &region);
+        if (!node)
+            return 0;
+        lead = ant_align_lead(node, align);
+    }
+    if (lead)
+        node = ant_split_front(arena, region, node, lead);
+    ant_mark_used(arena, node, size, site);
+    if (node->size - block >= ANT_MIN_BLOCK)
+        ant_split(arena, region, node, block);
+    return ant_mem_of(node);
+}
+
+void *ant_alloc(size_t size, size_t align, void *site)
+{
+    if (size > ANT_MAX_REQUEST || align > ANT_MAX_REQUEST / 2) {
+        errno = ENOMEM;
+        return 0;
+    }
+    ant_ensure_init();
+    ant_arena_t *arena = ant_arena_for_thread();
+    ant_lock(arena);
+    void *mem = alloc_locked(arena, size, align, site);
+    ant_unlock(arena);
+    if (!mem)
+        errno = ENOMEM;
+    return mem;
+}
+
+/* A free neighbour whose node is damaged is reported here, by the free
+ * that would have merged with it. */
+static void check_neighbours(ant_region_t *region, ant_node_t *node)
+{
+    ant_node_t *next = ant_block_end(node);
+    if ((uint64_t)(uintptr_t)next < region->wilderness && !ant_head_ok(next)) {
+        struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = next, .invariant = "I1"};
+        p.what = ant_diagnose_header(region, next, node, &p.culprit);
+        ant_report(&p);
+        ant_report_done();
+    }
+}
+
+static bool tail_sound(ant_node_t *node, const void *call_site)
+{
+    if (ant_tail_ok(node))
+        return true;
+    struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW, .node = node, .invariant = "I2",
+                            .at = ant_mem_of(node) + node->requested, .call_site = call_site,
+                            .what = "the tail sentinel was overwritten: the program wrote past the end of"};
+    ant_report(&p);
+    ant_report_done();
+    return false;
+}
+
+static void free_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    if (region->kind == ANT_REGION_BIG) {
+        ant_big_free(arena, region);
+        return;
+    }
+    check_neighbours(region, node);
+    ant_mark_free(arena, node);
+    ant_settle_free(arena, region, node);
+}
+
+void ant_release(void *mem, void *site)
+{
+    if (!mem)
+        return;
+    ant_ensure_init();
+    ant_arena_t *arena = ant_arena_for_thread();
+    ant_lock(arena);
+    ant_region_t *region = 0;
+    ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
+    if (node) {
+        tail_sound(node, site);
+        free_locked(arena, region, node);
+    }
+    ant_unlock(arena);
+    if (!node)
+        ant_report_done();
+}
+
+/* Grows a used block over its free upper neighbour; false if that is not
+ * free, too small, or not to be trusted. */
+static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t block)
+{
+    ant_node_t *next = node->next;
+    if (!next || !ant_is_free(next) || !ant_head_ok(next) || node->size + next->size < block ||
+        !ant_bin_remove(arena, next))
+        return false;
+    ant_count_out(arena, node);
+    ant_count_out(arena, next);
+    ant_fit_forget(arena, next);
+    node->size += next->size;
+    node->next = next->next;
+    if (node->next)
+        ant_node_set_prev(node->next, node);
+    else
+        region->last = node;
+    ant_seal(node);
+    ant_count_in(arena, node);
+    return true;
+}
+
+static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size, void *site)
+{
+    if (region->kind == ANT_REGION_BIG) {
+        if (size >= ant_opt.mmap_threshold) {
+            void *moved = ant_big_realloc(arena, region, size, site);
+            if (moved)
+                return moved;
+        }
+    } else if (size < ant_opt.mmap_threshold) {
+        size_t block = ant_block_size_for(size);
+        if (block <= node->size || grow_into_next(arena, region, node, block) ||
+            (!node->next && ant_wilderness_extend(arena, region, node, block))) {
+            ant_mark_used(arena, node, size, site);
+            arena->counters.frees++;
+            if (node->size - block >= ANT_MIN_BLOCK)
+                ant_split(arena, region, node, block);
+            return ant_mem_of(node);
+        }
+    }
+    void *mem = alloc_locked(arena, size, ANT_ALIGN, site);
+    if (!mem)
+        return 0;
+    memcpy(mem, ant_mem_of(node), node->requested < size ? node->requested : size);
+    free_locked(arena, region, node);
+    return mem;
+}
+
+void *ant_resize(void *mem, size_t size, void *site)
+{
+    if (!mem)
+        return ant_alloc(size, ANT_ALIGN, site);
+    if (size == 0) {
+        ant_release(mem, site);
+        return 0;
+    }
+    if (size > ANT_MAX_REQUEST) {
+        errno = ENOMEM;
+        return 0;
+    }
+    ant_ensure_init();
+    ant_arena_t *arena = ant_arena_for_thread();
+    ant_lock(arena);
+    ant_region_t *region = 0;
+    ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
+    void *out = 0;
+    if (node && tail_sound(node, site))
+        out = resize_locked(arena, region, node, size, site);
+    ant_unlock(arena);
+    if (!node)
+        ant_report_done();
+    if (!out)
+        errno = node ? ENOMEM : EINVAL;
+    return out;
+}
+
+size_t ant_requested_size(const void *mem)
+{
+    if (!mem || !ant_ready || (uintptr_t)mem % ANT_ALIGN)
+        return 0;
+    ant_arena_t *arena = ant_arena_for_thread();
+    size_t size = 0;
+    ant_lock(arena);
+    ant_region_t *r = ant_region_of(arena, mem);
+    ant_node_t *node = ant_node_of(mem);
+    bool inside = r ? ant_region_holds(r, node, ANT_NODE_SIZE) : (r = ant_big_of(arena, mem)) && r->first == node;
+    if (inside && ant_head_ok(node) && node->state == ANT_STATE_USED)
+        size = node->requested;
+    ant_unlock(arena);
+    return size;
+}

@@ -1,0 +1,54 @@
+/*
+ * api.c: the public ant_* functions of <ant/ant.h>. Each records its
+ * caller's return address as the block's site, so it must not be inlined
+ * into, or merged with, another function.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ANT_API __attribute__((visibility("default"), noinline))
+#define CALLER() __builtin_return_address(0)
+
+ANT_API void *ant_malloc(size_t size)
+{
+    return ant_alloc(size, ANT_ALIGN, CALLER());
+}
+
+ANT_API void *ant_calloc(size_t count, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return 0;
+    }
+    void *mem = ant_alloc(total, ANT_ALIGN, CALLER());
+    if (mem && !(ant_node_of(mem)->flags & ANT_FLAG_BIG))
+        memset(mem, 0, total);
+    return mem;
+}
+
+ANT_API void *ant_realloc(void *mem, size_t size)
+{
+    return ant_resize(mem, size, CALLER());
+}
+
+ANT_API void ant_free(void *mem)
+{
+    ant_release(mem, CALLER());
+}
+
+ANT_API void *ant_aligned_alloc(size_t alignment, size_t size)
+{
+    if (alignment == 0 || (alignment & (alignment - 1))) {
+        errno = EINVAL;
+        return 0;
+    }
+    return ant_alloc(size, alignment < ANT_ALIGN ? ANT_ALIGN : alignment, CALLER());
+}
+
+ANT_API size_t ant_usable_size(const void *mem)
+{
+    return ant_requested_size(mem);
+}

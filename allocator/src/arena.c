@@ -1,0 +1,68 @@
+/*
+ * arena.c: arenas and their locks.
+ *
+ * One arena serves every thread for now; the root keeps an array of arena
+ * pointers so that a debugger reading a core needs no thread-local storage
+ * to find them all.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static ant_arena_t first_arena = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+ant_arena_t *ant_arena_at(uint32_t index)
+{
+    return index == 0 ? &first_arena : 0;
+}
+
+ant_arena_t *ant_arena_for_thread(void)
+{
+    return &first_arena;
+}
+
+void ant_arena_setup(ant_arena_t *arena, uint32_t index)
+{
+    arena->index = index;
+    ant_heap_root.arenas[index] = arena;
+    if (ant_heap_root.arena_count <= index)
+        ant_heap_root.arena_count = index + 1;
+}
+
+void ant_lock(ant_arena_t *arena)
+{
+    pthread_mutex_lock(&arena->lock);
+}
+
+void ant_unlock(ant_arena_t *arena)
+{
+    pthread_mutex_unlock(&arena->lock);
+}
+
+void ant_lock_all(void)
+{
+    for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
+        ant_lock(ant_heap_root.arenas[i]);
+}
+
+void ant_unlock_all(void)
+{
+    for (uint32_t i = ant_heap_root.arena_count; i-- > 0;)
+        ant_unlock(ant_heap_root.arenas[i]);
+}
+
+/*
+ * fork() copies only the calling thread. Holding every arena lock across it
+ * means no other thread can be half way through a heap update at the moment
+ * of the copy, so the child's heap is whole and its locks can be released.
+ */
+static void child_after_fork(void)
+{
+    for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
+        pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);
+}
+
+void ant_fork_handlers_install(void)
+{
+    pthread_atfork(ant_lock_all, ant_unlock_all, child_after_fork);
+}

@@ -1,0 +1,128 @@
+/*
+ * big.c: blocks with a mapping of their own.
+ *
+ * A request of at least the mmap threshold would leave a large hole in a
+ * region when freed, so it gets its own mapping: a region header of kind
+ * BIG, then one block placed so that its mem has the asked alignment. Free
+ * unmaps it. The arena lists these mappings so the debugger finds them.
+ */
+#include "internal.h"
+
+static size_t page_up(size_t n)
+{
+    return (n + ant_page_size - 1) & ~(ant_page_size - 1);
+}
+
+static void link_big(ant_arena_t *arena, ant_region_t *r)
+{
+    r->prev = 0;
+    r->next = arena->bigs;
+    if (arena->bigs)
+        arena->bigs->prev = r;
+    arena->bigs = r;
+}
+
+static void unlink_big(ant_arena_t *arena, ant_region_t *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        arena->bigs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+}
+
+void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
+{
+    size_t extra = ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE + ANT_TAIL_SIZE + ANT_ALIGN +
+                   (align > ANT_ALIGN ? align : 0);
+    if (size > SIZE_MAX - extra - ant_page_size)
+        return 0;
+    size_t length = page_up(size + extra);
+    ant_region_t *r = ant_os_map(length);
+    if (!r)
+        return 0;
+    uintptr_t mem = (uintptr_t)r + ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE;
+    if (align > ANT_ALIGN)
+        mem = (mem + align - 1) & ~(uintptr_t)(align - 1);
+    ant_node_t *node = ant_node_of((void *)mem);
+    *node = (ant_node_t){
+        .size = ant_block_size_for(size),
+        .state = ANT_STATE_FREE,
+        .arena = (uint16_t)arena->index,
+        .flags = ANT_FLAG_BIG,
+    };
+    *r = (ant_region_t){
+        .magic = ANT_REGION_MAGIC,
+        .length = length,
+        .wilderness = (uint64_t)(uintptr_t)node + node->size,
+        .first = node,
+        .last = node,
+        .kind = ANT_REGION_BIG,
+        .arena = arena->index,
+    };
+    link_big(arena, r);
+    arena->counters.bigs++;
+    arena->counters.mapped_bytes += length;
+    ant_count_in(arena, node);
+    ant_mark_used(arena, node, size, site);
+    return (void *)mem;
+}
+
+void ant_big_free(ant_arena_t *arena, ant_region_t *r)
+{
+    ant_node_t *node = r->first;
+    ant_count_out(arena, node);
+    unlink_big(arena, r);
+    arena->counters.bigs--;
+    arena->counters.mapped_bytes -= r->length;
+    arena->counters.frees++;
+    ant_os_unmap(r, r->length);
+}
+
+/*
+ * Resizes a big block by moving its whole mapping with mremap, which remaps
+ * pages instead of copying them. Only a block right after its header can
+ * move so; one placed for alignment returns 0 and is copied by the caller.
+ */
+void *ant_big_realloc(ant_arena_t *arena, ant_region_t *r, size_t size, void *site)
+{
+    ant_node_t *node = r->first;
+    if ((unsigned char *)node != (unsigned char *)r + ANT_REGION_HEADER_SIZE)
+        return 0;
+    size_t extra = ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE + ANT_TAIL_SIZE + ANT_ALIGN;
+    if (size > SIZE_MAX - extra - ant_page_size)
+        return 0;
+    size_t length = page_up(size + extra);
+    ant_region_t *moved = r;
+    if (length != r->length) {
+        unlink_big(arena, r);
+        moved = ant_os_remap(r, r->length, length);
+        if (!moved) {
+            link_big(arena, r);
+            return 0;
+        }
+        arena->counters.mapped_bytes += length - moved->length;
+        moved->length = length;
+        link_big(arena, moved);
+        node = moved->first = moved->last = (ant_node_t *)(void *)((unsigned char *)moved + ANT_REGION_HEADER_SIZE);
+    }
+    ant_count_out(arena, node);
+    node->size = ant_block_size_for(size);
+    moved->wilderness = (uint64_t)(uintptr_t)node + node->size;
+    node->state = ANT_STATE_FREE;
+    node->requested = 0;
+    ant_count_in(arena, node);
+    ant_mark_used(arena, node, size, site);
+    arena->counters.frees++;
+    return ant_mem_of(node);
+}
+
+ant_region_t *ant_big_of(ant_arena_t *arena, const void *mem)
+{
+    for (ant_region_t *r = arena->bigs; r; r = r->next)
+        if ((const unsigned char *)mem >= (unsigned char *)r &&
+            (const unsigned char *)mem < (unsigned char *)r + r->length)
+            return r;
+    return 0;
+}

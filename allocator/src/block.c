@@ -1,0 +1,235 @@
+/*
+ * block.c: blocks, the design note's heart. A node, then its mem; split a
+ * free block that is too big, coalesce a free block with free neighbours.
+ *
+ * Every change to a node ends in ant_seal(), since the head sentinel covers
+ * all of its fields. Every change to a block's state or size goes through
+ * count_out() before and count_in() after, so the arena's counters always
+ * equal what a walk finds (invariant I10).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static void count(ant_arena_t *arena, const ant_node_t *node, int64_t sign)
+{
+    struct ant_arena_counters *c = &arena->counters;
+    if (node->state == ANT_STATE_USED) {
+        c->used_blocks += (uint64_t)sign;
+        c->used_bytes += (uint64_t)sign * node->size;
+        c->requested_bytes += (uint64_t)sign * node->requested;
+    } else {
+        c->free_blocks += (uint64_t)sign;
+        c->free_bytes += (uint64_t)sign * node->size;
+    }
+}
+
+void ant_count_in(ant_arena_t *arena, const ant_node_t *node)
+{
+    count(arena, node, 1);
+}
+
+void ant_count_out(ant_arena_t *arena, const ant_node_t *node)
+{
+    count(arena, node, -1);
+}
+
+void ant_tail_write(ant_node_t *node)
+{
+    uint64_t tail = ant_tail_sentinel(ant_heap_root.secret, node);
+    memcpy(ant_mem_of(node) + node->requested, &tail, sizeof tail);
+}
+
+bool ant_tail_ok(const ant_node_t *node)
+{
+    uint64_t tail;
+    memcpy(&tail, ant_mem_of((ant_node_t *)node) + node->requested, sizeof tail);
+    return tail == ant_tail_sentinel(ant_heap_root.secret, node);
+}
+
+/* Poison covers the free mem after its two links. */
+void ant_poison(ant_node_t *node)
+{
+    memset(ant_mem_of(node) + ANT_FREE_LINKS_SIZE, ANT_POISON,
+           node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE);
+}
+
+/* The first byte of poison that changed, looking at most `limit` bytes. */
+const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
+{
+    const unsigned char *p = ant_mem_of((ant_node_t *)node) + ANT_FREE_LINKS_SIZE;
+    size_t n = node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
+    if (n > limit)
+        n = limit;
+    const uint64_t pattern = 0x0101010101010101ull * ANT_POISON;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        if (w != pattern)
+            break;
+    }
+    for (; i < n; i++)
+        if (p[i] != ANT_POISON)
+            return p + i;
+    return 0;
+}
+
+void ant_node_set_prev(ant_node_t *node, ant_node_t *prev)
+{
+    node->prev = prev;
+    ant_seal(node);
+}
+
+void ant_node_set_next(ant_node_t *node, ant_node_t *next)
+{
+    node->next = next;
+    ant_seal(node);
+}
+
+/*
+ * Cuts `node` (free or used, out of the bins) to `size` bytes; the rest
+ * becomes a new free block, settled like any freed block. The caller
+ * ensures the rest is at least ANT_MIN_BLOCK. Returns the rest.
+ */
+ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size)
+{
+    ant_node_t *rest = (ant_node_t *)(void *)((unsigned char *)node + size);
+    bool was_used = !ant_is_free(node);
+    ant_count_out(arena, node);
+    *rest = (ant_node_t){
+        .prev = node,
+        .next = node->next,
+        .size = node->size - size,
+        .serial = node->serial,
+        .site = node->site,
+        .state = ANT_STATE_FREE,
+        .arena = (uint16_t)arena->index,
+    };
+    if (rest->next)
+        ant_node_set_prev(rest->next, rest);
+    else
+        region->last = rest;
+    node->size = size;
+    node->next = rest;
+    ant_seal(node);
+    ant_seal(rest);
+    /* A free block's mem is poison already; a used block's holds data. */
+    if (was_used)
+        ant_poison(rest);
+    ant_count_in(arena, node);
+    ant_count_in(arena, rest);
+    ant_settle_free(arena, region, rest);
+    return rest;
+}
+
+/*
+ * Splits `lead` bytes off the front of a free block (out of the bins), so
+ * that the block after them has its mem aligned. The front piece stays free
+ * and goes to the bins. Returns the aligned block, still free.
+ */
+ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t lead)
+{
+    ant_node_t *back = (ant_node_t *)(void *)((unsigned char *)node + lead);
+    ant_count_out(arena, node);
+    *back = (ant_node_t){
+        .prev = node,
+        .next = node->next,
+        .size = node->size - lead,
+        .serial = node->serial,
+        .site = node->site,
+        .state = ANT_STATE_FREE,
+        .arena = (uint16_t)arena->index,
+    };
+    if (back->next)
+        ant_node_set_prev(back->next, back);
+    else
+        region->last = back;
+    node->size = lead;
+    node->next = back;
+    ant_seal(node);
+    ant_seal(back);
+    ant_count_in(arena, node);
+    ant_count_in(arena, back);
+    ant_fit_forget(arena, node);
+    ant_bin_insert(arena, node);
+    return back;
+}
+
+/* `low` swallows its free neighbour `high`, whose node turns to poison. */
+static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, ant_node_t *high)
+{
+    ant_count_out(arena, low);
+    ant_count_out(arena, high);
+    ant_fit_forget(arena, high);
+    low->size += high->size;
+    low->next = high->next;
+    if (low->next)
+        ant_node_set_prev(low->next, low);
+    else
+        region->last = low;
+    ant_seal(low);
+    memset(high, ANT_POISON, ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE);
+    ant_count_in(arena, low);
+}
+
+/*
+ * Merges a free block (out of the bins) with its free neighbours, as the
+ * design note's [free, used, free] example: freeing the middle block leaves
+ * one free block. Returns the merged block, out of the bins. A neighbour
+ * whose node is damaged or whose free links cannot be trusted is left
+ * alone: a report has been made and merging would spread the damage.
+ */
+ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    ant_node_t *next = node->next;
+    if (next && ant_is_free(next) && ant_head_ok(next) && ant_bin_remove(arena, next))
+        absorb(arena, region, node, next);
+    ant_node_t *prev = node->prev;
+    if (prev && ant_is_free(prev) && ant_head_ok(prev) && ant_bin_remove(arena, prev)) {
+        absorb(arena, region, prev, node);
+        node = prev;
+    }
+    return node;
+}
+
+/*
+ * Where a free block goes: merged with its neighbours, then either back to
+ * the wilderness (a large free block at the end of its region, so that its
+ * pages return to the OS) or into the bins.
+ */
+void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    node = ant_coalesce(arena, region, node);
+    if (!node->next && node->size >= ant_opt.trim_threshold)
+        ant_wilderness_reclaim(arena, region, node);
+    else
+        ant_bin_insert(arena, node);
+}
+
+void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site)
+{
+    ant_count_out(arena, node);
+    node->state = ANT_STATE_USED;
+    node->requested = requested;
+    node->serial = __atomic_add_fetch(&ant_heap_root.serial, 1, __ATOMIC_RELAXED);
+    node->site = (uint64_t)(uintptr_t)site;
+    node->flags &= (uint16_t)ANT_FLAG_BIG;
+    ant_seal(node);
+    ant_tail_write(node);
+    ant_count_in(arena, node);
+    arena->counters.allocations++;
+}
+
+/* The block keeps its last owner's serial and site, so that a write after
+ * free can be traced to who had it. */
+void ant_mark_free(ant_arena_t *arena, ant_node_t *node)
+{
+    ant_count_out(arena, node);
+    node->state = ANT_STATE_FREE;
+    node->requested = 0;
+    ant_seal(node);
+    ant_poison(node);
+    ant_count_in(arena, node);
+    arena->counters.frees++;
+}

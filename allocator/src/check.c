@@ -1,0 +1,174 @@
+/*
+ * check.c: the allocator checking itself. ant_check_reused() guards a free
+ * block before malloc hands it out again; ant_check_arena() walks a whole
+ * arena and tests every invariant of <ant/layout.h>, reporting each problem
+ * and going on, as the debugger's ant-check does from outside.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* A free block about to be handed out: sound node, untouched poison. */
+bool ant_check_reused(ant_arena_t *arena, ant_node_t *node)
+{
+    (void)arena;
+    struct ant_problem p = {.node = node};
+    if (!ant_head_ok(node) || !ant_is_free(node)) {
+        p.kind = ANT_PROBLEM_HEADER;
+        p.invariant = "I1";
+        p.what = "the node of a free block about to be reused was overwritten:";
+        ant_report(&p);
+        return false;
+    }
+    const unsigned char *bad = ant_poison_damage(node, ant_opt.poison_check);
+    if (bad) {
+        p.kind = ANT_PROBLEM_USE_AFTER_FREE;
+        p.invariant = "I3";
+        p.at = bad;
+        p.what = "poison changed, a write through a dangling pointer, in";
+        ant_report(&p);
+        return false;
+    }
+    return true;
+}
+
+struct walk {
+    ant_arena_t *arena;
+    size_t problems;
+    struct ant_arena_counters seen;
+};
+
+static void problem(struct walk *w, int kind, const ant_node_t *node, const char *invariant, const char *what)
+{
+    struct ant_problem p = {.kind = kind, .node = node, .invariant = invariant, .what = what};
+    ant_report(&p);
+    w->problems++;
+}
+
+static void tally(struct walk *w, const ant_node_t *n)
+{
+    if (n->state == ANT_STATE_USED) {
+        w->seen.used_blocks++;
+        w->seen.used_bytes += n->size;
+        w->seen.requested_bytes += n->requested;
+    } else {
+        w->seen.free_blocks++;
+        w->seen.free_bytes += n->size;
+    }
+}
+
+/* The contents of one block whose node is sound. */
+static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
+{
+    if (n->state != ANT_STATE_USED && n->state != ANT_STATE_FREE) {
+        problem(w, ANT_PROBLEM_HEADER, n, "I11", "a node in no known state:");
+        return;
+    }
+    if (n->size % ANT_ALIGN || n->size < ANT_MIN_BLOCK || !ant_region_holds(r, n, n->size) ||
+        (n->state == ANT_STATE_USED && n->requested > n->size - ANT_NODE_SIZE - ANT_TAIL_SIZE)) {
+        problem(w, ANT_PROBLEM_SIZE, n, "I6", "a size that does not fit its region or its request:");
+        return;
+    }
+    tally(w, n);
+    if (n->state == ANT_STATE_USED) {
+        if (!ant_tail_ok(n)) {
+            struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW, .node = n, .culprit = 0, .invariant = "I2",
+                                    .at = ant_mem_of(n) + n->requested,
+                                    .what = "the tail sentinel was overwritten: the program wrote past the end of"};
+            ant_report(&p);
+            w->problems++;
+        }
+        return;
+    }
+    const unsigned char *bad = ant_poison_damage(n, SIZE_MAX);
+    if (bad) {
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = n, .invariant = "I3", .at = bad,
+                                .what = "poison changed, a write through a dangling pointer, in"};
+        ant_report(&p);
+        w->problems++;
+    }
+    if (r->kind == ANT_REGION_HEAP) {
+        for (int which = 0; which < 2; which++) {
+            ant_node_t *to = ant_free_link(n, which);
+            if (!to)
+                continue;
+            ant_region_t *tr = ant_region_of(w->arena, to);
+            if (!tr || (uintptr_t)to % ANT_ALIGN || !ant_region_holds(tr, to, ANT_NODE_SIZE) || !ant_head_ok(to) ||
+                !ant_is_free(to) || ant_free_link(to, 1 - which) != n) {
+                problem(w, ANT_PROBLEM_USE_AFTER_FREE, n, "I9",
+                        "a free-list link changed, a write through a dangling pointer, in");
+                break;
+            }
+        }
+    }
+}
+
+static void check_region(struct walk *w, ant_region_t *r)
+{
+    ant_node_t *prev = 0;
+    ant_node_t *n = r->first;
+    unsigned char *expect = (unsigned char *)r + ANT_REGION_HEADER_SIZE;
+    if (n && (unsigned char *)n != expect)
+        problem(w, ANT_PROBLEM_LINK, 0, "I4", "a region whose first node is not right after its header");
+    while (n) {
+        if (!ant_region_holds(r, n, ANT_NODE_SIZE) || (uintptr_t)n % ANT_ALIGN) {
+            problem(w, ANT_PROBLEM_LINK, prev, "I4", "a next link that leaves the region, from");
+            return;
+        }
+        if (!ant_head_ok(n)) {
+            struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = n, .invariant = "I1"};
+            p.what = ant_diagnose_header(r, n, prev, &p.culprit);
+            ant_report(&p);
+            w->problems++;
+            return;
+        }
+        if (n->prev != prev)
+            problem(w, ANT_PROBLEM_LINK, n, "I4", "a prev link that disagrees with the list at");
+        check_block(w, r, n);
+        if (prev && ant_is_free(prev) && ant_is_free(n))
+            problem(w, ANT_PROBLEM_COALESCE, n, "I8", "two free neighbours, never merged, at");
+        ant_node_t *end = ant_block_end(n);
+        if (n->next && n->next != end) {
+            problem(w, ANT_PROBLEM_SIZE, n, "I5", "a next link that disagrees with the size of");
+            return;
+        }
+        if (!n->next && (uint64_t)(uintptr_t)end != r->wilderness)
+            problem(w, ANT_PROBLEM_SIZE, n, "I7", "a last block that does not end at the wilderness:");
+        if (!n->next && r->last != n)
+            problem(w, ANT_PROBLEM_LINK, n, "I4", "a last node that the region does not name:");
+        prev = n;
+        n = n->next;
+    }
+    if (!prev && (r->last || r->wilderness != (uint64_t)(uintptr_t)expect))
+        problem(w, ANT_PROBLEM_LINK, 0, "I4", "an empty region that names blocks");
+}
+
+size_t ant_check_arena(ant_arena_t *arena)
+{
+    struct walk w = {.arena = arena};
+    for (ant_region_t *r = arena->regions; r; r = r->next) {
+        w.seen.regions++;
+        w.seen.mapped_bytes += r->length;
+        w.seen.wilderness_bytes += r->length - (r->wilderness - (uint64_t)(uintptr_t)r);
+        check_region(&w, r);
+    }
+    for (ant_region_t *r = arena->bigs; r; r = r->next) {
+        w.seen.bigs++;
+        w.seen.mapped_bytes += r->length;
+        ant_node_t *n = r->first;
+        if (!ant_head_ok(n)) {
+            problem(&w, ANT_PROBLEM_HEADER, n, "I1", "the node of a big block was overwritten:");
+            continue;
+        }
+        check_block(&w, r, n);
+    }
+    if (!w.problems) {
+        const struct ant_arena_counters *c = &arena->counters;
+        if (c->used_blocks != w.seen.used_blocks || c->free_blocks != w.seen.free_blocks ||
+            c->used_bytes != w.seen.used_bytes || c->free_bytes != w.seen.free_bytes ||
+            c->requested_bytes != w.seen.requested_bytes || c->wilderness_bytes != w.seen.wilderness_bytes ||
+            c->mapped_bytes != w.seen.mapped_bytes || c->regions != w.seen.regions || c->bigs != w.seen.bigs)
+            problem(&w, ANT_PROBLEM_ACCOUNTING, 0, "I10", "the arena's counters disagree with its blocks");
+    }
+    return w.problems;
+}

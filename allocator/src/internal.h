@@ -1,0 +1,222 @@
+/*
+ * internal.h: what the allocator's files share and the debugger need not
+ * know: the arena with its lock and bins, the options, and the functions
+ * each file offers the others.
+ */
+#ifndef ANT_INTERNAL_H
+#define ANT_INTERNAL_H
+
+#include <ant/ant.h>
+#include <ant/layout.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ANT_HIDDEN __attribute__((visibility("hidden")))
+#define ANT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ANT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- Size classes for the free bins (two-level segregated fit) ---- */
+
+/* Sizes below 256 get one bin per 16 bytes; above, each power of two is
+ * split into 16 bins. Block sizes are multiples of 16. */
+#define ANT_BIN_SL_LOG 4u
+#define ANT_BIN_SL_COUNT (1u << ANT_BIN_SL_LOG)
+#define ANT_BIN_FL_SHIFT (ANT_BIN_SL_LOG + 4u)
+#define ANT_BIN_FL_COUNT (64u - ANT_BIN_FL_SHIFT + 1u)
+
+/* ---- The arena ---- */
+
+struct ant_arena {
+    uint32_t index;
+    ant_region_t *regions; /* HEAP regions, newest first */
+    ant_region_t *bigs;    /* big mappings, newest first */
+    struct ant_arena_counters counters;
+    ant_node_t *rover;     /* where next fit resumes */
+    pthread_mutex_t lock;
+    uint64_t fl_bitmap;
+    uint32_t sl_bitmap[ANT_BIN_FL_COUNT];
+    ant_node_t *bins[ANT_BIN_FL_COUNT][ANT_BIN_SL_COUNT];
+};
+
+/* ---- Options (options.c) ---- */
+
+enum ant_on_error { ANT_ON_ERROR_ABORT = 0, ANT_ON_ERROR_REPORT = 1 };
+
+struct ant_options {
+    enum ant_fit fit;
+    enum ant_on_error on_error;
+    size_t mmap_threshold; /* requests at least this big get a mapping */
+    size_t trim_threshold; /* a free last block this big goes back to the wilderness */
+    size_t region_size;    /* the first region's size; growth steps */
+    size_t poison_check;   /* bytes of poison checked when a block is reused */
+};
+
+ANT_HIDDEN extern struct ant_options ant_opt;
+ANT_HIDDEN void ant_options_read(const char *text);
+
+/* ---- The root and start-up (root.c) ---- */
+
+ANT_HIDDEN extern ant_root_t ant_heap_root;
+ANT_HIDDEN extern size_t ant_page_size;
+ANT_HIDDEN void ant_init_slow(void);
+ANT_HIDDEN extern int ant_ready;
+
+static inline void ant_ensure_init(void)
+{
+    if (ANT_UNLIKELY(!__atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)))
+        ant_init_slow();
+}
+
+/* ---- Arenas and locking (arena.c) ---- */
+
+ANT_HIDDEN ant_arena_t *ant_arena_for_thread(void);
+ANT_HIDDEN ant_arena_t *ant_arena_at(uint32_t index);
+ANT_HIDDEN void ant_arena_setup(ant_arena_t *arena, uint32_t index);
+ANT_HIDDEN void ant_lock(ant_arena_t *arena);
+ANT_HIDDEN void ant_unlock(ant_arena_t *arena);
+ANT_HIDDEN void ant_lock_all(void);
+ANT_HIDDEN void ant_unlock_all(void);
+ANT_HIDDEN void ant_fork_handlers_install(void);
+
+/* ---- Nodes (block.c) ---- */
+
+static inline unsigned char *ant_mem_of(ant_node_t *node)
+{
+    return (unsigned char *)node + ANT_NODE_SIZE;
+}
+
+static inline ant_node_t *ant_node_of(const void *mem)
+{
+    return (ant_node_t *)(void *)((unsigned char *)(uintptr_t)mem - ANT_NODE_SIZE);
+}
+
+static inline ant_node_t *ant_block_end(const ant_node_t *node)
+{
+    return (ant_node_t *)(void *)((unsigned char *)(uintptr_t)node + node->size);
+}
+
+static inline bool ant_is_free(const ant_node_t *node)
+{
+    return node->state == ANT_STATE_FREE;
+}
+
+/* Recomputes the head sentinel after any field of the node changed. */
+static inline void ant_seal(ant_node_t *node)
+{
+    node->head = ant_head_sentinel(ant_heap_root.secret, node);
+}
+
+static inline bool ant_head_ok(const ant_node_t *node)
+{
+    return node->head == ant_head_sentinel(ant_heap_root.secret, node);
+}
+
+/* The smallest block that holds `requested` bytes and the tail. */
+static inline size_t ant_block_size_for(size_t requested)
+{
+    return (ANT_NODE_SIZE + requested + ANT_TAIL_SIZE + ANT_ALIGN - 1) & ~(size_t)(ANT_ALIGN - 1);
+}
+
+ANT_HIDDEN void ant_tail_write(ant_node_t *node);
+ANT_HIDDEN bool ant_tail_ok(const ant_node_t *node);
+ANT_HIDDEN void ant_poison(ant_node_t *node);
+ANT_HIDDEN const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit);
+ANT_HIDDEN void ant_node_set_prev(ant_node_t *node, ant_node_t *prev);
+ANT_HIDDEN void ant_node_set_next(ant_node_t *node, ant_node_t *next);
+ANT_HIDDEN ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size);
+ANT_HIDDEN ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
+                                       size_t lead);
+ANT_HIDDEN ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
+ANT_HIDDEN void ant_count_in(ant_arena_t *arena, const ant_node_t *node);
+ANT_HIDDEN void ant_count_out(ant_arena_t *arena, const ant_node_t *node);
+ANT_HIDDEN void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
+ANT_HIDDEN void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site);
+ANT_HIDDEN void ant_mark_free(ant_arena_t *arena, ant_node_t *node);
+
+/* ---- Free bins (bins.c) ---- */
+
+ANT_HIDDEN void ant_bin_insert(ant_arena_t *arena, ant_node_t *node);
+ANT_HIDDEN bool ant_bin_remove(ant_arena_t *arena, ant_node_t *node);
+ANT_HIDDEN ant_node_t *ant_bin_find(ant_arena_t *arena, size_t size);
+ANT_HIDDEN size_t ant_bin_largest(ant_arena_t *arena);
+ANT_HIDDEN void ant_bins_rebuild(ant_arena_t *arena);
+ANT_HIDDEN ant_node_t *ant_free_link(const ant_node_t *node, int which);
+
+/* ---- Fit policies (fit.c) ---- */
+
+/* The free block a policy chose, and how much of its start to split off so
+ * that the mem gets its alignment. */
+struct ant_fit_choice {
+    ant_region_t *region;
+    ant_node_t *node;
+    size_t lead;
+};
+
+ANT_HIDDEN bool ant_fit_find(ant_arena_t *arena, size_t size, size_t align, struct ant_fit_choice *out);
+ANT_HIDDEN size_t ant_align_lead(const ant_node_t *node, size_t align);
+ANT_HIDDEN void ant_fit_forget(ant_arena_t *arena, const ant_node_t *node);
+
+/* ---- Regions and the wilderness (region.c, os.c) ---- */
+
+ANT_HIDDEN void *ant_os_map(size_t length);
+ANT_HIDDEN bool ant_os_grow(void *base, size_t old_length, size_t new_length);
+ANT_HIDDEN void *ant_os_remap(void *base, size_t old_length, size_t new_length);
+ANT_HIDDEN void ant_os_unmap(void *base, size_t length);
+ANT_HIDDEN void ant_os_release(void *start, void *end);
+
+ANT_HIDDEN ant_region_t *ant_region_of(ant_arena_t *arena, const void *addr);
+ANT_HIDDEN bool ant_region_holds(const ant_region_t *region, const void *addr, size_t length);
+ANT_HIDDEN ant_node_t *ant_wilderness_carve(ant_arena_t *arena, size_t size, size_t align,
+                                            ant_region_t **region_out);
+ANT_HIDDEN void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
+ANT_HIDDEN bool ant_wilderness_extend(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
+                                      size_t size);
+
+/* ---- Big blocks (big.c) ---- */
+
+ANT_HIDDEN void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site);
+ANT_HIDDEN void ant_big_free(ant_arena_t *arena, ant_region_t *region);
+ANT_HIDDEN void *ant_big_realloc(ant_arena_t *arena, ant_region_t *region, size_t size, void *site);
+ANT_HIDDEN ant_region_t *ant_big_of(ant_arena_t *arena, const void *mem);
+
+/* ---- Reports (report.c) ---- */
+
+/* What a report says of one problem. */
+struct ant_problem {
+    int kind;
+    const ant_node_t *node;    /* the damaged block's node, or 0 */
+    const void *mem;           /* the address concerned (mem, or the bad pointer) */
+    const ant_node_t *culprit; /* the block that probably did it, or 0 */
+    const char *invariant;     /* "I2", or 0 */
+    const char *what;          /* what was found, as a sentence fragment */
+    const void *at;            /* the damaged byte, or 0 */
+    const void *call_site;     /* who called free or realloc, or 0 */
+};
+
+ANT_HIDDEN void ant_report(const struct ant_problem *problem);
+ANT_HIDDEN void ant_report_done(void);
+ANT_HIDDEN void ant_warn(const char *a, const char *b, const char *c);
+
+/* ---- Checks (check.c, validate.c) ---- */
+
+/* The block a pointer handed to free or realloc names, or 0 after reporting
+ * why it names none. */
+ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const void *call_site,
+                                        ant_region_t **region_out);
+ANT_HIDDEN const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
+                                          const ant_node_t **culprit);
+ANT_HIDDEN ant_node_t *ant_block_below(ant_region_t *region, const ant_node_t *node);
+ANT_HIDDEN bool ant_check_reused(ant_arena_t *arena, ant_node_t *node);
+ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena);
+
+/* ---- The allocation paths (alloc.c) ---- */
+
+ANT_HIDDEN void *ant_alloc(size_t size, size_t align, void *site);
+ANT_HIDDEN void ant_release(void *mem, void *site);
+ANT_HIDDEN void *ant_resize(void *mem, size_t size, void *site);
+ANT_HIDDEN size_t ant_requested_size(const void *mem);
+
+#endif

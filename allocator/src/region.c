@@ -1,0 +1,211 @@
+/*
+ * region.c: regions and the wilderness.
+ *
+ * A region is one mapping: a header, the blocks, then the wilderness, the
+ * untouched rest, which has no node. New blocks are carved from the start of
+ * the wilderness. When it runs out the region grows in place if the OS lets
+ * it (the design note's "system level realloc"); otherwise the arena gets a
+ * new region. A large free block at the end of a region goes back to the
+ * wilderness and its pages back to the OS.
+ */
+#include "internal.h"
+
+static size_t page_up(size_t n)
+{
+    return (n + ant_page_size - 1) & ~(ant_page_size - 1);
+}
+
+static unsigned char *region_end(const ant_region_t *region)
+{
+    return (unsigned char *)region + region->length;
+}
+
+bool ant_region_holds(const ant_region_t *region, const void *addr, size_t length)
+{
+    const unsigned char *p = addr;
+    const unsigned char *lo = (const unsigned char *)region + ANT_REGION_HEADER_SIZE;
+    return p >= lo && p <= (const unsigned char *)region->wilderness &&
+           length <= (size_t)((const unsigned char *)region->wilderness - p);
+}
+
+ant_region_t *ant_region_of(ant_arena_t *arena, const void *addr)
+{
+    for (ant_region_t *r = arena->regions; r; r = r->next)
+        if ((const unsigned char *)addr >= (unsigned char *)r && (const unsigned char *)addr < region_end(r))
+            return r;
+    return 0;
+}
+
+static ant_region_t *region_new(ant_arena_t *arena, size_t need)
+{
+    size_t length = ant_opt.region_size;
+    if (need > SIZE_MAX / 2)
+        return 0;
+    if (length < page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK))
+        length = page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK);
+    ant_region_t *r = ant_os_map(length);
+    if (!r)
+        return 0;
+    *r = (ant_region_t){
+        .magic = ANT_REGION_MAGIC,
+        .next = arena->regions,
+        .length = length,
+        .wilderness = (uint64_t)(uintptr_t)r + ANT_REGION_HEADER_SIZE,
+        .kind = ANT_REGION_HEAP,
+        .arena = arena->index,
+    };
+    if (arena->regions)
+        arena->regions->prev = r;
+    arena->regions = r;
+    arena->counters.regions++;
+    arena->counters.mapped_bytes += length;
+    arena->counters.wilderness_bytes += length - ANT_REGION_HEADER_SIZE;
+    return r;
+}
+
+/* Grows the region in place, doubling it or more; false if the OS can't. */
+static bool region_grow(ant_arena_t *arena, ant_region_t *r, size_t need)
+{
+    size_t more = page_up(need + ANT_MIN_BLOCK);
+    if (more < r->length)
+        more = r->length;
+    if (more > SIZE_MAX - r->length || !ant_os_grow(r, r->length, r->length + more))
+        return false;
+    r->length += more;
+    arena->counters.mapped_bytes += more;
+    arena->counters.wilderness_bytes += more;
+    return true;
+}
+
+static size_t wilderness_left(const ant_region_t *r)
+{
+    return (size_t)(region_end(r) - (unsigned char *)r->wilderness);
+}
+
+/* Adds `size` bytes taken from the wilderness to the end of the region as
+ * a new free block; the caller has checked they are there. */
+static ant_node_t *carve_block(ant_arena_t *arena, ant_region_t *r, size_t size)
+{
+    ant_node_t *node = (ant_node_t *)(uintptr_t)r->wilderness;
+    *node = (ant_node_t){
+        .prev = r->last,
+        .size = size,
+        .state = ANT_STATE_FREE,
+        .arena = (uint16_t)arena->index,
+    };
+    ant_seal(node);
+    if (r->last)
+        ant_node_set_next(r->last, node);
+    else
+        r->first = node;
+    r->last = node;
+    r->wilderness += size;
+    arena->counters.wilderness_bytes -= size;
+    ant_count_in(arena, node);
+    return node;
+}
+
+/*
+ * A free block, out of the bins, of at least `size` bytes plus what its mem
+ * alignment needs, made from the wilderness. A free last block is extended
+ * rather than followed by a new one, so the two never sit side by side.
+ */
+static ant_node_t *carve_in(ant_arena_t *arena, ant_region_t *r, size_t size, size_t align)
+{
+    ant_node_t *last = r->last;
+    if (last && ant_is_free(last) && ant_head_ok(last)) {
+        size_t want = ant_align_lead(last, align) + size;
+        if (want > last->size && want - last->size > wilderness_left(r))
+            return 0;
+        if (!ant_bin_remove(arena, last))
+            return 0;
+        if (want > last->size) {
+            ant_count_out(arena, last);
+            arena->counters.wilderness_bytes -= want - last->size;
+            r->wilderness += want - last->size;
+            last->size = want;
+            ant_seal(last);
+            ant_count_in(arena, last);
+        }
+        return last;
+    }
+    size_t lead = ant_align_lead((ant_node_t *)(uintptr_t)r->wilderness, align);
+    if (lead + size > wilderness_left(r))
+        return 0;
+    if (lead) {
+        ant_node_t *front = carve_block(arena, r, lead);
+        ant_poison(front);
+        ant_bin_insert(arena, front);
+    }
+    return carve_block(arena, r, size);
+}
+
+ant_node_t *ant_wilderness_carve(ant_arena_t *arena, size_t size, size_t align, ant_region_t **region_out)
+{
+    size_t need = size + (align > ANT_ALIGN ? align + ANT_MIN_BLOCK : 0);
+    for (ant_region_t *r = arena->regions; r; r = r->next) {
+        ant_node_t *node = carve_in(arena, r, size, align);
+        if (node) {
+            *region_out = r;
+            return node;
+        }
+    }
+    ant_region_t *r = arena->regions;
+    if (!r || !region_grow(arena, r, need)) {
+        r = region_new(arena, need);
+        if (!r)
+            return 0;
+    }
+    *region_out = r;
+    return carve_in(arena, r, size, align);
+}
+
+/*
+ * The free last block of a region (counted, out of the bins) becomes
+ * wilderness again, and its whole pages go back to the OS. A region left
+ * empty is unmapped, unless it is the arena's only one.
+ */
+void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    ant_count_out(arena, node);
+    ant_fit_forget(arena, node);
+    region->last = node->prev;
+    if (node->prev)
+        ant_node_set_next(node->prev, 0);
+    else
+        region->first = 0;
+    unsigned char *old = (unsigned char *)region->wilderness;
+    region->wilderness = (uint64_t)(uintptr_t)node;
+    arena->counters.wilderness_bytes += (uint64_t)(old - (unsigned char *)node);
+    ant_os_release(node, old);
+    if (region->first || (arena->regions == region && !region->next))
+        return;
+    if (region->prev)
+        region->prev->next = region->next;
+    else
+        arena->regions = region->next;
+    if (region->next)
+        region->next->prev = region->prev;
+    arena->counters.regions--;
+    arena->counters.mapped_bytes -= region->length;
+    arena->counters.wilderness_bytes -= region->length - ANT_REGION_HEADER_SIZE;
+    ant_os_unmap(region, region->length);
+}
+
+/*
+ * Grows the region's last block (used, counted) to `size` bytes from the
+ * wilderness, growing the region in place if need be; false if it can't.
+ */
+bool ant_wilderness_extend(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size)
+{
+    size_t more = size - node->size;
+    if (more > wilderness_left(region) && !region_grow(arena, region, more))
+        return false;
+    ant_count_out(arena, node);
+    node->size = size;
+    region->wilderness += more;
+    arena->counters.wilderness_bytes -= more;
+    ant_seal(node);
+    ant_count_in(arena, node);
+    return true;
+}

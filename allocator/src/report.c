@@ -1,0 +1,175 @@
+/*
+ * report.c: the one diagnostic path. Nothing else in the library prints.
+ *
+ * A report is one line on stderr that starts with "ant: " and names the
+ * problem's kind, the block (mem, requested size, serial, site) and what was
+ * found. It is formatted into a buffer on the stack and written with one
+ * write(2): reporting must not allocate, since it runs inside malloc and free
+ * on a heap already known to be damaged. The same facts go to the root's
+ * last-error record for a debugger reading the core after the abort.
+ */
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct line {
+    char text[ANT_ERROR_MESSAGE_SIZE];
+    size_t len;
+};
+
+static void put(struct line *l, const char *s)
+{
+    while (*s && l->len + 1 < sizeof l->text)
+        l->text[l->len++] = *s++;
+    l->text[l->len] = 0;
+}
+
+static void put_unsigned(struct line *l, uint64_t v, unsigned base)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    char s[26];
+    size_t k = 0;
+    if (base == 16) {
+        s[k++] = '0';
+        s[k++] = 'x';
+    }
+    while (n)
+        s[k++] = digits[--n];
+    s[k] = 0;
+    put(l, s);
+}
+
+/* "0x401136 (prog+0x1136)": the object and offset let addr2line name the
+ * line even where no debugger is at hand. */
+static void put_site(struct line *l, uint64_t site)
+{
+    put_unsigned(l, site, 16);
+    Dl_info info;
+    if (site && dladdr((void *)(uintptr_t)site, &info) && info.dli_fname) {
+        const char *name = strrchr(info.dli_fname, '/');
+        put(l, " (");
+        put(l, name ? name + 1 : info.dli_fname);
+        put(l, "+");
+        put_unsigned(l, site - (uint64_t)(uintptr_t)info.dli_fbase, 16);
+        put(l, ")");
+    }
+}
+
+static void put_block(struct line *l, const ant_node_t *node)
+{
+    if (ant_is_free(node)) {
+        put(l, "free block ");
+        put_unsigned(l, (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)node), 16);
+        put(l, " (");
+        put_unsigned(l, node->size, 10);
+        put(l, "-byte block, last allocated as serial ");
+        put_unsigned(l, node->serial, 10);
+        put(l, " at ");
+        put_site(l, node->site);
+        put(l, ")");
+        return;
+    }
+    put(l, "block ");
+    put_unsigned(l, (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)node), 16);
+    put(l, " (");
+    put_unsigned(l, node->requested, 10);
+    put(l, " bytes requested, serial ");
+    put_unsigned(l, node->serial, 10);
+    put(l, ", allocated at ");
+    put_site(l, node->site);
+    put(l, ")");
+}
+
+static void emit(struct line *l)
+{
+    if (l->len + 1 >= sizeof l->text)
+        l->len = sizeof l->text - 2;
+    l->text[l->len] = '\n';
+    ssize_t ignored = write(STDERR_FILENO, l->text, l->len + 1);
+    (void)ignored;
+    l->text[l->len] = 0;
+}
+
+const char *ant_problem_name(int kind)
+{
+    static const char *const names[] = {
+        "none", "overflow", "header", "link", "size", "use-after-free",
+        "accounting", "double-free", "invalid-free", "coalesce",
+    };
+    if (kind < 0 || (size_t)kind >= sizeof names / sizeof names[0])
+        return "unknown";
+    return names[kind];
+}
+
+void ant_report(const struct ant_problem *p)
+{
+    struct line l = {.len = 0};
+    put(&l, "ant: ");
+    put(&l, ant_problem_name(p->kind));
+    put(&l, ": ");
+    put(&l, p->what);
+    if (p->node) {
+        put(&l, " ");
+        put_block(&l, p->node);
+        if (p->at) {
+            put(&l, ", at byte ");
+            put_unsigned(&l, (uint64_t)((const unsigned char *)p->at -
+                                        ant_mem_of((ant_node_t *)p->node)), 10);
+            put(&l, " of its mem");
+        }
+    } else if (p->mem) {
+        put(&l, " ");
+        put_unsigned(&l, (uint64_t)(uintptr_t)p->mem, 16);
+    }
+    if (p->culprit) {
+        put(&l, "; likely culprit: ");
+        put_block(&l, p->culprit);
+    }
+    if (p->call_site) {
+        put(&l, "; called from ");
+        put_site(&l, (uint64_t)(uintptr_t)p->call_site);
+    }
+    if (p->invariant) {
+        put(&l, " [");
+        put(&l, p->invariant);
+        put(&l, "]");
+    }
+    emit(&l);
+
+    struct ant_last_error *e = &ant_heap_root.last_error;
+    e->kind = (uint32_t)p->kind;
+    e->count++;
+    e->node = (uint64_t)(uintptr_t)p->node;
+    e->mem = p->node ? (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)p->node) : (uint64_t)(uintptr_t)p->mem;
+    e->request = p->node ? p->node->requested : 0;
+    e->serial = p->node ? p->node->serial : 0;
+    e->site = p->node ? p->node->site : 0;
+    e->culprit = p->culprit ? (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)p->culprit) : 0;
+    memcpy(e->message, l.text, l.len + 1);
+}
+
+/* After the reports of one detection: abort, so a core is left behind,
+ * unless the user asked to go on. */
+void ant_report_done(void)
+{
+    if (ant_opt.on_error == ANT_ON_ERROR_ABORT)
+        abort();
+}
+
+void ant_warn(const char *a, const char *b, const char *c)
+{
+    struct line l = {.len = 0};
+    put(&l, "ant: ");
+    put(&l, a);
+    put(&l, b);
+    put(&l, c);
+    emit(&l);
+}

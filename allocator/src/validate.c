@@ -1,0 +1,167 @@
+/*
+ * validate.c: is this pointer a block? Asked of every pointer handed to
+ * free and realloc before anything is written, and answered by a report
+ * when it is not: double free, a pointer Ant never returned, an interior
+ * pointer, a damaged node.
+ */
+#include "internal.h"
+
+/*
+ * Walks a region by adjacency (node + size), trusting only nodes whose head
+ * verifies. Returns the block holding addr; or 0 with *damaged set to the
+ * first damaged node met before it, and *below to the block under that.
+ */
+static ant_node_t *block_holding(ant_region_t *r, const void *addr, ant_node_t **damaged,
+                                 ant_node_t **below)
+{
+    ant_node_t *prev = 0;
+    *damaged = 0;
+    for (ant_node_t *n = r->first; n && ant_region_holds(r, n, ANT_NODE_SIZE); n = n->next) {
+        if (!ant_head_ok(n)) {
+            *damaged = n;
+            break;
+        }
+        if ((const unsigned char *)addr < (unsigned char *)n + n->size) {
+            *below = prev;
+            return n;
+        }
+        prev = n;
+    }
+    *below = prev;
+    return 0;
+}
+
+ant_node_t *ant_block_below(ant_region_t *region, const ant_node_t *node)
+{
+    ant_node_t *damaged, *below;
+    ant_node_t *holder = block_holding(region, (const unsigned char *)node - 1, &damaged, &below);
+    return holder && ant_block_end(holder) == node ? holder : 0;
+}
+
+/*
+ * Why a node's head fails, as far as its neighbourhood tells. An overflow
+ * from the block below damages that block's tail on its way; an underflow of
+ * the node's own mem hits the head, its last word, and leaves the links and
+ * size agreeing with the neighbours; anything else was overwritten wholesale
+ * or forged.
+ */
+const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
+                                const ant_node_t **culprit)
+{
+    *culprit = 0;
+    if (below && !ant_is_free(below) && !ant_tail_ok(below)) {
+        *culprit = below;
+        return "the block below ran past its end into this node:";
+    }
+    if (below && ant_is_free(below) && ant_poison_damage(below, SIZE_MAX)) {
+        *culprit = below;
+        return "a write through a dangling pointer into the free block below ran into this node:";
+    }
+    bool links_agree = node->prev == below && (below ? below->next == node : region->first == node);
+    ant_node_t *end = (ant_node_t *)(void *)((unsigned char *)node + node->size);
+    bool size_agrees = node->size % ANT_ALIGN == 0 && node->size >= ANT_MIN_BLOCK &&
+                       ant_region_holds(region, node, node->size) &&
+                       (node->next ? node->next == end : (uint64_t)(uintptr_t)end == region->wilderness);
+    if (links_agree && size_agrees) {
+        *culprit = node;
+        return "the node's last bytes changed while its links and size still agree: an underflow, "
+               "a write just before the start of the mem of";
+    }
+    return "the node was overwritten or forged (its fields disagree with its neighbours) at";
+}
+
+static void report_header(ant_region_t *r, ant_node_t *node, ant_node_t *below, const void *call_site)
+{
+    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+                            .call_site = call_site};
+    p.what = ant_diagnose_header(r, node, below, &p.culprit);
+    ant_report(&p);
+}
+
+static ant_node_t *in_region(ant_region_t *r, void *mem, const void *call_site)
+{
+    ant_node_t *node = ant_node_of(mem);
+    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
+    if (ant_region_holds(r, node, ANT_NODE_SIZE) && ant_head_ok(node)) {
+        if (node->state == ANT_STATE_USED)
+            return node;
+        if (node->state == ANT_STATE_FREE) {
+            p.kind = ANT_PROBLEM_DOUBLE_FREE;
+            p.node = node;
+            p.what = "free of a block that is already free:";
+            ant_report(&p);
+            return 0;
+        }
+    }
+    if ((uint64_t)(uintptr_t)mem >= r->wilderness) {
+        p.what = "free of an address in the wilderness, memory Ant never handed out:";
+        ant_report(&p);
+        return 0;
+    }
+    ant_node_t *damaged, *below;
+    ant_node_t *holder = block_holding(r, mem, &damaged, &below);
+    if (damaged) {
+        report_header(r, damaged, below, call_site);
+        return 0;
+    }
+    if (!holder) {
+        p.what = "free of an address inside a region but in no block:";
+        ant_report(&p);
+        return 0;
+    }
+    p.node = holder;
+    p.at = mem;
+    if (ant_is_free(holder)) {
+        p.kind = ANT_PROBLEM_DOUBLE_FREE;
+        p.what = "free of an address inside a free block (freed before, then merged into):";
+    } else {
+        p.what = "free of an address inside, not at the start of,";
+    }
+    ant_report(&p);
+    return 0;
+}
+
+static ant_node_t *in_big(ant_region_t *r, void *mem, const void *call_site)
+{
+    ant_node_t *node = r->first;
+    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
+    if (!ant_head_ok(node)) {
+        p.kind = ANT_PROBLEM_HEADER;
+        p.node = node;
+        p.invariant = "I1";
+        p.what = "the node of a big block was overwritten:";
+        ant_report(&p);
+        return 0;
+    }
+    if (ant_mem_of(node) == mem && node->state == ANT_STATE_USED)
+        return node;
+    p.node = node;
+    p.at = mem;
+    p.what = "free of an address inside, not at the start of, big";
+    ant_report(&p);
+    return 0;
+}
+
+ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const void *call_site, ant_region_t **region_out)
+{
+    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
+    if ((uintptr_t)mem % ANT_ALIGN) {
+        p.what = "free of an address that is not 16-byte aligned, so Ant never returned it:";
+        ant_report(&p);
+        return 0;
+    }
+    ant_region_t *r = ant_region_of(arena, mem);
+    if (r) {
+        *region_out = r;
+        return in_region(r, mem, call_site);
+    }
+    r = ant_big_of(arena, mem);
+    if (r) {
+        *region_out = r;
+        return in_big(r, mem, call_site);
+    }
+    p.what = "free of an address outside the heap (never allocated by Ant: a stack, static or "
+             "foreign pointer; or a big block freed before):";
+    ant_report(&p);
+    return 0;
+}
