@@ -12,7 +12,7 @@
 #include <string.h>
 
 struct ant_options ant_opt = {
-    .fit = ANT_FIT_FIRST,
+    .fit = ANT_FIT_BINNED,
     .on_error = ANT_ON_ERROR_ABORT,
     .mmap_threshold = 256u << 10,
     .trim_threshold = 128u << 10,
