@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 static size_t page_up(size_t n)
 {
     return (n + ant_page_size - 1) & ~(ant_page_size - 1);
@@ -120,6 +122,9 @@ static ant_node_t *carve_in(ant_arena_t *arena, ant_region_t *r, size_t size, si
         if (!ant_bin_remove(arena, last))
             return 0;
         if (want > last->size) {
+            /* The wilderness is not poison; what it adds to a free block
+             * must be, or a lead block split from it reads as damaged. */
+            memset(ant_block_end(last), ANT_POISON, want - last->size);
             ant_count_out(arena, last);
             arena->counters.wilderness_bytes -= want - last->size;
             r->wilderness += want - last->size;
