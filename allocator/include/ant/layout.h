@@ -170,7 +170,7 @@
 #define ANT_TAIL_NONZERO 0x0101010101010101ull
 
 #define ANT_MAX_ARENAS 64u
-#define ANT_FIELD_NAME_SIZE 24u
+#define ANT_FIELD_NAME_SIZE 24u /* so names have at most 23 characters */
 #define ANT_ERROR_MESSAGE_SIZE 384u
 
 typedef struct ant_node ant_node_t;
@@ -278,6 +278,9 @@ struct ant_root {
     struct ant_last_error last_error;
     struct ant_field fields[ANT_FIELD_COUNT];
 };
+
+/* The root of the heap of the library this program links against. */
+extern ant_root_t ant_root;
 
 /*
  * The head sentinel: the node's first seven words and the address mixed with
