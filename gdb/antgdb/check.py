@@ -1,0 +1,474 @@
+"""The integrity rules I1..I12 of <ant/layout.h>, each failure a named problem.
+
+The walk (heap.py) runs the cheap tests inline on every node; when one fails
+it hands the node to Checker.node(), which finds out which rule broke and
+writes one sentence naming both sides of the broken relation and the likely
+culprit. Rules that need the whole heap (I9 free links, I10 counters) run
+in Checker.finish() once the walk is done.
+"""
+from .errors import Unreadable
+from .layout import (
+    COUNTERS, FLAG_BIG, NODE_WORDS, STATE_FREE, STATE_USED, ascii_word, head_sentinel,
+    tail_sentinel,
+)
+
+# Every kind, with what it means; README.md and `help ant-check` show these.
+KINDS = {
+    "overflow": "a tail sentinel is damaged: the block's own writes ran past "
+                "its requested size",
+    "header": "a head sentinel or a region's magic does not match: the node "
+              "was overwritten, forged, or the address is not a node",
+    "link": "prev/next disagree, form a cycle, or leave the heap",
+    "size": "a size that cannot be: out of the region, misaligned, or "
+            "disagreeing with where the next node is",
+    "use-after-free": "bytes of a free block's mem changed: its poison, or a "
+                      "free-list link the allocator keeps there",
+    "coalesce": "two neighbouring blocks are both free: free always merges them",
+    "state": "a node's state or flags contradict each other or where it lies",
+    "accounting": "an arena's counters disagree with what the walk found",
+    "unreadable": "memory the layout names cannot be read",
+    "double-free": "(reported by the allocator) free of a block that is free",
+    "invalid-free": "(reported by the allocator) free or realloc of a pointer "
+                    "that is not a block",
+}
+
+STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free"}
+POISON_CHUNK = 1 << 20
+
+
+class Problem:
+    """One broken rule. `mem` is the damaged block's mem address (None when
+    no block can be named); `culprit` the mem of the block that probably
+    did it; `source` is "walk", or "allocator" for root.last_error."""
+
+    __slots__ = ("kind", "invariant", "mem", "node", "detail", "culprit", "source")
+
+    def __init__(self, kind, invariant, detail, node=None, mem=None,
+                 culprit=None, source="walk"):
+        self.kind = kind
+        self.invariant = invariant
+        self.detail = detail
+        self.node = node
+        self.mem = mem
+        self.culprit = culprit
+        self.source = source
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class NodeReport:
+    """What Checker.node() learnt about one node, for the walk to go on."""
+
+    __slots__ = ("prev", "next", "size", "requested", "serial", "site",
+                 "state_word", "arena", "flags", "head", "state", "head_ok",
+                 "size_ok")
+
+    def __init__(self, words):
+        (self.prev, self.next, self.size, self.requested, self.serial,
+         self.site, word, self.head) = words
+        self.state_word = word & 0xFFFFFFFF
+        self.arena = (word >> 32) & 0xFFFF
+        self.flags = word >> 48
+        self.state = STATE_NAMES.get(self.state_word, "unknown")
+
+
+class Checker:
+    """Builds the problems of one heap; `symbolize(address)` returns
+    (symbol, line) for a site, either of them None when unknown."""
+
+    def __init__(self, heap, symbolize=None):
+        self.heap = heap
+        self.reader = heap.reader
+        layout = heap.layout
+        self.secret = layout.secret
+        self.node_size = layout.node_size
+        self.alignment = layout.alignment
+        self.min_block = layout.min_block
+        self.tail_size = layout.tail_size
+        self.poison = layout.poison
+        self._symbolize = symbolize
+        self._sites = {}
+
+    # -- wording ---------------------------------------------------------
+
+    def add(self, kind, invariant, detail, node=None, culprit=None):
+        mem = node + self.node_size if node is not None else None
+        self.heap.add(Problem(kind, invariant, detail, node, mem, culprit))
+
+    def site(self, address):
+        """A site as "main+42 at prog.c:10", or its address when unknown."""
+        if not address:
+            return "no site"
+        if address not in self._sites:
+            symbol = line = None
+            if self._symbolize is not None:
+                symbol, line = self._symbolize(address)
+            text = symbol or "0x%x" % address
+            self._sites[address] = text + (" at " + line if line else "")
+        return self._sites[address]
+
+    def owner(self, node):
+        """Names a block by its mem, size, serial and site (a free block's
+        serial and site are its last owner's)."""
+        mem = node + self.node_size
+        try:
+            report = NodeReport(NODE_WORDS.unpack(self.reader.read(node, self.node_size)))
+        except Unreadable:
+            return "mem 0x%x (its node cannot be read)" % mem
+        if report.state == "free":
+            return "free block mem 0x%x (last owner: serial %d, site %s)" % (
+                mem, report.serial, self.site(report.site))
+        return "block mem 0x%x (%d bytes requested, serial %d, site %s)" % (
+            mem, report.requested, report.serial, self.site(report.site))
+
+    def verifies(self, address):
+        """True when a node whose head sentinel checks out sits at address."""
+        if address % self.alignment:
+            return False
+        try:
+            data = self.reader.read(address, self.node_size)
+        except Unreadable:
+            return False
+        return NODE_WORDS.unpack(data)[7] == head_sentinel(self.secret, address, data)
+
+    def _whereabouts(self, address, region):
+        if region.address <= address < region.end:
+            return "inside region 0x%x" % region.address
+        try:
+            self.reader.read(address, 1)
+        except Unreadable:
+            return "unmapped memory"
+        return "outside region 0x%x" % region.address
+
+    # -- one node: I1, I2, I3, I4, I5, I6, I7, I11, I12 --------------------
+
+    def node(self, cur, data, expect_prev, end, region, below):
+        """Checks one node whose fast test failed; `expect_prev` is the node
+        below (None when the walk could not know it), `end` where blocks
+        stop (the wilderness, or a big mapping's end), `below` the node of
+        the block below or None."""
+        report = NodeReport(NODE_WORDS.unpack(data))
+        report.size_ok = (
+            report.size % self.alignment == 0
+            and report.size >= self.min_block
+            and cur + report.size <= end
+        )
+        expected = head_sentinel(self.secret, cur, data)
+        report.head_ok = expected == report.head
+        if not report.head_ok:
+            self._bad_head(cur, data, report, expected, expect_prev, end, region, below)
+            return report
+        self._prev(cur, report, expect_prev)
+        self._next(cur, report, end, region)
+        self._size(cur, report, end, region)
+        self._state(cur, report, region)
+        if report.state == "used" and report.size_ok and self._holds(report):
+            self._tail(cur, report)
+        elif report.state == "free" and report.size_ok:
+            self._poison(cur, report)
+        return report
+
+    def _holds(self, report):
+        return self.node_size + report.requested + self.tail_size <= report.size
+
+    def _prev(self, cur, report, expect_prev):
+        if expect_prev is None or report.prev == expect_prev:
+            return
+        if report.prev == cur:
+            how = "points to itself (a cycle)"
+        elif expect_prev == 0:
+            how = "should be 0: it is the first node of its region"
+        else:
+            how = "but the node below it is 0x%x" % expect_prev
+        self.add("link", "I4", "node 0x%x.prev is 0x%x, %s" % (cur, report.prev, how), cur)
+
+    def _next(self, cur, report, end, region):
+        if not report.size_ok:
+            return
+        after = cur + report.size
+        expected = 0 if region.kind == "big" or after >= end else after
+        nxt = report.next
+        if nxt == expected:
+            return
+        where = ("none: a big mapping holds one block" if region.kind == "big" else
+                 "the wilderness" if after >= end else "0x%x" % after)
+        if nxt == cur:
+            self.add("link", "I4", "node 0x%x.next points to itself (a cycle); "
+                     "the next node is %s" % (cur, where), cur)
+        elif nxt and nxt < cur:
+            self.add("link", "I4", "node 0x%x.next is 0x%x, back down the region "
+                     "(a cycle); the next node is %s" % (cur, nxt, where), cur)
+        elif nxt and not region.address <= nxt < region.end:
+            self.add("link", "I4", "node 0x%x.next is 0x%x, which leaves the "
+                     "region (%s); the next node is %s"
+                     % (cur, nxt, self._whereabouts(nxt, region), where), cur)
+        elif after >= end or self.verifies(after) or not self.verifies(nxt):
+            self.add("link", "I5", "node 0x%x.next is 0x%x, but node + size "
+                     "(0x%x + %d) is %s" % (cur, nxt, cur, report.size, where), cur)
+        else:
+            self.add("size", "I5", "node 0x%x.size %d puts the next node at 0x%x, "
+                     "where no node is, while node.next 0x%x is a valid node: "
+                     "the size is wrong" % (cur, report.size, after, nxt), cur)
+
+    def _size(self, cur, report, end, region):
+        size = report.size
+        if size % self.alignment:
+            self.add("size", "I6", "node 0x%x.size %d is not a multiple of %d"
+                     % (cur, size, self.alignment), cur)
+        elif size < self.min_block:
+            self.add("size", "I6", "node 0x%x.size %d is below the smallest "
+                     "block (%d bytes)" % (cur, size, self.min_block), cur)
+        elif cur + size > end:
+            if region.kind == "heap" and cur + size <= region.end:
+                self.add("size", "I7", "node 0x%x.size %d ends at 0x%x, %d bytes "
+                         "into the wilderness at 0x%x"
+                         % (cur, size, cur + size, cur + size - end, end), cur)
+            else:
+                self.add("size", "I6", "node 0x%x.size %d ends at 0x%x, past the "
+                         "end of its region at 0x%x"
+                         % (cur, size, cur + size, region.end), cur)
+        elif report.state == "used" and not self._holds(report):
+            self.add("size", "I6", "used block 0x%x of %d bytes cannot hold its "
+                     "node, %d requested bytes and the tail"
+                     % (cur, size, report.requested), cur)
+        mem = cur + self.node_size
+        if mem % self.alignment:
+            self.add("size", "I12", "mem 0x%x is not %d-byte aligned"
+                     % (mem, self.alignment), cur)
+
+    def _state(self, cur, report, region):
+        big = region.kind == "big"
+        if report.state == "unknown":
+            letters = ascii_word(report.state_word)
+            self.add("state", "I11", "node 0x%x.state is 0x%08x%s, neither USED "
+                     "nor FREE" % (cur, report.state_word,
+                                   ' ("%s")' % letters if letters else ""), cur)
+        elif big and report.state == "free":
+            self.add("state", "I11", "big block 0x%x is FREE, but big blocks are "
+                     "always used (freeing one unmaps it)" % cur, cur)
+        if big != bool(report.flags & FLAG_BIG):
+            self.add("state", "I11", "node 0x%x.flags 0x%x %s the big flag, but "
+                     "it lies in a %s region" % (
+                         cur, report.flags, "has" if report.flags & FLAG_BIG else
+                         "lacks", region.kind.upper()), cur)
+        if report.arena != region.arena:
+            self.add("link", None, "node 0x%x.arena is %d, but its region 0x%x "
+                     "belongs to arena %d"
+                     % (cur, report.arena, region.address, region.arena), cur)
+
+    def _tail(self, cur, report):
+        mem = cur + self.node_size
+        at = mem + report.requested
+        expected = tail_sentinel(self.secret, cur).to_bytes(8, "little")
+        try:
+            found = self.reader.read(at, len(expected))
+        except Unreadable as error:
+            self.add("unreadable", "I2", "tail sentinel of mem 0x%x: %s" % (mem, error), cur)
+            return
+        if found == expected:
+            return
+        first = next(i for i in range(len(found)) if found[i] != expected[i])
+        self.add("overflow", "I2", "%s wrote past its end: the tail sentinel at "
+                 "mem+%d (0x%x) is 0x%s, expected 0x%s; the first changed byte is "
+                 "mem+%d, so it wrote at least %d byte%s too many" % (
+                     self.owner(cur), report.requested, at,
+                     found[::-1].hex(), expected[::-1].hex(),
+                     report.requested + first, first + 1, "" if first == 0 else "s"),
+                 cur, culprit=mem)
+
+    def _poison(self, cur, report):
+        mem = cur + self.node_size
+        start, stop = mem + 16, cur + report.size
+        changed = 0
+        first = last = None
+        sample = b""
+        at = start
+        while at < stop:
+            count = min(POISON_CHUNK, stop - at)
+            try:
+                data = self.reader.read(at, count)
+            except Unreadable as error:
+                self.add("unreadable", "I3", "free mem 0x%x: %s" % (mem, error), cur)
+                return
+            bad = count - data.count(self.poison)
+            if bad:
+                if first is None:
+                    offset = next(i for i in range(count) if data[i] != self.poison)
+                    first = at + offset
+                    sample = data[offset:offset + 8]
+                last = at + max(i for i in range(count) if data[i] != self.poison)
+                changed += bad
+            at += count
+        if first is None:
+            return
+        self.add("use-after-free", "I3", "%s was written after it was freed: %d "
+                 "poison byte%s changed between mem+%d and mem+%d (now %s at "
+                 "mem+%d); a dangling pointer to it is the likely culprit" % (
+                     self.owner(cur), changed, "" if changed == 1 else "s",
+                     first - mem, last - mem, sample.hex(" "), first - mem),
+                 cur, culprit=mem)
+
+    # -- a damaged node: who did it ---------------------------------------
+
+    def _bad_head(self, cur, data, report, expected, expect_prev, end, region, below):
+        clues = []
+        if report.state == "unknown":
+            clues.append("its state word is 0x%08x" % report.state_word)
+        if expect_prev is not None and report.prev != expect_prev:
+            clues.append("its prev is 0x%x where the node below is 0x%x"
+                         % (report.prev, expect_prev))
+        if not report.size_ok:
+            clues.append("its size %d cannot be" % report.size)
+        else:
+            after = cur + report.size
+            if report.next != (after if after < end else 0):
+                clues.append("its next is 0x%x where node + size is 0x%x"
+                             % (report.next, after))
+        cause, culprit = self._cause(cur, data, report, expected, expect_prev, end,
+                                     region, below, clues)
+        self.add("header", "I1", "node 0x%x (mem 0x%x): head sentinel is 0x%x, "
+                 "expected 0x%x; %s%s" % (
+                     cur, cur + self.node_size, report.head, expected, cause,
+                     " (" + "; ".join(clues) + ")" if clues else ""),
+                 cur, culprit=culprit)
+
+    def _cause(self, cur, data, report, expected, expect_prev, end, region, below, clues):
+        kinds = {problem.kind for problem in self.heap.problems_of(below)} if below else ()
+        if "overflow" in kinds:
+            return ("the block below, %s, wrote past its end into this node: "
+                    "it is the likely culprit" % self.owner(below),
+                    below + self.node_size)
+        if "use-after-free" in kinds:
+            return ("a write through a dangling pointer to the free block below, "
+                    "%s, ran into this node" % self.owner(below), below + self.node_size)
+        if below and self._runs_into(below, cur, data):
+            return ("the data of the block below, %s, runs on into this node: it "
+                    "is the likely culprit" % self.owner(below), below + self.node_size)
+        original = self._original(cur, data, report)
+        if original is not None:
+            return ("this node is a copy of the node at 0x%x (mem 0x%x): a header "
+                    "was copied over it, or a block was forged"
+                    % (original, original + self.node_size), None)
+        if not clues and report.size_ok and report.arena == region.arena:
+            changed = [i for i in range(8)
+                       if (report.head >> 8 * i) & 0xFF != (expected >> 8 * i) & 0xFF]
+            if changed and changed[-1] == 7 and changed == list(range(changed[0], 8)):
+                return ("only the last %d byte%s of the head, right before mem, "
+                        "changed: %s wrote before its start (an underflow)" % (
+                            len(changed), "" if len(changed) == 1 else "s",
+                            self.owner(cur)), cur + self.node_size)
+            return ("the node's fields are intact and only its head word changed: "
+                    "a stray write, or an underflow of %s" % self.owner(cur), None)
+        return ("the node was overwritten by a stray write, or this address is "
+                "not a node", None)
+
+    def _runs_into(self, below, cur, data):
+        """True when the bytes right before the node continue into it, as
+        they do when a block's writes ran past its end; zeros prove nothing."""
+        try:
+            before = self.reader.read(cur - 8, 8)
+        except Unreadable:
+            return False
+        return before == data[:8] and before != bytes(8)
+
+    def _original(self, cur, data, report):
+        """Where a copied node came from: its head still fits that address."""
+        candidates = set()
+        if report.next > report.size:
+            candidates.add(report.next - report.size)
+        if report.prev and report.prev % self.alignment == 0:
+            try:
+                below = NodeReport(NODE_WORDS.unpack(self.reader.read(report.prev, self.node_size)))
+                candidates.add(below.next)
+                candidates.add(report.prev + below.size)
+            except Unreadable:
+                pass
+        candidates.discard(cur)
+        for address in sorted(candidates):
+            if head_sentinel(self.secret, address, data) == report.head:
+                return address
+        return None
+
+    # -- events of the walk ------------------------------------------------
+
+    def coalesce(self, below, cur):
+        self.add("coalesce", "I8", "free blocks mem 0x%x and mem 0x%x are "
+                 "neighbours: freeing should have merged them into one block"
+                 % (below + self.node_size, cur + self.node_size), cur)
+
+    # -- whole-heap rules: I9 and I10 ---------------------------------------
+
+    def finish(self):
+        self._free_links()
+        self._accounting()
+
+    def _free_links(self):
+        """I9: a free block's links (mem[0:8] next, mem[8:16] prev) lead to
+        free blocks of its arena and agree. A link that leads nowhere
+        plausible is reported at its owner; two plausible links that
+        disagree are reported once, at the block whose link points across."""
+        frees = self.heap.frees
+
+        def plausible(link, arena):
+            target = frees.get(link)
+            return link == 0 or (target is not None and target[0] == arena)
+
+        for node, (arena, _, nxt, prv) in frees.items():
+            if nxt is None:
+                continue
+            for name, link, back in (("next", nxt, 3), ("prev", prv, 2)):
+                if not link:
+                    continue
+                if not plausible(link, arena):
+                    self.add("use-after-free", "I9", "%s: its %s free link is 0x%x, "
+                             "%s" % (self.owner(node), name, link,
+                                     self._not_free(link, arena)),
+                             node, culprit=node + self.node_size)
+                    continue
+                other = frees[link][back]
+                if other is None or other == node or not plausible(other, arena):
+                    continue
+                self.add("use-after-free", "I9", "%s: its %s free link is 0x%x, but "
+                         "that block's %s link is 0x%x" % (
+                             self.owner(node), name, link,
+                             "prev" if name == "next" else "next", other),
+                         node, culprit=node + self.node_size)
+
+    def _not_free(self, link, arena):
+        target = self.heap.frees.get(link)
+        if target is not None:
+            return "a free block of arena %d, not %d" % (target[0], arena)
+        block, where = self.heap.find(link)
+        if block is not None and block.node == link:
+            return "a %s block, not a free one" % block.state
+        return "which is not a free node: it is " + where
+
+    def _accounting(self):
+        for arena in self.heap.arenas:
+            if arena.damaged:
+                self.heap.notes.append(
+                    "arena %d: counters not compared, the walk met damaged or "
+                    "unreadable memory" % arena.index)
+                continue
+            walked = arena.walk_counters()
+            for name in COUNTERS:
+                if arena.values[name] != walked[name]:
+                    self.add("accounting", "I10", "arena %d: arena.%s is %d, but "
+                             "the walk counts %d" % (arena.index, name,
+                                                     arena.values[name], walked[name]))
+
+    def last_error(self):
+        """The allocator's own last report, as the first problem."""
+        error = self.heap.layout.last_error()
+        if error is None:
+            return
+        message = error.get("message") or "(no message)"
+        problem = Problem(
+            error["kind_name"], None,
+            "the allocator reported (%d report%s so far): %s" % (
+                error.get("count", 1), "" if error.get("count", 1) == 1 else "s",
+                message),
+            node=error.get("node") or None, mem=error.get("mem") or None,
+            culprit=error.get("culprit") or None, source="allocator")
+        self.heap.add(problem)

@@ -1,0 +1,606 @@
+"""Walk an Ant heap: root -> arenas -> HEAP regions and big mappings -> nodes.
+
+One walk feeds every output: the summary, the block rows, the check and the
+block lookup. It trusts no pointer: every list is bounded (a visited set, a
+hard cap, region bounds), every read may fail, and after a bad node the walk
+resynchronises by adjacency (node + size), by the next link, or by scanning
+for the next node whose head sentinel checks out, then goes on.
+
+For speed the walk keeps one column of node addresses (array 'Q') and the
+few facts that cannot be read again from memory; a Block is decoded on
+demand from the same reader. The hot loop reads the heap in windows of a
+MiB and tests each node inline; any failure goes to check.Checker.
+"""
+import bisect
+import re
+import struct
+from array import array
+
+from .check import STATE_NAMES, Checker
+from .errors import Unreadable
+from .layout import (
+    HEAD_OFFSET, HEAD_PRIME, HEAD_SHIFT, MASK64, NODE_WORDS,
+    REGION_BIG, REGION_HEAP, REGION_MAGIC, STATE_FREE, STATE_USED,
+    TAIL_MULTIPLIER, TAIL_NONZERO, ascii_word,
+)
+from .memory import next_readable, read_upto
+
+WINDOW = 1 << 20
+MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
+MAX_REGION_LENGTH = 1 << 46
+_WORD = struct.Struct("<Q")
+_LINKS = struct.Struct("<QQ")
+_STATE_MARK = re.compile(rb"USED|FREE")  # node.state in ASCII, at node + 48
+_STATE_OFFSET = 48
+_REGION_KINDS = {REGION_HEAP: "heap", REGION_BIG: "big"}
+
+
+class Region:
+    """A HEAP region or a big mapping, with what the walk found in it."""
+
+    def __init__(self, address, arena, values):
+        self.address = address
+        self.arena = arena
+        self.values = values
+        self.kind = _REGION_KINDS.get(values["kind"], "unknown")
+        self.length = values["length"]
+        self.end = address + self.length
+        self.wilderness = values["wilderness"] if self.kind == "heap" else self.end
+        self.lo = self.hi = 0  # its blocks are heap.nodes[lo:hi]
+        self.free_blocks = self.unknown_blocks = 0
+        self.requested_bytes = self.used_bytes = 0
+        self.free_bytes = self.unknown_bytes = 0
+        self.largest_free = self.skipped_bytes = 0
+        self.damaged = False
+
+    @property
+    def blocks(self):
+        return self.hi - self.lo
+
+    @property
+    def used_blocks(self):
+        return self.blocks - self.free_blocks - self.unknown_blocks
+
+    @property
+    def wilderness_bytes(self):
+        return self.end - self.wilderness if self.kind == "heap" else 0
+
+    @property
+    def largest_extent(self):
+        return max(self.largest_free, self.wilderness_bytes)
+
+    @property
+    def fragmentation(self):
+        """1 - largest free extent / free bytes, the wilderness counting as
+        one free extent: 0 when all free space is in one piece."""
+        free = self.free_bytes + self.wilderness_bytes
+        return 1.0 - self.largest_extent / free if free else 0.0
+
+
+class Arena:
+    """An arena: its fields as the table names them, and its regions."""
+
+    def __init__(self, index, address, values):
+        self.index = index
+        self.address = address
+        self.values = values
+        self.regions = []
+        self.bigs = []
+
+    @property
+    def damaged(self):
+        return any(region.damaged for region in self.regions + self.bigs)
+
+    def walk_counters(self):
+        """The arena counters as the walk finds them, named as the table."""
+        every = self.regions + self.bigs
+        return {
+            "used_blocks": sum(r.used_blocks for r in every),
+            "free_blocks": sum(r.free_blocks for r in every),
+            "requested_bytes": sum(r.requested_bytes for r in every),
+            "used_bytes": sum(r.used_bytes for r in every),
+            "free_bytes": sum(r.free_bytes for r in every),
+            "wilderness_bytes": sum(r.wilderness_bytes for r in every),
+            "mapped_bytes": sum(r.length for r in every),
+            "region_count": len(self.regions),
+            "big_count": len(self.bigs),
+        }
+
+
+class Block:
+    """One block, decoded from its node; `size` is the extent the walk gave
+    it (node.size unless the node is damaged)."""
+
+    __slots__ = ("index", "node", "mem", "size", "requested", "state", "serial",
+                 "site", "arena", "region", "big", "words", "problems")
+
+    def as_row(self):
+        return {
+            "node": self.node, "mem": self.mem, "size": self.size,
+            "requested": self.requested, "state": self.state,
+            "serial": self.serial, "site": self.site, "arena": self.arena,
+            "region": self.region.address, "big": self.big,
+            "problems": [problem.kind for problem in self.problems],
+        }
+
+
+class Heap:
+    """The result of one walk."""
+
+    def __init__(self, layout, reader):
+        self.layout = layout
+        self.reader = reader
+        self.arenas = []
+        self.regions = []  # HEAP regions and big mappings, in walk order
+        self.nodes = array("Q")
+        self.extents = {}  # node -> extent, where it differs from node.size
+        self.frees = {}  # free node -> (arena, size, next link, prev link)
+        self.problems = []
+        self.notes = []
+        self._by_node = {}
+        self._region_starts = None
+
+    def add(self, problem):
+        self.problems.append(problem)
+        if problem.node is not None:
+            self._by_node.setdefault(problem.node, []).append(problem)
+
+    def problems_of(self, node):
+        return self._by_node.get(node, ())
+
+    def region_of(self, index):
+        if self._region_starts is None:
+            self._region_starts = [region.lo for region in self.regions]
+        return self.regions[bisect.bisect_right(self._region_starts, index) - 1]
+
+    def block(self, index):
+        node = self.nodes[index]
+        region = self.region_of(index)
+        words = NODE_WORDS.unpack(self.reader.read(node, self.layout.node_size))
+        block = Block()
+        block.index = index
+        block.node = node
+        block.mem = node + self.layout.node_size
+        block.size = self.extents.get(node, words[2])
+        block.requested = words[3]
+        block.serial = words[4]
+        block.site = words[5]
+        block.state = STATE_NAMES.get(words[6] & 0xFFFFFFFF, "unknown")
+        block.arena = region.arena
+        block.region = region
+        block.big = region.kind == "big"
+        block.words = words
+        block.problems = list(self._by_node.get(node, ()))
+        return block
+
+    def blocks(self):
+        for index in range(len(self.nodes)):
+            yield self.block(index)
+
+    def neighbours(self, block):
+        """The blocks right below and above in the same region, or None."""
+        region = block.region
+        below = self.block(block.index - 1) if block.index > region.lo else None
+        above = self.block(block.index + 1) if block.index + 1 < region.hi else None
+        return below, above
+
+    def find(self, address):
+        """(the block holding address, interior addresses and the node
+        included, or None; a phrase saying where the address is)."""
+        for region in self.regions:
+            if not region.address <= address < region.end:
+                continue
+            name = "%s region 0x%x" % (region.kind.upper(), region.address)
+            index = bisect.bisect_right(self.nodes, address, region.lo, region.hi) - 1
+            if index < region.lo:
+                return None, "in the header of %s, before its first node" % name
+            block = self.block(index)
+            if address < block.node + block.size:
+                return block, "in the block at mem 0x%x" % block.mem
+            if region.kind == "heap" and address >= region.wilderness:
+                return None, "in the wilderness of %s (no block there)" % name
+            return None, "in %s, past its last block" % name
+        return None, "not in the Ant heap (in no region or big mapping of its arenas)"
+
+    def summary(self):
+        """The heap's numbers, summed over arenas."""
+        heap_regions = [r for r in self.regions if r.kind == "heap"]
+        every = self.regions
+        free_bytes = sum(r.free_bytes for r in every)
+        wilderness = sum(r.wilderness_bytes for r in every)
+        largest_extent = max((r.largest_extent for r in every), default=0)
+        all_free = free_bytes + wilderness
+        return {
+            "layout_version": self.layout.version,
+            "root": self.layout.address,
+            "arenas": len(self.arenas),
+            "regions": len(heap_regions),
+            "bigs": len(every) - len(heap_regions),
+            "blocks": len(self.nodes),
+            "used_blocks": sum(r.used_blocks for r in every),
+            "free_blocks": sum(r.free_blocks for r in every),
+            "unknown_blocks": sum(r.unknown_blocks for r in every),
+            "requested_bytes": sum(r.requested_bytes for r in every),
+            "used_bytes": sum(r.used_bytes for r in every),
+            "free_bytes": free_bytes,
+            "wilderness_bytes": wilderness,
+            "mapped_bytes": sum(r.length for r in every),
+            "largest_free": max((r.largest_free for r in every), default=0),
+            "largest_free_extent": largest_extent,
+            "fragmentation": 1.0 - largest_extent / all_free if all_free else 0.0,
+            "problems": len(self.problems),
+        }
+
+
+def walk(reader, layout, symbolize=None):
+    """Walks the heap of a validated root and checks it; returns a Heap."""
+    heap = Heap(layout, reader)
+    checker = Checker(heap, symbolize)
+    checker.last_error()
+    _Walk(heap, checker).run()
+    checker.finish()
+    return heap
+
+
+class _Walk:
+    def __init__(self, heap, checker):
+        self.heap = heap
+        self.check = checker
+        self.reader = heap.reader
+        self.layout = heap.layout
+        self.spans = []  # (start, end) of regions already walked, sorted
+
+    def run(self):
+        layout = self.layout
+        for index, address in enumerate(layout.arena_addresses):
+            if not address:
+                self.check.add("link", None, "root.arenas[%d] is null, but "
+                               "root.arena_count is %d" % (index, layout.arena_count))
+                continue
+            try:
+                data = self.reader.read(address, layout.arena_size)
+            except Unreadable as error:
+                self.check.add("unreadable", None, "arena %d (root.arenas[%d] = "
+                               "0x%x): %s" % (index, index, address, error))
+                continue
+            arena = Arena(index, address, layout.decode("arena", data))
+            if arena.values["index"] != index:
+                self.check.add("link", None, "root.arenas[%d] is 0x%x, but that "
+                               "arena says its index is %d"
+                               % (index, address, arena.values["index"]))
+            self.heap.arenas.append(arena)
+            self._list(arena, arena.values["regions"], REGION_HEAP, arena.regions)
+            self._list(arena, arena.values["bigs"], REGION_BIG, arena.bigs)
+
+    # -- region lists ------------------------------------------------------
+
+    def _list(self, arena, address, kind, into):
+        name = "arena %d's %s list" % (arena.index, "region" if kind == REGION_HEAP else "big")
+        seen = set()
+        previous = 0
+        while address:
+            if address in seen:
+                self.check.add("link", None, "%s loops: region 0x%x.next leads back "
+                               "to 0x%x" % (name, previous, address))
+                return
+            if len(seen) >= MAX_REGIONS:
+                self.check.add("link", None, "%s holds more than %d regions: it "
+                               "probably loops" % (name, MAX_REGIONS))
+                return
+            seen.add(address)
+            region = self._region(arena, address, kind, previous, name)
+            if region is None:
+                return
+            into.append(region)
+            self.heap.regions.append(region)
+            region.lo = len(self.heap.nodes)
+            if region.kind == "heap":
+                self._heap_region(region)
+            else:
+                self._big(region)
+            region.hi = len(self.heap.nodes)
+            previous, address = address, region.values["next"]
+
+    def _region(self, arena, address, kind, previous, name):
+        """Reads and checks a region header; None when it cannot be walked."""
+        layout = self.layout
+        came = "region 0x%x.next" % previous if previous else name
+        try:
+            data = self.reader.read(address, layout.region_size)
+        except Unreadable as error:
+            self.check.add("unreadable", None, "%s leads to 0x%x: %s" % (came, address, error))
+            return None
+        values = layout.decode("region", data)
+        if values["magic"] != REGION_MAGIC:
+            self.check.add("header", None, "%s leads to 0x%x, which is not a region "
+                           "header: its magic is 0x%016x, expected 0x%016x (\"ANT-REGN\")"
+                           % (came, address, values["magic"], REGION_MAGIC))
+            return None
+        region = Region(address, arena.index, values)
+        wanted = _REGION_KINDS[kind]
+        if region.kind != wanted:
+            letters = ascii_word(values["kind"])
+            self.check.add("link", None, "%s leads to region 0x%x of kind 0x%x%s, "
+                           "expected %s" % (came, address, values["kind"],
+                                            ' ("%s")' % letters if letters else "",
+                                            wanted.upper()))
+            if region.kind == "unknown":
+                return None
+            region.damaged = True
+        if values["prev"] != previous:
+            self.check.add("link", None, "region 0x%x.prev is 0x%x, but it is reached "
+                           "from %s" % (address, values["prev"],
+                                        "0x%x" % previous if previous else name))
+        if values["arena"] != arena.index:
+            self.check.add("link", None, "region 0x%x.arena is %d, but it is in %s"
+                           % (address, values["arena"], name))
+        start = address + layout.region_header_size
+        if not layout.region_header_size + layout.min_block <= region.length <= MAX_REGION_LENGTH:
+            self.check.add("size", None, "region 0x%x.length %d cannot be"
+                           % (address, region.length))
+            return None
+        if region.kind == "heap" and not (
+                start <= region.wilderness <= region.end
+                and region.wilderness % layout.alignment == 0):
+            self.check.add("size", "I7", "region 0x%x.wilderness is 0x%x, outside "
+                           "its blocks 0x%x..0x%x" % (address, region.wilderness,
+                                                     start, region.end))
+            region.wilderness = self._guess_wilderness(region, start)
+            region.damaged = True
+        overlap = self._overlap(address, region.end)
+        if overlap is not None:
+            self.check.add("link", None, "%s leads to region 0x%x..0x%x, which "
+                           "overlaps region 0x%x..0x%x" % ((came, address, region.end) + overlap))
+            return None
+        return region
+
+    def _guess_wilderness(self, region, start):
+        """Where blocks end when region.wilderness is damaged: after
+        region.last if that is a sound node, else the region's end."""
+        last = region.values["last"]
+        if start <= last < region.end and self.check.verifies(last):
+            size = NODE_WORDS.unpack(self.reader.read(last, self.layout.node_size))[2]
+            if last < last + size <= region.end:
+                return last + size
+        return region.end
+
+    def _overlap(self, start, end):
+        index = bisect.bisect_left(self.spans, (start, end))
+        for other in self.spans[max(0, index - 1):index + 1]:
+            if other[0] < end and start < other[1]:
+                return other
+        self.spans.insert(index, (start, end))
+        return None
+
+    # -- a HEAP region: the hot loop -----------------------------------------
+
+    def _heap_region(self, region):
+        """Walks the blocks of a HEAP region by adjacency, testing every rule
+        that one node can break inline; the first failure sends the node to
+        the checker. Locals only: this loop runs once per block."""
+        layout = self.layout
+        node_size = layout.node_size
+        start = region.address + layout.region_header_size
+        end = region.wilderness
+        self._region_ends(region, start, end)
+        secret = layout.secret
+        amask = layout.alignment - 1
+        min_block = layout.min_block
+        used_word = STATE_USED | (region.arena << 32)
+        free_word = STATE_FREE | (region.arena << 32)
+        overhead = node_size + layout.tail_size
+        poison_from = node_size + 16
+        poison = layout.poison
+        unpack = NODE_WORDS.unpack_from
+        word = _WORD.unpack_from
+        links = _LINKS.unpack_from
+        from_bytes = int.from_bytes
+        append = self.heap.nodes.append
+        frees = self.heap.frees
+        arena = region.arena
+        prime, shift, mask = HEAD_PRIME, HEAD_SHIFT - 61 * 7, MASK64
+        multiplier, nonzero, head_at = TAIL_MULTIPLIER, TAIL_NONZERO, HEAD_OFFSET
+        requested_sum = used_sum = free_count = free_sum = largest = 0
+        cur, last, last_free = start, 0, None
+        buf, base, top = b"", start, start
+        while cur < end:
+            if cur + node_size > top:
+                buf, base = self._window(cur, end)
+                top = base + len(buf)
+                if cur + node_size > top:
+                    cur, last, last_free = self._slow(region, cur, last, last_free, end)
+                    continue
+            off = cur - base
+            prev, nxt, size, req, serial, site, state, head = unpack(buf, off)
+            key = cur ^ secret
+            after = cur + size
+            # 2^448 = 2^21 (mod 2^61 - 1): the address word's weight, reduced.
+            if ((from_bytes(buf[off:off + head_at], "little") + (key << shift)) % prime
+                    != head or prev != last or after > top or size & amask
+                    or size < min_block or (nxt != after and (nxt or after != end))):
+                cur, last, last_free = self._slow(region, cur, last, last_free, end)
+                continue
+            if state == used_word:
+                if (req + overhead > size or word(buf, off + node_size + req)[0]
+                        != ((key * multiplier) & mask) | nonzero):
+                    cur, last, last_free = self._slow(region, cur, last, last_free, end)
+                    continue
+                requested_sum += req
+                used_sum += size
+            elif state == free_word:
+                if (last_free == last or buf.count(poison, off + poison_from, off + size)
+                        != size - poison_from):
+                    cur, last, last_free = self._slow(region, cur, last, last_free, end)
+                    continue
+                frees[cur] = (arena, size) + links(buf, off + node_size)
+                free_count += 1
+                free_sum += size
+                if size > largest:
+                    largest = size
+                last_free = cur
+            else:
+                cur, last, last_free = self._slow(region, cur, last, last_free, end)
+                continue
+            append(cur)
+            last = cur
+            cur = after
+        region.requested_bytes += requested_sum
+        region.used_bytes += used_sum
+        region.free_blocks += free_count
+        region.free_bytes += free_sum
+        region.largest_free = max(region.largest_free, largest)
+        self._region_last(region, start, end, last)
+
+    def _window(self, cur, end):
+        try:
+            data = read_upto(self.reader, cur, max(self.layout.node_size, min(WINDOW, end - cur)),
+                             self.layout.node_size)
+        except Unreadable:
+            return b"", cur
+        return data, cur
+
+    def _region_ends(self, region, start, end):
+        first = region.values["first"]
+        if start == end:
+            if first or region.values["last"]:
+                self.check.add("link", "I4", "region 0x%x has no blocks (its wilderness "
+                               "starts at 0x%x), yet region.first is 0x%x and region.last "
+                               "0x%x" % (region.address, end, first, region.values["last"]))
+        elif first != start:
+            self.check.add("link", "I4", "region 0x%x.first is 0x%x, but its first node "
+                           "is at 0x%x, right after the header"
+                           % (region.address, first, start))
+
+    def _region_last(self, region, start, end, last):
+        if start == end or region.damaged:
+            return
+        if region.values["last"] != last:
+            self.check.add("link", "I7", "region 0x%x.last is 0x%x, but its last node "
+                           "(the one ending at the wilderness 0x%x) is 0x%x"
+                           % (region.address, region.values["last"], end, last))
+
+    # -- the slow path: one node the fast test rejected -----------------------
+
+    def _slow(self, region, cur, last, last_free, end):
+        """Checks the node at cur in full, records it, and returns the walk's
+        next (cur, last, last_free)."""
+        node_size = self.layout.node_size
+        try:
+            data = self.reader.read(cur, node_size)
+        except Unreadable as error:
+            self.check.add("unreadable", None, "node 0x%x of region 0x%x: %s"
+                           % (cur, region.address, error), cur)
+            region.damaged = True
+            resume = self._scan(cur + self.layout.alignment, end)
+            region.skipped_bytes += resume - cur
+            return resume, None, last_free
+        report = self.check.node(cur, data, last, end, region, last or None)
+        resume, trusted = cur + report.size, True
+        if not (report.head_ok and report.size_ok):
+            region.damaged = True
+            resume, trusted = self._resync(cur, end, report)
+        self._record(region, cur, report, resume - cur)
+        if report.state == "free" and last and last_free == last:
+            self.check.coalesce(last, cur)
+        # After a scan the next node's prev names a node the walk skipped.
+        return resume, (cur if trusted else None), (
+            cur if report.state == "free" else last_free)
+
+    def _record(self, region, cur, report, extent):
+        heap = self.heap
+        heap.nodes.append(cur)
+        if extent != report.size or not report.head_ok:
+            heap.extents[cur] = extent
+        if report.state == "used":
+            region.used_bytes += extent
+            if report.head_ok:
+                region.requested_bytes += report.requested
+        elif report.state == "free":
+            region.free_blocks += 1
+            region.free_bytes += extent
+            region.largest_free = max(region.largest_free, extent)
+            if report.head_ok and extent >= self.layout.node_size + 16:
+                next_link, prev_link = _LINKS.unpack(
+                    self.reader.read(cur + self.layout.node_size, 16))
+            else:
+                next_link = prev_link = None
+            heap.frees[cur] = (region.arena, extent, next_link, prev_link)
+        else:
+            region.damaged = True
+            region.unknown_blocks += 1
+            region.unknown_bytes += extent
+
+    def _resync(self, cur, end, report):
+        """(where the next trustworthy node is after a bad one, whether it
+        was found by a link rather than by a scan): by adjacency, by the
+        next link, or by scanning for a node whose head checks out (end
+        when there is none)."""
+        candidates = []
+        if report.size_ok:
+            candidates.append(cur + report.size)
+        if cur < report.next <= end:
+            candidates.append(report.next)
+        for candidate in candidates:
+            if candidate == end or self.check.verifies(candidate):
+                return candidate, True
+        return self._scan(cur + self.layout.alignment, end), False
+
+    def _scan(self, at, end):
+        """The lowest address in [at, end) holding a node whose head checks
+        out, found by the ASCII state word at node + 48; end if none."""
+        alignment = self.layout.alignment
+        node_size = self.layout.node_size
+        at += -at % alignment
+        while at < end:
+            try:
+                data = read_upto(self.reader, at, min(WINDOW, end - at + node_size), 1)
+            except Unreadable:
+                resume = next_readable(self.reader, at, end)
+                if resume is None:
+                    return end
+                at = resume + (-resume % alignment)
+                continue
+            for match in _STATE_MARK.finditer(data, _STATE_OFFSET):
+                node = at + match.start() - _STATE_OFFSET
+                if node % alignment == 0 and node < end and self.check.verifies(node):
+                    return node
+            at += max(alignment, len(data) - _STATE_OFFSET)
+            at += -at % alignment
+        return end
+
+    # -- a big mapping: one block of its own -------------------------------
+
+    def _big(self, region):
+        layout = self.layout
+        node = region.values["first"]
+        start = region.address + layout.region_header_size
+        if node != region.values["last"]:
+            self.check.add("link", "I4", "big mapping 0x%x.first is 0x%x but its .last "
+                           "is 0x%x: a big mapping holds one block"
+                           % (region.address, node, region.values["last"]))
+        if not start <= node <= region.end - layout.min_block:
+            self.check.add("link", "I4", "big mapping 0x%x.first is 0x%x, outside its "
+                           "bytes 0x%x..0x%x" % (region.address, node, start, region.end))
+            region.damaged = True
+            return
+        if (node + layout.node_size) % layout.alignment:
+            self.check.add("size", "I12", "big mapping 0x%x holds its node at 0x%x, "
+                           "so its mem is not %d-byte aligned"
+                           % (region.address, node, layout.alignment))
+            region.damaged = True
+            return
+        try:
+            data = self.reader.read(node, layout.node_size)
+        except Unreadable as error:
+            self.check.add("unreadable", None, "node of big mapping 0x%x: %s"
+                           % (region.address, error), node)
+            region.damaged = True
+            return
+        report = self.check.node(node, data, 0, region.end, region, None)
+        if not report.head_ok:
+            region.damaged = True
+        if report.head_ok and report.size_ok:
+            extent = report.size
+        else:
+            extent = region.end - node
+        self._record(region, node, report, extent)

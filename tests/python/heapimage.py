@@ -1,0 +1,333 @@
+"""Builds synthetic Ant heaps, byte for byte as <ant/layout.h> lays them out.
+
+An Image holds the root (with its field table, named as the allocator's
+root.c names it), arenas, HEAP regions and big mappings. Describe the blocks,
+call build(), then plant corruption with write()/node_write() and read the
+result through reader() or a core file from write_core().
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "gdb"))
+
+from antgdb import layout as L  # noqa: E402
+from antgdb.memory import BytesReader  # noqa: E402
+
+NODE = struct.Struct("<QQQQQQIHHQ")
+REGION = struct.Struct("<QQQQQQQII")
+FIELD = struct.Struct("<24sII")
+Q = struct.Struct("<Q")
+
+# struct ant_root, offset by offset.
+ROOT_FIELDS = [
+    ("root.magic", 0, 8), ("root.version", 8, 4), ("root.size", 12, 4),
+    ("root.self", 16, 8), ("root.field_count", 24, 4), ("root.field_offset", 28, 4),
+    ("root.node_size", 32, 4), ("root.region_header_size", 36, 4),
+    ("root.alignment", 40, 4), ("root.tail_size", 44, 4), ("root.min_block", 48, 4),
+    ("root.poison", 52, 4), ("root.poison_check", 56, 8), ("root.secret", 64, 8),
+    ("root.serial", 72, 8), ("root.arena_count", 80, 4), ("root.fit", 84, 4),
+    ("root.arenas", 88, 512), ("root.last_error", 600, 440),
+    ("root.last_error.kind", 600, 4), ("root.last_error.count", 604, 4),
+    ("root.last_error.mem", 608, 8), ("root.last_error.node", 616, 8),
+    ("root.last_error.request", 624, 8), ("root.last_error.serial", 632, 8),
+    ("root.last_error.site", 640, 8), ("root.last_error.culprit", 648, 8),
+    ("root.last_error.message", 656, 384), ("root.fields", 1040, 2560),
+]
+ROOT_SIZE = 3600
+FIELDS_AT = 1040
+NODE_FIELDS = [
+    ("node.prev", 0, 8), ("node.next", 8, 8), ("node.size", 16, 8),
+    ("node.requested", 24, 8), ("node.serial", 32, 8), ("node.site", 40, 8),
+    ("node.state", 48, 4), ("node.arena", 52, 2), ("node.flags", 54, 2),
+    ("node.head", 56, 8),
+]
+REGION_FIELDS = [
+    ("region.magic", 0, 8), ("region.next", 8, 8), ("region.prev", 16, 8),
+    ("region.length", 24, 8), ("region.wilderness", 32, 8), ("region.first", 40, 8),
+    ("region.last", 48, 8), ("region.kind", 56, 4), ("region.arena", 60, 4),
+]
+COUNTER_NAMES = [
+    "used_blocks", "free_blocks", "requested_bytes", "used_bytes", "free_bytes",
+    "wilderness_bytes", "mapped_bytes", "region_count", "big_count",
+    "allocations", "frees",
+]
+ARENA_FIELDS = [("arena.index", 0, 4), ("arena.regions", 8, 8), ("arena.bigs", 16, 8)] + [
+    ("arena." + name, 24 + 8 * i, 8) for i, name in enumerate(COUNTER_NAMES)
+]
+ARENA_SIZE = 1024
+
+SECRET = 0x3C6EF372FE94F82B
+ROOT_AT = 0x555555558000
+ARENAS_AT = 0x555555600000
+HEAP_AT = 0x7FFFF0000000
+
+
+def block_size(requested):
+    return max(L.NODE_V1["node"][1] + 16, (64 + requested + 8 + 15) & ~15)
+
+
+class Block:
+    def __init__(self, region, size, state, requested, serial, site):
+        self.region = region
+        self.size = size
+        self.state = state
+        self.requested = requested
+        self.serial = serial
+        self.site = site
+        self.node = None
+
+    @property
+    def mem(self):
+        return self.node + 64
+
+
+class Region:
+    def __init__(self, arena, address, length, kind):
+        self.arena = arena
+        self.address = address
+        self.length = length
+        self.kind = kind
+        self.blocks = []
+
+    def used(self, requested, serial=None, site=0x401000, size=None):
+        block = Block(self, size or block_size(requested), "used", requested,
+                      serial if serial is not None else self.arena.image.next_serial(),
+                      site)
+        self.blocks.append(block)
+        return block
+
+    def free(self, size, serial=0, site=0):
+        block = Block(self, size, "free", 0, serial, site)
+        self.blocks.append(block)
+        return block
+
+    @property
+    def wilderness(self):
+        at = self.address + 64
+        return at + sum(block.size for block in self.blocks)
+
+
+class Arena:
+    def __init__(self, image, index, address):
+        self.image = image
+        self.index = index
+        self.address = address
+        self.regions = []
+        self.bigs = []
+        self.counters = {}
+
+    def region(self, length=0x10000):
+        region = Region(self, self.image.place(length), length, L.REGION_HEAP)
+        self.regions.append(region)
+        return region
+
+    def big(self, requested, serial=None, site=0x401000):
+        size = block_size(requested)
+        length = (64 + size + 4095) & ~4095
+        region = Region(self, self.image.place(length), length, L.REGION_BIG)
+        region.used(requested, serial, site, size)
+        self.bigs.append(region)
+        return region.blocks[0]
+
+
+class Image:
+    """A heap image; addresses are fixed so tests can name them."""
+
+    def __init__(self, secret=SECRET, root=ROOT_AT, poison=0xA5):
+        self.secret = secret
+        self.root = root
+        self.poison = poison
+        self.arenas = []
+        self.segments = {}  # address -> bytearray
+        self._next_region = HEAP_AT
+        self._serial = 0
+        self.last_error = None
+
+    def next_serial(self):
+        self._serial += 1
+        return self._serial
+
+    def place(self, length):
+        address = self._next_region
+        self._next_region += (length + 0xFFFFF) & ~0xFFFFF  # leave unmapped gaps
+        return address
+
+    def arena(self):
+        arena = Arena(self, len(self.arenas), ARENAS_AT + ARENA_SIZE * len(self.arenas))
+        self.arenas.append(arena)
+        return arena
+
+    # -- laying out bytes ---------------------------------------------------
+
+    def build(self):
+        root = bytearray(ROOT_SIZE)
+        self.segments = {self.root: root}
+        arenas = bytearray(max(1, len(self.arenas)) * ARENA_SIZE)
+        self.segments[ARENAS_AT] = arenas
+        for arena in self.arenas:
+            self._arena(arena, arenas)
+        self._root(root)
+        return self
+
+    def _root(self, root):
+        entries = [("root", 0, ROOT_SIZE)] + ROOT_FIELDS + [("node", 0, 64)] + NODE_FIELDS
+        entries += [("region", 0, 64)] + REGION_FIELDS + [("arena", 0, ARENA_SIZE)] + ARENA_FIELDS
+        struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, 1, ROOT_SIZE, self.root,
+                         len(entries), FIELDS_AT)
+        struct.pack_into("<IIIIIIQQQII", root, 32, 64, 64, 16, 8, 80, self.poison, 4096,
+                         self.secret, self._serial, len(self.arenas), 3)
+        for index, arena in enumerate(self.arenas):
+            Q.pack_into(root, 88 + 8 * index, arena.address)
+        for index, (name, offset, size) in enumerate(entries):
+            FIELD.pack_into(root, FIELDS_AT + 32 * index, name.encode(), offset, size)
+        if self.last_error:
+            error = self.last_error
+            struct.pack_into("<IIQQQQQQ", root, 600, error["kind"], error.get("count", 1),
+                             error.get("mem", 0), error.get("node", 0),
+                             error.get("request", 0), error.get("serial", 0),
+                             error.get("site", 0), error.get("culprit", 0))
+            message = error.get("message", "").encode()[:383]
+            root[656:656 + len(message)] = message
+
+    def _arena(self, arena, arenas):
+        counts = dict.fromkeys(COUNTER_NAMES, 0)
+        free_nodes = []
+        for regions in (arena.regions, arena.bigs):
+            previous = None
+            for region in regions:
+                data = self._region(region, previous, counts, free_nodes)
+                self.segments[region.address] = data
+                previous = region
+        # One free list per arena, in address order: mem[0:8] next, [8:16] prev.
+        for i, block in enumerate(free_nodes):
+            data = self.segments[block.region.address]
+            at = block.mem - block.region.address
+            nxt = free_nodes[i + 1].node if i + 1 < len(free_nodes) else 0
+            prev = free_nodes[i - 1].node if i else 0
+            struct.pack_into("<QQ", data, at, nxt, prev)
+        counts["region_count"] = len(arena.regions)
+        counts["big_count"] = len(arena.bigs)
+        counts["allocations"] = counts["used_blocks"] + counts["free_blocks"]
+        counts.update(arena.counters)
+        base = ARENA_SIZE * arena.index
+        struct.pack_into("<IxxxxQQ", arenas, base, arena.index,
+                         arena.regions[0].address if arena.regions else 0,
+                         arena.bigs[0].address if arena.bigs else 0)
+        for i, name in enumerate(COUNTER_NAMES):
+            Q.pack_into(arenas, base + 24 + 8 * i, counts[name])
+
+    def _region(self, region, previous, counts, free_nodes):
+        data = bytearray(region.length)
+        big = region.kind == L.REGION_BIG
+        at = region.address + 64
+        nodes = []
+        for block in region.blocks:
+            block.node = at
+            nodes.append(block)
+            at += block.size
+        wilderness = region.wilderness if not big else at
+        regions = region.arena.bigs if big else region.arena.regions
+        index = regions.index(region)
+        REGION.pack_into(
+            data, 0, L.REGION_MAGIC,
+            regions[index + 1].address if index + 1 < len(regions) else 0,
+            previous.address if previous else 0, region.length, wilderness,
+            nodes[0].node if nodes else 0, nodes[-1].node if nodes else 0,
+            region.kind, region.arena.index)
+        if not big:
+            counts["wilderness_bytes"] += region.length - (wilderness - region.address)
+        counts["mapped_bytes"] += region.length
+        for i, block in enumerate(nodes):
+            nxt = nodes[i + 1].node if i + 1 < len(nodes) else 0
+            prev = nodes[i - 1].node if i else 0
+            self._node(data, region, block, prev, nxt, big)
+            if block.state == "used":
+                counts["used_blocks"] += 1
+                counts["used_bytes"] += block.size
+                counts["requested_bytes"] += block.requested
+            else:
+                counts["free_blocks"] += 1
+                counts["free_bytes"] += block.size
+                free_nodes.append(block)
+        return data
+
+    def _node(self, data, region, block, prev, nxt, big):
+        offset = block.node - region.address
+        state = L.STATE_USED if block.state == "used" else L.STATE_FREE
+        NODE.pack_into(data, offset, prev, nxt, block.size, block.requested, block.serial,
+                       block.site, state, region.arena.index, L.FLAG_BIG if big else 0, 0)
+        seal(data, offset, block.node, self.secret)
+        mem = offset + 64
+        if block.state == "used":
+            fill = bytes([0x41 + block.serial % 26]) * block.requested
+            data[mem:mem + block.requested] = fill
+            Q.pack_into(data, mem + block.requested, L.tail_sentinel(self.secret, block.node))
+        else:
+            data[mem + 16:offset + block.size] = bytes([self.poison]) * (block.size - 80)
+
+    # -- reading and planting ---------------------------------------------------
+
+    def reader(self, skip=()):
+        return BytesReader([(address, data) for address, data in self.segments.items()
+                            if address not in skip])
+
+    def _locate(self, address):
+        for start, data in self.segments.items():
+            if start <= address < start + len(data):
+                return data, address - start
+        raise KeyError("0x%x is not in the image" % address)
+
+    def write(self, address, raw):
+        data, offset = self._locate(address)
+        data[offset:offset + len(raw)] = raw
+
+    def read(self, address, size):
+        data, offset = self._locate(address)
+        return bytes(data[offset:offset + size])
+
+    def write_word(self, address, value, size=8):
+        self.write(address, value.to_bytes(size, "little"))
+
+    def node_write(self, block_or_node, field, value, reseal=False):
+        """Sets one node field; reseal=True recomputes the head, as a buggy
+        allocator (rather than a stray write) would leave it."""
+        node = getattr(block_or_node, "node", block_or_node)
+        offset, size = L.NODE_V1["node." + field]
+        self.write_word(node + offset, value, size)
+        if reseal:
+            self.reseal(node)
+
+    def reseal(self, node):
+        data, offset = self._locate(node)
+        seal(data, offset, node, self.secret)
+
+    def write_core(self, path, skip=()):
+        write_core(path, [(address, bytes(data)) for address, data in self.segments.items()
+                          if address not in skip])
+
+
+def seal(data, offset, node, secret):
+    head = L.head_sentinel(secret, node, bytes(data[offset:offset + 56]))
+    Q.pack_into(data, offset + 56, head)
+
+
+def write_core(path, segments, extra=()):
+    """A minimal ELF64 core: a PT_NOTE, then one PT_LOAD per segment;
+    `extra` adds raw (vaddr, filesz, memsz, data) program headers."""
+    loads = [(address, len(data), len(data), data) for address, data in segments]
+    loads += list(extra)
+    count = 1 + len(loads)
+    offset = 64 + 56 * count
+    headers = [struct.pack("<IIQQQQQQ", 4, 4, offset, 0, 0, 0, 0, 1)]
+    body = b""
+    for vaddr, filesz, memsz, data in loads:
+        headers.append(struct.pack("<IIQQQQQQ", 1, 6, offset + len(body), vaddr, 0,
+                                   filesz, memsz, 4096))
+        body += data[:filesz]
+    ident = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
+    header = struct.pack("<16sHHIQQQIHHHHHH", ident, 4, 62, 1, 0, 64, 0, 0, 64, 56,
+                         count, 64, 0, 0)
+    with open(path, "wb") as out:
+        out.write(header + b"".join(headers) + body)
