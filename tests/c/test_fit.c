@@ -1,0 +1,71 @@
+/*
+ * test_fit.c: each fit policy picks the block it promises. Free blocks L
+ * (272 bytes), then F1, F2, F3 (176 bytes each), separated by used guards,
+ * freed in that order; then a = malloc(100) (a 176-byte block),
+ * b = malloc(100), free(a), c = malloc(100):
+ *
+ *   first   a = L   (lowest that fits)     b = F1    c = L  (lowest again)
+ *   next    a = L                          b = F1    c = F2 (resumes at F1)
+ *   best    a = F1  (first exact fit)      b = F2    c = F1
+ *   binned  a = F3  (newest in the bin)    b = F2    c = F3
+ */
+#include "check.h"
+#include "child.h"
+
+#include <ant/ant.h>
+
+static const char *name_of(void *p, void *const *blocks, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (blocks[i] == p)
+            return names[i];
+    return "?";
+}
+
+static void choose(void)
+{
+    static const char *const names[] = {"L", "F1", "F2", "F3", 0};
+    void *blocks[4];
+    blocks[0] = ant_malloc(200);
+    void *guards[4];
+    guards[0] = ant_malloc(8);
+    for (int i = 1; i < 4; i++) {
+        blocks[i] = ant_malloc(100);
+        guards[i] = ant_malloc(8);
+    }
+    for (int i = 0; i < 4; i++)
+        ant_free(blocks[i]);
+    void *a = ant_malloc(100);
+    void *b = ant_malloc(100);
+    ant_free(a);
+    void *c = ant_malloc(100);
+    child_say("a=%s b=%s c=%s\n", name_of(a, blocks, names), name_of(b, blocks, names), name_of(c, blocks, names));
+    ant_free(b);
+    ant_free(c);
+    for (int i = 0; i < 4; i++)
+        ant_free(guards[i]);
+    CHECK_EQ(ant_check(), 0);
+}
+
+static const struct child_scenario scenarios[] = {{"choose", choose}, {0, 0}};
+
+static void expect(const char *options, const char *want)
+{
+    struct child_result r;
+    child_run("choose", options, &r);
+    if (!r.exited || r.status != 0 || strcmp(r.out, want) != 0 || r.err[0]) {
+        child_show("choose", options, &r);
+        fprintf(stderr, "expected: %s", want);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    child_enter(argc, argv, scenarios);
+    expect("fit=first", "a=L b=F1 c=L\n");
+    expect("fit=next", "a=L b=F1 c=F2\n");
+    expect("fit=best", "a=F1 b=F2 c=F1\n");
+    expect("fit=binned", "a=F3 b=F2 c=F3\n");
+    return 0;
+}
