@@ -65,13 +65,19 @@ void ant_bin_insert(ant_arena_t *arena, ant_node_t *node)
     arena->sl_bitmap[fl] |= 1u << sl;
 }
 
+/* A node a link names may be read: aligned, and all of it among the
+ * region's blocks, not merely starting inside the mapping. */
+static bool readable(ant_arena_t *arena, const ant_node_t *node)
+{
+    ant_region_t *r = (uintptr_t)node % ANT_ALIGN ? 0 : ant_region_of(arena, node);
+    return r && ant_region_holds(r, node, ANT_NODE_SIZE);
+}
+
 static bool trusted_link(ant_arena_t *arena, const ant_node_t *to, const ant_node_t *from, int back)
 {
     if (!to)
         return true;
-    if ((uintptr_t)to % ANT_ALIGN || !ant_region_of(arena, to))
-        return false;
-    return ant_head_ok(to) && ant_is_free(to) && *link_at(to, back) == from;
+    return readable(arena, to) && ant_head_ok(to) && ant_is_free(to) && *link_at(to, back) == from;
 }
 
 /* Takes a node out of its bin; false, touching nothing, if its links
@@ -132,7 +138,7 @@ size_t ant_bin_largest(ant_arena_t *arena)
     size_t largest = 0;
     size_t guard = arena->counters.free_blocks;
     for (ant_node_t *n = arena->bins[fl][sl]; n && guard--; n = *link_at(n, NEXT)) {
-        if (!ant_region_of(arena, n) || !ant_head_ok(n))
+        if (!readable(arena, n) || !ant_head_ok(n))
             break;
         if (n->size > largest)
             largest = n->size;

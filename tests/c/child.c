@@ -63,7 +63,14 @@ void child_run(const char *name, const char *options, struct child_result *resul
             setenv("ANT_OPTIONS", options, 1);
         else
             unsetenv("ANT_OPTIONS");
-        execl("/proc/self/exe", "child", "--child", name, (char *)0);
+        /* The program's own path as argv[0], so that reports name the
+         * program as they would outside the harness. */
+        char path[4096];
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n <= 0)
+            _exit(127);
+        path[n] = 0;
+        execl(path, path, "--child", name, (char *)0);
         _exit(127);
     }
     int status;

@@ -1,0 +1,159 @@
+/*
+ * test_detect_overflow.c: writes past the end of a block and before its
+ * start. A one-byte overflow hits the tail sentinel, found at free, at
+ * realloc and by ant_check; one that runs on into the next node is found at
+ * the free of either block, the upper one naming the lower as the culprit;
+ * an underflow hits the node's head, its last word; a node copied from
+ * another block is caught because the head is bound to its address.
+ */
+#include "check.h"
+#include "detect.h"
+
+#include <ant/ant.h>
+#include <ant/layout.h>
+#include <signal.h>
+
+static void one_byte(void)
+{
+    char *a = ant_malloc(24);
+    ant_malloc(8);
+    detect_expect_used(a);
+    a[24] = 'x';
+    ant_free(a);
+}
+
+static void one_byte_at_realloc(void)
+{
+    char *a = ant_malloc(100);
+    ant_malloc(8);
+    detect_expect_used(a);
+    a[100] = 0;
+    ant_realloc(a, 1000);
+}
+
+static void one_byte_at_check(void)
+{
+    char *a = ant_malloc(1);
+    detect_expect_used(a);
+    a[1] = 0;
+    ant_check();
+}
+
+static void one_byte_big(void)
+{
+    char *a = ant_malloc(300000);
+    detect_expect_used(a);
+    a[300000] = 'x';
+    ant_free(a);
+}
+
+/* a's block is 96 bytes (node, 24, tail, padding); the write runs 16
+ * bytes on into b's node, over its prev and next links. */
+static char *into_next(char **b)
+{
+    char *a = ant_malloc(24);
+    *b = ant_malloc(24);
+    ant_malloc(8);
+    detect_expect_used(a);
+    memset(a, 'x', 96 - ANT_NODE_SIZE + 16);
+    return a;
+}
+
+static void into_next_free_lower(void)
+{
+    char *b;
+    char *a = into_next(&b);
+    ant_free(a);
+}
+
+static void into_next_free_upper(void)
+{
+    char *a = ant_malloc(24);
+    char *b = ant_malloc(24);
+    ant_malloc(8);
+    detect_expect_used(b);
+    detect_expect_culprit(a);
+    memset(a, 'x', 96 - ANT_NODE_SIZE + 16);
+    ant_free(b);
+}
+
+static void into_next_at_check(void)
+{
+    char *b;
+    into_next(&b);
+    ant_check();
+}
+
+static void underflow(void)
+{
+    unsigned char *a = ant_malloc(32);
+    ant_malloc(8);
+    detect_expect_used(a);
+    a[-1] ^= 1;
+    ant_free(a);
+}
+
+static void underflow_at_check(void)
+{
+    unsigned char *a = ant_malloc(32);
+    ant_malloc(8);
+    detect_expect_used(a);
+    a[-3] ^= 0x40;
+    ant_check();
+}
+
+static void copied_node(void)
+{
+    char *a = ant_malloc(32);
+    char *b = ant_malloc(32);
+    ant_malloc(8);
+    detect_expect_address(b);
+    memcpy(b - ANT_NODE_SIZE, a - ANT_NODE_SIZE, ANT_NODE_SIZE);
+    ant_free(b);
+}
+
+static const struct child_scenario scenarios[] = {
+    {"one_byte", one_byte},
+    {"one_byte_at_realloc", one_byte_at_realloc},
+    {"one_byte_at_check", one_byte_at_check},
+    {"one_byte_big", one_byte_big},
+    {"into_next_free_lower", into_next_free_lower},
+    {"into_next_free_upper", into_next_free_upper},
+    {"into_next_at_check", into_next_at_check},
+    {"underflow", underflow},
+    {"underflow_at_check", underflow_at_check},
+    {"copied_node", copied_node},
+    {0, 0},
+};
+
+int main(int argc, char **argv)
+{
+    detect_enter(argc, argv, scenarios);
+    const char *past_end = "the tail sentinel was overwritten: the program wrote past the end of block";
+    const struct detection detections[] = {
+        {"one_byte", 0, "overflow", 1, past_end},
+        {"one_byte", "on_error=abort", "overflow", 1, past_end},
+        {"one_byte_at_realloc", 0, "overflow", 1, past_end},
+        {"one_byte_at_check", 0, "overflow", 1, past_end},
+        {"one_byte_big", 0, "overflow", 1, past_end},
+        {"into_next_free_lower", 0, "overflow", 1, past_end},
+        {"into_next_free_upper", 0, "header", 1, "the block below ran past its end into this node: block"},
+        /* ant_check reports every problem, then aborts. */
+        {"into_next_at_check", 0, "overflow", 2, past_end},
+        {"underflow", 0, "header", 1, "an underflow, a write just before the start of the mem of block"},
+        {"underflow_at_check", 0, "header", 1, "an underflow"},
+        {"copied_node", 0, "header", 1, "the node was overwritten or forged"},
+    };
+    for (size_t i = 0; i < sizeof detections / sizeof detections[0]; i++)
+        detect_check(&detections[i]);
+
+    /* A bad on_error value leaves the default, abort, in force. */
+    struct child_result r;
+    child_run("one_byte", "on_error=maybe", &r);
+    if (r.signal != SIGABRT || child_count_lines(r.err, "ant: ") != 2 ||
+        strncmp(r.err, "ant: ANT_OPTIONS: 'maybe' for on_error", 38) != 0 || !strstr(r.err, "\nant: overflow: ")) {
+        child_show("one_byte", "on_error=maybe", &r);
+        return 1;
+    }
+    return 0;
+}

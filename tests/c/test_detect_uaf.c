@@ -1,0 +1,158 @@
+/*
+ * test_detect_uaf.c: writes through a dangling pointer. They land in a
+ * free block's poison or in the free-list links kept at the start of its
+ * mem, and are found when malloc hands the block out again and by
+ * ant_check. Reuse checks only the first poison_check bytes of poison;
+ * ant_check checks all of them.
+ */
+#include "check.h"
+#include "detect.h"
+#include "root.h"
+
+#include <ant/ant.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+static char *freed(size_t n)
+{
+    ant_malloc(8);
+    char *p = ant_malloc(n);
+    ant_malloc(8);
+    ant_free(p);
+    detect_expect_free(p);
+    return p;
+}
+
+static void poison_at_malloc(void)
+{
+    char *p = freed(100);
+    p[40] = 1;
+    ant_malloc(100);
+}
+
+static void poison_at_calloc(void)
+{
+    char *p = freed(100);
+    p[99] = 0;
+    ant_calloc(10, 10);
+}
+
+static void poison_at_check(void)
+{
+    char *p = freed(100);
+    p[20] = 1;
+    ant_check();
+}
+
+static void next_link_at_malloc(void)
+{
+    static _Alignas(16) char elsewhere[128];
+    char *p = freed(100);
+    ((char **)(void *)p)[0] = elsewhere;
+    ant_malloc(100);
+}
+
+static void prev_link_at_malloc(void)
+{
+    char *p = freed(100);
+    ((char **)(void *)p)[1] = p;
+    ant_malloc(100);
+}
+
+static void link_at_check(void)
+{
+    char *p = freed(100);
+    ((uintptr_t *)(void *)p)[0] ^= 0x10;
+    ant_check();
+}
+
+static size_t field_offset(const char *name)
+{
+    for (uint32_t i = 0; i < ant_root.field_count; i++)
+        if (strcmp(ant_root.fields[i].name, name) == 0)
+            return ant_root.fields[i].offset;
+    fprintf(stderr, "no field %s\n", name);
+    exit(1);
+}
+
+/*
+ * A link that points at the last bytes of the region: following it would
+ * read a node past the end of the mapping. A page that cannot be read is
+ * placed right after the region: the kernel puts a new mapping at the top
+ * of the highest gap that fits, so a gap of exactly a region's size just
+ * below a reserved page is where the first region goes.
+ */
+static void link_to_region_end(void)
+{
+    size_t region_size = (size_t)1 << 20, page = 4096;
+    char *reserved = mmap(0, region_size + page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(reserved != MAP_FAILED);
+    CHECK(munmap(reserved, region_size) == 0);
+    char *p = freed(100);
+    const char *arena = (const char *)ant_root.arenas[0];
+    const ant_region_t *region;
+    memcpy(&region, arena + field_offset("arena.regions"), sizeof region);
+    char *end = (char *)(uintptr_t)region + region->length;
+    CHECK(end == reserved + region_size);
+    ((char **)(void *)p)[0] = end - ANT_ALIGN;
+    ant_malloc(100);
+}
+
+/* The binned fit looks for a block one size class up, so the freed block
+ * is reused by a smaller request. */
+static void poison_beyond_the_check(void)
+{
+    char *p = freed(10000);
+    p[8000] = 1;
+    CHECK(ant_malloc(8000) == p);
+}
+
+static void poison_beyond_the_check_at_check(void)
+{
+    char *p = freed(10000);
+    p[8000] = 1;
+    ant_check();
+}
+
+static const struct child_scenario scenarios[] = {
+    {"poison_at_malloc", poison_at_malloc},
+    {"poison_at_calloc", poison_at_calloc},
+    {"poison_at_check", poison_at_check},
+    {"next_link_at_malloc", next_link_at_malloc},
+    {"prev_link_at_malloc", prev_link_at_malloc},
+    {"link_at_check", link_at_check},
+    {"link_to_region_end", link_to_region_end},
+    {"poison_beyond_the_check", poison_beyond_the_check},
+    {"poison_beyond_the_check_at_check", poison_beyond_the_check_at_check},
+    {0, 0},
+};
+
+int main(int argc, char **argv)
+{
+    detect_enter(argc, argv, scenarios);
+    const char *poison = "poison changed, a write through a dangling pointer, in free block";
+    const char *link = "a free-list link changed, a write through a dangling pointer, in free block";
+    const struct detection detections[] = {
+        {"poison_at_malloc", 0, "use-after-free", 1, poison},
+        {"poison_at_calloc", 0, "use-after-free", 1, poison},
+        {"poison_at_check", 0, "use-after-free", 1, poison},
+        {"next_link_at_malloc", 0, "use-after-free", 1, link},
+        {"prev_link_at_malloc", 0, "use-after-free", 1, link},
+        {"link_at_check", 0, "use-after-free", 1, link},
+        {"link_to_region_end", 0, "use-after-free", 1, link},
+        {"poison_beyond_the_check", "poison_check=16k", "use-after-free", 1, poison},
+        {"poison_beyond_the_check_at_check", 0, "use-after-free", 1, poison},
+    };
+    for (size_t i = 0; i < sizeof detections / sizeof detections[0]; i++)
+        detect_check(&detections[i]);
+
+    /* With the default poison_check of 4096 bytes, a write 8000 bytes in
+     * goes unseen when the block is reused. */
+    struct child_result r;
+    child_run("poison_beyond_the_check", 0, &r);
+    if (!r.exited || r.status != 0 || r.err[0]) {
+        child_show("poison_beyond_the_check", 0, &r);
+        return 1;
+    }
+    return 0;
+}
