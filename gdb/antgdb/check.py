@@ -6,6 +6,8 @@ writes one sentence naming both sides of the broken relation and the likely
 culprit. Rules that need the whole heap (I9 free links, I10 counters) run
 in Checker.finish() once the walk is done.
 """
+import struct
+
 from .errors import Unreadable
 from .layout import (
     COUNTERS, FLAG_BIG, NODE_WORDS, STATE_FREE, STATE_USED, ascii_word, head_sentinel,
@@ -34,6 +36,7 @@ KINDS = {
 
 STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free"}
 POISON_CHUNK = 1 << 20
+FREE_LINKS = struct.Struct("<QQ")  # a free block's mem: next, prev
 
 
 class Problem:
@@ -409,31 +412,40 @@ class Checker:
         plausible is reported at its owner; two plausible links that
         disagree are reported once, at the block whose link points across."""
         frees = self.heap.frees
-
-        def plausible(link, arena):
-            target = frees.get(link)
-            return link == 0 or (target is not None and target[0] == arena)
-
+        get = frees.get
         for node, (arena, _, nxt, prv) in frees.items():
             if nxt is None:
                 continue
-            for name, link, back in (("next", nxt, 3), ("prev", prv, 2)):
-                if not link:
-                    continue
-                if not plausible(link, arena):
-                    self.add("use-after-free", "I9", "%s: its %s free link is 0x%x, "
-                             "%s" % (self.owner(node), name, link,
-                                     self._not_free(link, arena)),
-                             node, culprit=node + self.node_size)
-                    continue
-                other = frees[link][back]
-                if other is None or other == node or not plausible(other, arena):
-                    continue
-                self.add("use-after-free", "I9", "%s: its %s free link is 0x%x, but "
-                         "that block's %s link is 0x%x" % (
-                             self.owner(node), name, link,
-                             "prev" if name == "next" else "next", other),
-                         node, culprit=node + self.node_size)
+            after = get(nxt) if nxt else None
+            before = get(prv) if prv else None
+            if ((nxt and (after is None or after[0] != arena or after[3] != node))
+                    or (prv and (before is None or before[0] != arena or before[2] != node))):
+                self._free_link(node, arena, nxt, prv)
+
+    def _free_link(self, node, arena, nxt, prv):
+        """Says what is wrong with one free block's links."""
+        frees = self.heap.frees
+
+        def plausible(link):
+            target = frees.get(link)
+            return link == 0 or (target is not None and target[0] == arena)
+
+        for name, link, back in (("next", nxt, 3), ("prev", prv, 2)):
+            if not link:
+                continue
+            if not plausible(link):
+                self.add("use-after-free", "I9", "%s: its %s free link is 0x%x, %s" % (
+                    self.owner(node), name, link, self._not_free(link, arena)),
+                    node, culprit=node + self.node_size)
+                continue
+            other = frees[link][back]
+            if other is None or other == node or not plausible(other):
+                continue
+            self.add("use-after-free", "I9", "%s: its %s free link is 0x%x, but that "
+                     "block's %s link is 0x%x" % (
+                         self.owner(node), name, link,
+                         "prev" if name == "next" else "next", other),
+                     node, culprit=node + self.node_size)
 
     def _not_free(self, link, arena):
         target = self.heap.frees.get(link)
@@ -472,3 +484,59 @@ class Checker:
             node=error.get("node") or None, mem=error.get("mem") or None,
             culprit=error.get("culprit") or None, source="allocator")
         self.heap.add(problem)
+
+
+def block_facts(heap, block, dump=64):
+    """What ant-block shows: every node field with the value the rules
+    expect (None where any value will do), the tail sentinel of a used
+    block or the poison and links of a free one, and the start of mem."""
+    layout = heap.layout
+    below, above = heap.neighbours(block)
+    big = block.big
+    data = heap.reader.read(block.node, layout.node_size)
+    expected = {
+        "prev": 0 if big or below is None else below.node,
+        "next": 0 if big or above is None else above.node,
+        "size": block.size,
+        "arena": block.region.arena,
+        "flags": FLAG_BIG if big else 0,
+        "head": head_sentinel(layout.secret, block.node, data),
+    }
+    fields = []
+    for name, offset, size in sorted(layout.members("node"), key=lambda member: member[1]):
+        value = int.from_bytes(data[offset:offset + size], "little")
+        want = expected.get(name)
+        ok = None if want is None else value == want
+        if name == "state":
+            ok = value == STATE_USED if big else value in STATE_NAMES
+        fields.append({"name": name, "offset": offset, "size": size, "value": value,
+                       "expected": want, "ok": ok})
+    facts = {"fields": fields, "tail": None, "poison": None, "links": None}
+    room = block.size - layout.node_size
+    if block.state == "used" and block.requested + layout.tail_size <= room:
+        at = block.mem + block.requested
+        want = tail_sentinel(layout.secret, block.node)
+        try:
+            value = int.from_bytes(heap.reader.read(at, 8), "little")
+        except Unreadable:
+            value = None
+        facts["tail"] = {"address": at, "value": value, "expected": want,
+                         "ok": value == want}
+    elif block.state == "free" and room >= 16:
+        facts["links"] = dict(zip(("next", "prev"), FREE_LINKS.unpack(
+            heap.reader.read(block.mem, 16))))
+        changed = 0
+        for start in range(block.mem + 16, block.node + block.size, POISON_CHUNK):
+            count = min(POISON_CHUNK, block.node + block.size - start)
+            try:
+                changed += count - heap.reader.read(start, count).count(layout.poison)
+            except Unreadable:
+                changed = None
+                break
+        facts["poison"] = {"address": block.mem + 16, "bytes": room - 16,
+                           "changed": changed, "ok": changed == 0}
+    try:
+        facts["dump"] = heap.reader.read(block.mem, max(0, min(dump, room)))
+    except Unreadable:
+        facts["dump"] = b""
+    return facts

@@ -29,6 +29,9 @@ WINDOW = 1 << 20
 MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
 MAX_REGION_LENGTH = 1 << 46
 _WORD = struct.Struct("<Q")
+# The node words the hot loop tests: prev next size requested, then (past
+# serial and site) the word of state, arena and flags, and the head.
+_HOT_WORDS = struct.Struct("<4Q16x2Q")
 _LINKS = struct.Struct("<QQ")
 _STATE_MARK = re.compile(rb"USED|FREE")  # node.state in ASCII, at node + 48
 _STATE_OFFSET = 48
@@ -176,6 +179,23 @@ class Heap:
     def blocks(self):
         for index in range(len(self.nodes)):
             yield self.block(index)
+
+    def select(self, state=None, min_size=0, limit=None):
+        """The blocks in walk order, keeping those in `state` ("used" or
+        "free") of at least `min_size` bytes, at most `limit` of them."""
+        if limit is not None and limit <= 0:
+            return
+        shown = 0
+        for index in range(len(self.nodes)):
+            if state == "free" and self.nodes[index] not in self.frees:
+                continue
+            block = self.block(index)
+            if (state and block.state != state) or block.size < min_size:
+                continue
+            yield block
+            shown += 1
+            if shown == limit:
+                return
 
     def neighbours(self, block):
         """The blocks right below and above in the same region, or None."""
@@ -391,7 +411,7 @@ class _Walk:
         overhead = node_size + layout.tail_size
         poison_from = node_size + 16
         poison = layout.poison
-        unpack = NODE_WORDS.unpack_from
+        unpack = _HOT_WORDS.unpack_from
         word = _WORD.unpack_from
         links = _LINKS.unpack_from
         from_bytes = int.from_bytes
@@ -400,7 +420,7 @@ class _Walk:
         arena = region.arena
         prime, shift, mask = HEAD_PRIME, HEAD_SHIFT - 61 * 7, MASK64
         multiplier, nonzero, head_at = TAIL_MULTIPLIER, TAIL_NONZERO, HEAD_OFFSET
-        requested_sum = used_sum = free_count = free_sum = largest = 0
+        requested_sum = free_count = free_sum = largest = 0
         cur, last, last_free = start, 0, None
         buf, base, top = b"", start, start
         while cur < end:
@@ -411,7 +431,7 @@ class _Walk:
                     cur, last, last_free = self._slow(region, cur, last, last_free, end)
                     continue
             off = cur - base
-            prev, nxt, size, req, serial, site, state, head = unpack(buf, off)
+            prev, nxt, size, req, state, head = unpack(buf, off)
             key = cur ^ secret
             after = cur + size
             # 2^448 = 2^21 (mod 2^61 - 1): the address word's weight, reduced.
@@ -426,7 +446,6 @@ class _Walk:
                     cur, last, last_free = self._slow(region, cur, last, last_free, end)
                     continue
                 requested_sum += req
-                used_sum += size
             elif state == free_word:
                 if (last_free == last or buf.count(poison, off + poison_from, off + size)
                         != size - poison_from):
@@ -445,10 +464,12 @@ class _Walk:
             last = cur
             cur = after
         region.requested_bytes += requested_sum
-        region.used_bytes += used_sum
         region.free_blocks += free_count
         region.free_bytes += free_sum
         region.largest_free = max(region.largest_free, largest)
+        # Blocks tile what the walk covered: the used bytes are the rest.
+        region.used_bytes = (cur - start - region.skipped_bytes - region.free_bytes
+                             - region.unknown_bytes)
         self._region_last(region, start, end, last)
 
     def _window(self, cur, end):
@@ -512,7 +533,6 @@ class _Walk:
         if extent != report.size or not report.head_ok:
             heap.extents[cur] = extent
         if report.state == "used":
-            region.used_bytes += extent
             if report.head_ok:
                 region.requested_bytes += report.requested
         elif report.state == "free":
@@ -604,3 +624,5 @@ class _Walk:
         else:
             extent = region.end - node
         self._record(region, node, report, extent)
+        if report.state == "used":
+            region.used_bytes = extent

@@ -210,9 +210,14 @@ def read_root(reader, address):
             "%s: root.self is 0x%x, not its own address: the root was "
             "overwritten or is a stale copy" % (where, self_pointer)
         )
+    if count == 0:
+        raise NoHeap(
+            "%s: the allocator has not started yet (root.field_count is 0): no "
+            "allocation has happened in this process" % where
+        )
     if not HEADER.size <= size <= MAX_ROOT_SIZE:
         raise DamagedRoot("%s: root.size %d is not a plausible size" % (where, size))
-    if count == 0 or table < HEADER.size or table + count * ENTRY.size > size:
+    if table < HEADER.size or table + count * ENTRY.size > size:
         raise DamagedRoot(
             "%s: the field table (%d entries at offset %d, %d bytes each) does "
             "not fit in the root's %d bytes" % (where, count, table, ENTRY.size, size)

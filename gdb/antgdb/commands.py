@@ -1,0 +1,257 @@
+"""The ant-* gdb commands: the only module that imports gdb.
+
+Each command parses its arguments (options.py), turns the selected inferior
+into a memory reader, finds the root, walks the heap once and renders. It
+never calls a function in the inferior, and every failure reaches the user
+as a gdb error with a sentence, never as a Python traceback.
+"""
+import os
+import re
+
+import gdb
+
+from . import heap, locate, options, render
+from .errors import AntError, UsageError
+from .memory import CachedReader, CoreReader, ProcReader, Reader, Unreadable
+
+ROOT_SYMBOL = "ant_root"
+_CORE_FILE = re.compile(r"core dump file:\s*`(.+?)'", re.S)
+_INFO_SYMBOL = re.compile(r"^(\S+)(?: \+ (\d+))? in section")
+
+
+class GdbReader(Reader):
+    """Memory through gdb itself: the fallback when neither the core file
+    nor /proc/PID/mem can be read directly (a remote target, say)."""
+
+    def __init__(self, inferior):
+        self._inferior = inferior
+
+    def read(self, address, size):
+        try:
+            return self._inferior.read_memory(address, size).tobytes()
+        except (gdb.MemoryError, gdb.error, OverflowError, ValueError) as error:
+            raise Unreadable(address, size, str(error)) from None
+
+
+def _core_path():
+    path = getattr(gdb.current_progspace(), "core_filename", None)  # gdb 14 and later
+    if path:
+        return path
+    match = _CORE_FILE.search(gdb.execute("info target", to_string=True))
+    return match.group(1) if match else None
+
+
+def _open_reader():
+    """(reader, closer): the core file's segments for a core, /proc/PID/mem
+    for a live native process, else gdb's own memory access."""
+    inferior = gdb.selected_inferior()
+    core = _core_path()
+    if core:
+        try:
+            reader = CoreReader(core)
+            return CachedReader(reader), reader.close
+        except (OSError, AntError):
+            pass
+    elif inferior.pid == 0:
+        raise UsageError("no process and no core file: start the program (run, start), "
+                         "attach to one, or load a core (core-file FILE)")
+    else:
+        connection = getattr(inferior, "connection", None)
+        if connection is None or connection.type == "native":
+            try:
+                reader = ProcReader(inferior.pid)
+                return CachedReader(reader), reader.close
+            except OSError:
+                pass
+    return CachedReader(GdbReader(inferior)), lambda: None
+
+
+def _symbol_roots():
+    """Addresses of ant_root as the symbols give them: debug symbols in
+    every objfile, else the minimal symbol (a program without debug info)."""
+    found = []
+    for objfile in gdb.objfiles():
+        for lookup in (objfile.lookup_global_symbol, objfile.lookup_static_symbol):
+            try:
+                symbol = lookup(ROOT_SYMBOL)
+                if symbol is not None and symbol.is_variable:
+                    found.append(int(symbol.value().address))
+            except (gdb.error, RuntimeError):
+                continue
+    if not found:
+        try:
+            found.append(int(gdb.parse_and_eval("&" + ROOT_SYMBOL)))
+        except gdb.error:
+            pass
+    return found
+
+
+def _address(expression):
+    """The address an expression denotes: a pointer's or an integer's value,
+    an array's address."""
+    try:
+        value = gdb.parse_and_eval(expression)
+        if value.type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY:
+            value = value.address
+        return int(value) & ((1 << 64) - 1)
+    except gdb.error as error:
+        raise UsageError("cannot evaluate %r: %s" % (expression, error)) from None
+
+
+class Symbols:
+    """gdb's names for site addresses: the symbol from minimal symbols, so
+    programs without debug info still get one, and the line of the call
+    (the site is a return address, so the call is one byte before it)."""
+
+    def __call__(self, address):
+        symbol = line = None
+        try:
+            match = _INFO_SYMBOL.match(gdb.execute("info symbol 0x%x" % address,
+                                                   to_string=True))
+            if match:
+                symbol = match.group(1) + ("+" + match.group(2) if match.group(2) else "")
+        except gdb.error:
+            pass
+        try:
+            sal = gdb.find_pc_line(address - 1)
+            if sal.symtab is not None and sal.line:
+                line = "%s:%d" % (os.path.basename(sal.symtab.filename), sal.line)
+        except gdb.error:
+            pass
+        return symbol, line
+
+
+def _walk(values):
+    """Reader, heap and site names for one invocation; the reader must be
+    closed by the caller."""
+    reader, close = _open_reader()
+    try:
+        if values["root"] is not None:
+            candidates = [_address(values["root"])]
+        else:
+            candidates = _symbol_roots()
+        layouts = locate.locate(reader, candidates)
+        sites = render.Sites(Symbols())
+        walked = heap.walk(reader, layouts[0], sites)
+        if len(layouts) > 1:
+            walked.notes.append("other Ant heaps found, with roots at %s; choose one "
+                                "with --root" % ", ".join("0x%x" % l.address
+                                                         for l in layouts[1:]))
+        return walked, sites, close
+    except BaseException:
+        close()
+        raise
+
+
+def _write(lines):
+    """Writes lines in batches: a million rows through one gdb.write each
+    would cost more than the walk."""
+    batch = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= 4096:
+            gdb.write("\n".join(batch) + "\n")
+            batch = []
+    if batch:
+        gdb.write("\n".join(batch) + "\n")
+
+
+class AntCommand(gdb.Command):
+    """Shared by the ant-* commands: parse, walk, render, and turn every
+    failure into a gdb error."""
+
+    name = None
+
+    def __init__(self):
+        super().__init__(self.name, gdb.COMMAND_DATA)
+
+    def invoke(self, argument, from_tty):
+        self.dont_repeat()
+        try:
+            values = options.parse(self.name, argument)
+            if values["help"]:
+                gdb.write(options.SPECS[self.name].help() + "\n")
+                return
+            walked, sites, close = _walk(values)
+            try:
+                self.run(walked, sites, values)
+            finally:
+                close()
+        except gdb.GdbError:
+            raise
+        except AntError as error:
+            raise gdb.GdbError("%s: %s" % (self.name, error)) from None
+        except gdb.error as error:
+            raise gdb.GdbError("%s: %s" % (self.name, error)) from None
+        except Exception as error:  # a bug of ours: still one line, never a traceback
+            raise gdb.GdbError("%s: internal error, please report: %s: %s"
+                               % (self.name, type(error).__name__, error)) from None
+
+    def complete(self, text, word):
+        found = options.complete(self.name, text, word)
+        return gdb.COMPLETE_EXPRESSION if found is None else found
+
+
+class AntHeap(AntCommand):
+    __doc__ = options.SPECS["ant-heap"].help()
+    name = "ant-heap"
+
+    def run(self, walked, sites, values):
+        if values["json"]:
+            gdb.write(render.dumps(render.heap_dict(walked)) + "\n")
+        else:
+            _write(render.heap_lines(walked))
+
+
+class AntWalk(AntCommand):
+    __doc__ = options.SPECS["ant-walk"].help()
+    name = "ant-walk"
+
+    def run(self, walked, sites, values):
+        state = "used" if values["used"] else "free" if values["free"] else None
+        blocks = walked.select(state, values["min_size"], values["limit"])
+        if values["json"]:
+            gdb.write(render.dumps([render.walk_row(block, sites) for block in blocks]) + "\n")
+        else:
+            _write(render.walk_lines(walked, blocks, sites))
+
+
+class AntCheck(AntCommand):
+    __doc__ = options.SPECS["ant-check"].help()
+    name = "ant-check"
+
+    def run(self, walked, sites, values):
+        if values["json"]:
+            gdb.write(render.dumps(render.check_dict(walked)) + "\n")
+        else:
+            _write(render.check_lines(walked))
+        if walked.problems:
+            raise gdb.GdbError("ant-check: %d problem%s found" % (
+                len(walked.problems), "" if len(walked.problems) == 1 else "s"))
+
+
+class AntBlock(AntCommand):
+    __doc__ = options.SPECS["ant-block"].help()
+    name = "ant-block"
+
+    def run(self, walked, sites, values):
+        address = _address(values["address"])
+        block, where = walked.find(address)
+        if block is None:
+            raise UsageError("0x%x is %s" % (address, where))
+        if values["json"]:
+            gdb.write(render.dumps(render.block_dict(walked, block, sites, address)) + "\n")
+        else:
+            _write(render.block_lines(walked, block, sites, address))
+
+
+COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock)
+_registered = []
+
+
+def register():
+    """Registers every ant-* command once; the loader calls this, and a
+    second call (a script sourced twice, or auto-loaded for both libant
+    and libantmalloc) does nothing."""
+    if not _registered:
+        _registered.extend(command() for command in COMMANDS)

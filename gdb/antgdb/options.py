@@ -1,0 +1,170 @@
+"""The commands' arguments and help, kept apart from gdb so they are tested
+like the rest of the core: commands.py hands over the raw argument string
+and evaluates the address expressions this module returns as text."""
+import re
+import textwrap
+
+from .check import KINDS
+from .errors import UsageError
+
+FRAGMENTATION = (
+    "Fragmentation is 1 - (largest free extent / free bytes), where the free\n"
+    "bytes are the free blocks plus each HEAP region's wilderness and a free\n"
+    "extent never spans two regions: 0.0 when all free space is one piece,\n"
+    "near 1.0 when it is scattered in small holes.")
+
+ROOT = ("--root", "ADDR", "read the Ant heap whose root is at ADDR (an expression),\n"
+        "when there are several (libant and libantmalloc each keep one)")
+JSON = ("--json", None, "print JSON instead of text (see gdb/README.md)")
+
+
+class Spec:
+    def __init__(self, summary, usage, options, positional=None, more=""):
+        self.summary = summary
+        self.usage = usage
+        self.options = options  # (flag, value name or None, help)
+        self.positional = positional  # (name, help) or None
+        self.more = more
+
+    def help(self):
+        lines = [self.summary, "Usage: " + self.usage, ""]
+        entries = list(self.options) + [("--help", None, "show this help")]
+        if self.positional:
+            entries.insert(0, (self.positional[0], None, self.positional[1]))
+        width = max(len(flag + (" " + value if value else "")) for flag, value, _ in entries)
+        for flag, value, text in entries:
+            head = flag + (" " + value if value else "")
+            pad = "\n" + " " * (width + 4)
+            lines.append("  %-*s  %s" % (width, head, text.replace("\n", pad)))
+        if self.more:
+            lines += [""] + self.more.splitlines()
+        return "\n".join(lines)
+
+
+SPECS = {
+    "ant-heap": Spec(
+        "Summarise the Ant heap: arenas, regions, blocks, bytes, fragmentation, problems.",
+        "ant-heap [--json] [--root ADDR]",
+        [JSON, ROOT],
+        more=FRAGMENTATION + "\n\nEach HEAP region is drawn as one strip: # used, "
+        ". free, ! damaged,\n~ wilderness."),
+    "ant-walk": Spec(
+        "List the blocks of the Ant heap in address order, one row per block.",
+        "ant-walk [--used|--free] [--min-size N] [--limit N] [--json] [--root ADDR]",
+        [("--used", None, "only blocks in use"),
+         ("--free", None, "only free blocks"),
+         ("--min-size", "N", "only blocks of at least N bytes (block size; 4K, 1M, 0x100 work)"),
+         ("--limit", "N", "stop after N rows"),
+         JSON, ROOT],
+        more="Columns: node address, mem address (what malloc returned), block size\n"
+        "(node included), requested bytes, state (used, free, or unknown when the\n"
+        "node is damaged), serial (the Nth allocation), and site (the caller of\n"
+        "malloc, with its symbol and line where gdb knows them). Regions come in\n"
+        "the order of their arena's lists; blocks within a region by address."),
+    "ant-check": Spec(
+        "Check every rule of the Ant heap layout and name each problem and its culprit.",
+        "ant-check [--json] [--root ADDR]",
+        [JSON, ROOT],
+        more="Prints one line per problem, naming the invariant (I1..I12 of\n"
+        "<ant/layout.h>) and both sides of the broken relation, then a verdict.\n"
+        "With problems it ends in an error, so `gdb -batch` exits non-zero.\n\n"
+        "Problem kinds:\n" + "\n".join(
+            textwrap.fill(text, 78, initial_indent="  %-15s " % kind, subsequent_indent=" " * 18)
+            for kind, text in KINDS.items())),
+    "ant-block": Spec(
+        "Show the Ant block holding an address: its node decoded, neighbours, site, bytes.",
+        "ant-block ADDR [--json] [--root ADDR]",
+        [JSON, ROOT],
+        positional=("ADDR", "an expression for any address inside the block:\n"
+                            "its mem, its node, or an interior byte"),
+        more="Each node field is shown with the value the rules expect, the tail\n"
+        "sentinel or the poison is checked, and the start of mem is dumped."),
+}
+
+_SIZE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)\s*(b|k|kib|kb|m|mib|mb|g|gib|gb)?$", re.I)
+_SCALE = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text, what):
+    match = _SIZE.match(text.strip())
+    if not match:
+        raise UsageError("%s wants a number of bytes such as 4096, 0x1000 or 4K, not %r"
+                         % (what, text))
+    number = int(match.group(1), 0)
+    return number * _SCALE[(match.group(2) or "")[:1].lower()]
+
+
+def parse(command, text):
+    """The options of one invocation as a dict; raises UsageError."""
+    spec = SPECS[command]
+    values = {"json": False, "help": False, "root": None, "used": False,
+              "free": False, "min_size": 0, "limit": None, "address": None}
+    flags = {flag: value for flag, value, _ in spec.options}
+    words = text.split()
+    rest = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word == "--" and spec.positional:
+            rest += words[index:]
+            break
+        if not word.startswith("--") or word == "--":
+            rest.append(word)
+            continue
+        name, _, inline = word.partition("=")
+        if name == "--help":
+            values["help"] = True
+            continue
+        if name not in flags:
+            close = [flag for flag in flags if flag.startswith(name)]
+            hint = " (did you mean %s?)" % " or ".join(close) if close else ""
+            raise UsageError("unknown option %s%s; try %s --help" % (name, hint, command))
+        if flags[name] is None:
+            if inline:
+                raise UsageError("%s takes no value" % name)
+            values[name[2:].replace("-", "_")] = True
+            continue
+        if not inline:
+            if index >= len(words):
+                raise UsageError("%s needs a value (%s)" % (name, flags[name]))
+            inline = words[index]
+            index += 1
+        values[name[2:].replace("-", "_")] = inline
+    if values["help"]:
+        return values
+    if values["used"] and values["free"]:
+        raise UsageError("--used and --free exclude each other")
+    if isinstance(values["min_size"], str):
+        values["min_size"] = parse_size(values["min_size"], "--min-size")
+    if isinstance(values["limit"], str):
+        values["limit"] = parse_size(values["limit"], "--limit")
+        if values["limit"] < 1:
+            raise UsageError("--limit wants at least 1")
+    if spec.positional:
+        if not rest:
+            raise UsageError("which address? Usage: " + spec.usage)
+        values["address"] = " ".join(rest)
+    elif rest:
+        raise UsageError("unexpected argument %r; usage: %s" % (" ".join(rest), spec.usage))
+    return values
+
+
+def complete(command, text, word):
+    """Flags that complete `word`, or None when it is not a flag (for
+    ant-block, gdb then completes an expression)."""
+    spec = SPECS[command]
+    word = word or ""
+    if not word.startswith("-"):
+        if spec.positional:
+            return None
+        if word:
+            return []
+    words = text.split()
+    if word and words and words[-1] == word:
+        words.pop()
+    present = set(words)
+    flags = [flag for flag, _, _ in spec.options] + ["--help"]
+    if command == "ant-walk" and present & {"--used", "--free"}:
+        flags = [flag for flag in flags if flag not in ("--used", "--free")]
+    return [flag for flag in flags if flag.startswith(word) and flag not in present]

@@ -1,0 +1,336 @@
+"""What the commands print: text for people, JSON for scripts, and a strip
+picture of every region. Text comes as lines so that a million-row walk
+streams instead of being built whole; `symbolize(address)` gives a site's
+(symbol, line), either None when unknown."""
+import bisect
+import json
+
+from .check import block_facts
+from .layout import COUNTERS, FIT_NAMES, ascii_word
+
+STRIP = 64  # cells in a region's picture
+MAX_REGION_LINES = 32
+LEGEND = "# used  . free  ! damaged  ~ wilderness"
+
+
+def human(size):
+    """1536 -> "1.5 KiB"; below a KiB, exact bytes."""
+    if size < 1024:
+        return "%d B" % size
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            return "%.1f %s" % (value, unit)
+
+
+def _count(number):
+    return "{:,}".format(number)
+
+
+def _unknown_site(address):
+    return None, None
+
+
+class Sites:
+    """Symbolises each site once."""
+
+    def __init__(self, symbolize=None):
+        self._symbolize = symbolize or _unknown_site
+        self._cache = {}
+
+    def __call__(self, address):
+        if address not in self._cache:
+            self._cache[address] = self._symbolize(address) if address else (None, None)
+        return self._cache[address]
+
+    def text(self, address):
+        symbol, line = self(address)
+        if not address:
+            return "-"
+        text = symbol or "0x%x" % address
+        return text + (" at " + line if line else "")
+
+
+def dumps(value):
+    return json.dumps(value, indent=1, sort_keys=False)
+
+
+# -- ant-heap ----------------------------------------------------------------
+
+def heap_dict(heap):
+    layout = heap.layout
+    result = heap.summary()
+    result["fit"] = FIT_NAMES.get(layout.fit, layout.fit)
+    result["serial"] = layout.serial
+    result["arena_detail"] = [_arena_dict(arena) for arena in heap.arenas]
+    result["region_detail"] = [_region_dict(region) for region in heap.regions]
+    result["last_error"] = layout.last_error()
+    result["notes"] = list(heap.notes)
+    return result
+
+
+def _arena_dict(arena):
+    counters = {name: arena.values[name] for name in COUNTERS}
+    for name in ("allocations", "frees"):
+        if name in arena.values:
+            counters[name] = arena.values[name]
+    return {"index": arena.index, "address": arena.address,
+            "regions": len(arena.regions), "bigs": len(arena.bigs),
+            "counters": counters, "walk": arena.walk_counters()}
+
+
+def _region_dict(region):
+    return {
+        "address": region.address, "kind": region.kind, "arena": region.arena,
+        "length": region.length, "wilderness": region.wilderness,
+        "wilderness_bytes": region.wilderness_bytes, "blocks": region.blocks,
+        "used_blocks": region.used_blocks, "free_blocks": region.free_blocks,
+        "unknown_blocks": region.unknown_blocks,
+        "requested_bytes": region.requested_bytes, "used_bytes": region.used_bytes,
+        "free_bytes": region.free_bytes, "largest_free": region.largest_free,
+        "fragmentation": region.fragmentation, "damaged": region.damaged,
+    }
+
+
+def heap_lines(heap):
+    layout = heap.layout
+    s = heap.summary()
+    fit = FIT_NAMES.get(layout.fit, layout.fit)
+    yield "Ant heap at 0x%x: layout version %d, fit %s, %d arena%s" % (
+        layout.address, layout.version, fit, s["arenas"], "" if s["arenas"] == 1 else "s")
+    rows = [
+        ("blocks", "%s (%s used, %s free%s)" % (
+            _count(s["blocks"]), _count(s["used_blocks"]), _count(s["free_blocks"]),
+            ", %s damaged" % _count(s["unknown_blocks"]) if s["unknown_blocks"] else "")),
+        ("requested", "%s in used blocks of %s" % (human(s["requested_bytes"]),
+                                                    human(s["used_bytes"]))),
+        ("free", "%s in free blocks, largest %s" % (human(s["free_bytes"]),
+                                                    human(s["largest_free"]))),
+        ("wilderness", human(s["wilderness_bytes"])),
+        ("mapped", "%s in %s region%s and %s big block%s" % (
+            human(s["mapped_bytes"]), _count(s["regions"]), "" if s["regions"] == 1 else "s",
+            _count(s["bigs"]), "" if s["bigs"] == 1 else "s")),
+        ("fragmentation", "%.2f (1 - largest free extent / free bytes, wilderness "
+                          "included)" % s["fragmentation"]),
+        ("problems", "%d%s" % (s["problems"], " (run ant-check)" if s["problems"] else "")),
+    ]
+    for name, text in rows:
+        yield "  %-14s %s" % (name, text)
+    if heap.regions:
+        yield ""
+        yield "  regions (%s)" % LEGEND
+    pictures = _strips(heap)
+    for region in heap.regions[:MAX_REGION_LINES]:
+        if region.kind == "heap":
+            yield "  heap 0x%x %9s arena %d  %s blocks  frag %.2f" % (
+                region.address, human(region.length), region.arena,
+                _count(region.blocks), region.fragmentation)
+            yield "    [%s]" % pictures[region.address]
+        else:
+            yield "  big  0x%x %9s arena %d  block mem 0x%x" % (
+                region.address, human(region.length), region.arena,
+                heap.nodes[region.lo] + layout.node_size if region.blocks else 0)
+    if len(heap.regions) > MAX_REGION_LINES:
+        yield "  ... and %d more (ant-heap --json lists them all)" % (
+            len(heap.regions) - MAX_REGION_LINES)
+    error = layout.last_error()
+    if error:
+        yield ""
+        yield "  last error (%s, %d so far): %s" % (
+            error["kind_name"], error.get("count", 1), error.get("message") or "(no message)")
+    for note in heap.notes:
+        yield "  note: " + note
+
+
+def _strips(heap, width=STRIP):
+    """One picture per HEAP region: each cell shows what most of its bytes
+    are (used, free or wilderness), or ! where a damaged node lies."""
+    frees = sorted(heap.frees.items())
+    starts = [node for node, _ in frees]
+    damaged = sorted(node for node in _damaged_nodes(heap))
+    pictures = {}
+    for region in heap.regions:
+        if region.kind != "heap":
+            continue
+        cell = max(1, -(-region.length // width))
+        free = [0] * width
+        lo = bisect.bisect_left(starts, region.address)
+        hi = bisect.bisect_left(starts, region.end)
+        for node, (_, size, _, _) in frees[lo:hi]:
+            _spread(free, region.address, cell, node, min(node + size, region.end))
+        wild = [0] * width
+        _spread(wild, region.address, cell, region.wilderness, region.end)
+        marks = []
+        for index in range(width):
+            span = min(cell, max(0, region.end - (region.address + index * cell)))
+            if span == 0:
+                marks.append(" ")
+            elif wild[index] * 2 >= span:
+                marks.append("~")
+            elif free[index] * 2 >= span - wild[index]:
+                marks.append(".")
+            else:
+                marks.append("#")
+        lo = bisect.bisect_left(damaged, region.address)
+        for node in damaged[lo:bisect.bisect_left(damaged, region.end)]:
+            marks[(node - region.address) // cell] = "!"
+        pictures[region.address] = "".join(marks)
+    return pictures
+
+
+def _spread(cells, base, cell, start, end):
+    """Adds the bytes of [start, end) to the cells they fall in."""
+    while start < end:
+        index = (start - base) // cell
+        stop = min(end, base + (index + 1) * cell)
+        cells[index] += stop - start
+        start = stop
+
+
+def _damaged_nodes(heap):
+    damaged = {"header", "size", "link", "state", "unreadable", "overflow",
+               "use-after-free", "coalesce"}
+    return {p.node for p in heap.problems if p.node is not None and p.kind in damaged}
+
+
+# -- ant-walk ----------------------------------------------------------------
+
+def walk_row(block, sites):
+    row = block.as_row()
+    row["site_symbol"], row["site_line"] = sites(block.site)
+    return row
+
+
+def walk_lines(heap, blocks, sites):
+    """A header, then one aligned row per block; widths come from the heap's
+    highest address and largest region so rows stream."""
+    top = max((region.end for region in heap.regions), default=0)
+    address = max(14, len("0x%x" % top))
+    size = max(9, len(str(max((region.length for region in heap.regions), default=0))))
+    form = "%%-%ds  %%-%ds  %%%ds  %%%ds  %%-7s  %%8s  %%s" % (address, address, size, size)
+    yield form % ("node", "mem", "size", "requested", "state", "serial", "site")
+    shown = 0
+    for block in blocks:
+        shown += 1
+        flag = "  [%s]" % ", ".join(p.kind for p in block.problems) if block.problems else ""
+        yield form % ("0x%x" % block.node, "0x%x" % block.mem, block.size,
+                      block.requested if block.state == "used" else "-", block.state,
+                      block.serial or "-", sites.text(block.site)) + flag
+    yield "%s block%s shown" % (_count(shown), "" if shown == 1 else "s")
+
+
+# -- ant-check ---------------------------------------------------------------
+
+def problem_line(problem):
+    where = " at mem 0x%x" % problem.mem if problem.mem is not None else ""
+    rule = problem.invariant or ("allocator's report" if problem.source == "allocator" else "-")
+    return "ant-check: %s (%s)%s: %s" % (problem.kind, rule, where, problem.detail)
+
+
+def verdict(heap):
+    blocks = len(heap.nodes)
+    if not heap.problems:
+        return "ant-check: OK: %s block%s in %d region%s, no problems" % (
+            _count(blocks), "" if blocks == 1 else "s", len(heap.regions),
+            "" if len(heap.regions) == 1 else "s")
+    kinds = {}
+    for problem in heap.problems:
+        kinds[problem.kind] = kinds.get(problem.kind, 0) + 1
+    return "ant-check: CORRUPT: %d problem%s in %s blocks (%s)" % (
+        len(heap.problems), "" if len(heap.problems) == 1 else "s", _count(blocks),
+        ", ".join("%d %s" % (count, kind) for kind, count in kinds.items()))
+
+
+def check_lines(heap):
+    for problem in heap.problems:
+        yield problem_line(problem)
+    for note in heap.notes:
+        yield "ant-check: note: " + note
+    yield verdict(heap)
+
+
+def check_dict(heap):
+    return {"ok": not heap.problems, "blocks": len(heap.nodes),
+            "problems": [problem.as_dict() for problem in heap.problems],
+            "notes": list(heap.notes)}
+
+
+# -- ant-block ---------------------------------------------------------------
+
+def block_dict(heap, block, sites, address=None):
+    below, above = heap.neighbours(block)
+    facts = block_facts(heap, block)
+    row = walk_row(block, sites)
+    row["address"] = address if address is not None else block.mem
+    row["prev"] = below.mem if below else None
+    row["next"] = above.mem if above else None
+    row["fields"] = facts["fields"]
+    row["tail"] = facts["tail"]
+    row["poison"] = facts["poison"]
+    row["links"] = facts["links"]
+    row["dump"] = {"address": block.mem, "hex": facts["dump"].hex()}
+    row["problems"] = [problem.as_dict() for problem in block.problems]
+    return row
+
+
+def block_lines(heap, block, sites, address=None):
+    info = block_dict(heap, block, sites, address)
+    offset = ""
+    if address is not None and address != block.mem:
+        delta = address - block.mem
+        offset = ", 0x%x is mem%s%d" % (address, "+" if delta >= 0 else "", delta)
+    yield "block at mem 0x%x (node 0x%x)%s" % (block.mem, block.node, offset)
+    yield "  %s, %d bytes%s, serial %s, site %s" % (
+        block.state, block.size,
+        " (%d requested)" % block.requested if block.state == "used" else "",
+        block.serial or "-", sites.text(block.site))
+    yield "  %s region 0x%x, arena %d; below: %s; above: %s" % (
+        block.region.kind.upper(), block.region.address, block.arena,
+        "mem 0x%x" % info["prev"] if info["prev"] else "none",
+        "mem 0x%x" % info["next"] if info["next"] else "none")
+    yield "  node:"
+    for field in info["fields"]:
+        yield "    " + _field_line(field, sites)
+    tail = info["tail"]
+    if tail:
+        value = "unreadable" if tail["value"] is None else "0x%016x" % tail["value"]
+        yield "  tail at mem+%d: %s, expected 0x%016x  %s" % (
+            block.requested, value, tail["expected"], "ok" if tail["ok"] else "DAMAGED")
+    if info["links"]:
+        yield "  free links: next 0x%x, prev 0x%x" % (info["links"]["next"],
+                                                     info["links"]["prev"])
+    poison = info["poison"]
+    if poison:
+        changed = "unreadable" if poison["changed"] is None else "%d changed" % poison["changed"]
+        yield "  poison from mem+16: %d bytes, %s  %s" % (
+            poison["bytes"], changed, "ok" if poison["ok"] else "DAMAGED")
+    dump = bytes.fromhex(info["dump"]["hex"])
+    if dump:
+        yield "  mem, first %d bytes:" % len(dump)
+        for start in range(0, len(dump), 16):
+            chunk = dump[start:start + 16]
+            text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+            yield "    0x%x  %-47s  |%s|" % (block.mem + start, chunk.hex(" "), text)
+    for problem in block.problems:
+        yield "  " + problem_line(problem)
+
+
+def _field_line(field, sites):
+    name, value, want = field["name"], field["value"], field["expected"]
+    if name in ("size", "requested", "serial", "arena"):
+        shown = "%d" % value
+        wanted = "%d" % want if want is not None else ""
+    else:
+        shown = "0x%x" % value
+        wanted = "0x%x" % want if want is not None else ""
+    note = ""
+    if name == "site":
+        note = sites.text(value)
+    elif name == "state":
+        letters = ascii_word(value)
+        note = '"%s"' % letters if letters else ""
+    verdict_text = "" if field["ok"] is None else ("ok" if field["ok"] else "WRONG")
+    return "+%-3d %-10s %-18s %-27s %s" % (
+        field["offset"], name, shown,
+        "expected " + wanted if wanted else note, verdict_text)
