@@ -199,13 +199,13 @@ class Checker:
         if nxt == cur:
             self.add("link", "I4", "node 0x%x.next points to itself (a cycle); "
                      "the next node is %s" % (cur, where), cur)
-        elif nxt and nxt < cur:
-            self.add("link", "I4", "node 0x%x.next is 0x%x, back down the region "
-                     "(a cycle); the next node is %s" % (cur, nxt, where), cur)
         elif nxt and not region.address <= nxt < region.end:
             self.add("link", "I4", "node 0x%x.next is 0x%x, which leaves the "
                      "region (%s); the next node is %s"
                      % (cur, nxt, self._whereabouts(nxt, region), where), cur)
+        elif nxt and nxt < cur:
+            self.add("link", "I4", "node 0x%x.next is 0x%x, back down the region "
+                     "(a cycle); the next node is %s" % (cur, nxt, where), cur)
         elif after >= end or self.verifies(after) or not self.verifies(nxt):
             self.add("link", "I5", "node 0x%x.next is 0x%x, but node + size "
                      "(0x%x + %d) is %s" % (cur, nxt, cur, report.size, where), cur)
@@ -431,8 +431,8 @@ class Checker:
             return link == 0 or (target is not None and target[0] == arena)
 
         for name, link, back in (("next", nxt, 3), ("prev", prv, 2)):
-            if not link:
-                continue
+            if not link or any(p.kind == "header" for p in self.heap.problems_of(link)):
+                continue  # a damaged node's own problem says it all
             if not plausible(link):
                 self.add("use-after-free", "I9", "%s: its %s free link is 0x%x, %s" % (
                     self.owner(node), name, link, self._not_free(link, arena)),

@@ -89,10 +89,11 @@ class Arena:
         self.values = values
         self.regions = []
         self.bigs = []
+        self.cut = False  # a region list ended early: the walk missed some
 
     @property
     def damaged(self):
-        return any(region.damaged for region in self.regions + self.bigs)
+        return self.cut or any(region.damaged for region in self.regions + self.bigs)
 
     def walk_counters(self):
         """The arena counters as the walk finds them, named as the table."""
@@ -302,14 +303,17 @@ class _Walk:
             if address in seen:
                 self.check.add("link", None, "%s loops: region 0x%x.next leads back "
                                "to 0x%x" % (name, previous, address))
+                arena.cut = True
                 return
             if len(seen) >= MAX_REGIONS:
                 self.check.add("link", None, "%s holds more than %d regions: it "
                                "probably loops" % (name, MAX_REGIONS))
+                arena.cut = True
                 return
             seen.add(address)
             region = self._region(arena, address, kind, previous, name)
             if region is None:
+                arena.cut = True
                 return
             into.append(region)
             self.heap.regions.append(region)
@@ -515,7 +519,10 @@ class _Walk:
             resume = self._scan(cur + self.layout.alignment, end)
             region.skipped_bytes += resume - cur
             return resume, None, last_free
+        problems = len(self.heap.problems)
         report = self.check.node(cur, data, last, end, region, last or None)
+        # The counters cannot be held against blocks the rules reject.
+        region.damaged |= len(self.heap.problems) > problems
         resume, trusted = cur + report.size, True
         if not (report.head_ok and report.size_ok):
             region.damaged = True
@@ -616,9 +623,9 @@ class _Walk:
                            % (region.address, error), node)
             region.damaged = True
             return
+        problems = len(self.heap.problems)
         report = self.check.node(node, data, 0, region.end, region, None)
-        if not report.head_ok:
-            region.damaged = True
+        region.damaged |= len(self.heap.problems) > problems
         if report.head_ok and report.size_ok:
             extent = report.size
         else:

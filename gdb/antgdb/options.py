@@ -69,7 +69,8 @@ SPECS = {
         "<ant/layout.h>) and both sides of the broken relation, then a verdict.\n"
         "With problems it ends in an error, so `gdb -batch` exits non-zero.\n\n"
         "Problem kinds:\n" + "\n".join(
-            textwrap.fill(text, 78, initial_indent="  %-15s " % kind, subsequent_indent=" " * 18)
+            textwrap.fill(text, 78, initial_indent="  %-15s " % kind, subsequent_indent=" " * 18,
+                          break_on_hyphens=False)
             for kind, text in KINDS.items())),
     "ant-block": Spec(
         "Show the Ant block holding an address: its node decoded, neighbours, site, bytes.",

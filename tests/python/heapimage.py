@@ -331,3 +331,24 @@ def write_core(path, segments, extra=()):
                          count, 64, 0, 0)
     with open(path, "wb") as out:
         out.write(header + b"".join(headers) + body)
+
+
+def walk(image, reader=None, symbolize=None):
+    """Reads the image's root and walks its heap, as the commands do."""
+    from antgdb import heap
+
+    reader = reader or image.reader()
+    return heap.walk(reader, L.read_root(reader, image.root), symbolize)
+
+
+def sample():
+    """A small heap used across tests: one arena, one HEAP region of
+    16 KiB holding used and free blocks, and one big block."""
+    image = Image()
+    arena = image.arena()
+    region = arena.region(0x4000)
+    blocks = [region.used(24), region.free(160, serial=90, site=0x401200),
+              region.used(100), region.free(96), region.used(1), region.used(40)]
+    big = arena.big(100000)
+    image.build()
+    return image, blocks, big

@@ -1,0 +1,329 @@
+"""Every problem kind, planted one at a time in a sample heap: what is
+found, at which block, with which culprit, and that the walk goes on."""
+import unittest
+
+import heapimage as H
+from antgdb import layout as L
+
+
+def found(heap):
+    return [(p.kind, p.invariant, p.mem) for p in heap.problems]
+
+
+def sites(address):
+    return ("main+%d" % (address & 0xFF), "prog.c:%d" % ((address & 0xF) + 1))
+
+
+class Planted(unittest.TestCase):
+    def setUp(self):
+        self.image, self.blocks, self.big = H.sample()
+        self.used1, self.free1, self.used2, self.free2, self.used3, self.used4 = self.blocks
+
+    def walk(self, **kwargs):
+        return H.walk(self.image, symbolize=sites, **kwargs)
+
+    def assertAllListed(self, heap):
+        """The walk went on: every block is still listed."""
+        self.assertEqual([b.mem for b in heap.blocks()],
+                         [b.mem for b in self.blocks] + [self.big.mem])
+
+
+class OverflowTest(Planted):
+    def test_one_byte_overflow(self):
+        self.image.write(self.used1.mem + 24, b"\0")
+        heap = self.walk()
+        self.assertEqual(found(heap), [("overflow", "I2", self.used1.mem)])
+        problem = heap.problems[0]
+        self.assertEqual(problem.culprit, self.used1.mem)
+        self.assertIn("24 bytes requested, serial 1, site main+0 at prog.c:1", problem.detail)
+        self.assertIn("first changed byte is mem+24, so it wrote at least 1 byte too many",
+                      problem.detail)
+        self.assertAllListed(heap)
+
+    def test_overflow_into_the_next_node(self):
+        # 24 bytes requested in a 96-byte block: 40 bytes of data too many
+        # reach 8 bytes into the next node.
+        self.image.write(self.used1.mem + 24, b"A" * 40)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("overflow", "I2", self.used1.mem),
+                                       ("header", "I1", self.free1.mem)])
+        header = heap.problems[1]
+        self.assertEqual(header.culprit, self.used1.mem)
+        self.assertIn("the block below, block mem 0x%x (24 bytes requested, serial 1, site "
+                      "main+0 at prog.c:1), wrote past its end into this node" % self.used1.mem,
+                      header.detail)
+        self.assertAllListed(heap)
+        self.assertIn("counters not compared", heap.notes[0])
+
+    def test_data_running_on_into_the_node(self):
+        # 16 bytes requested leave 8 bytes of padding after the tail: a write
+        # that skipped the tail still shows, carrying on into the next node.
+        image = H.Image()
+        region = image.arena().region(0x2000)
+        first, second = region.used(16), region.used(16)
+        image.build()
+        image.write(second.node - 8, b"B" * 16)
+        heap = H.walk(image)
+        self.assertEqual(found(heap), [("header", "I1", second.mem)])
+        self.assertEqual(heap.problems[0].culprit, first.mem)
+        self.assertIn("runs on into this node", heap.problems[0].detail)
+
+
+class HeaderTest(Planted):
+    def test_underflow_into_its_own_node(self):
+        self.image.write(self.used2.mem - 3, b"\x00\x11\x22")
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used2.mem)])
+        problem = heap.problems[0]
+        self.assertEqual(problem.culprit, self.used2.mem)
+        self.assertIn("only the last 3 bytes of the head, right before mem, changed", problem.detail)
+        self.assertIn("wrote before its start (an underflow)", problem.detail)
+        self.assertAllListed(heap)
+
+    def test_node_copied_from_another_block(self):
+        self.image.write(self.used3.node, self.image.read(self.used2.node, 64))
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used3.mem)])
+        self.assertIn("a copy of the node at 0x%x" % self.used2.node, heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_garbage_node_then_resynchronised(self):
+        self.image.write(self.free2.node, bytes(range(0x30, 0x70)))
+        self.image.write(self.used4.mem + 40, b"!")  # a second bug, after the damage
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.free2.mem),
+                                       ("overflow", "I2", self.used4.mem)])
+        self.assertIn("overwritten by a stray write, or this address is not a node",
+                      heap.problems[0].detail)
+        rows = {b.mem: b for b in heap.blocks()}
+        self.assertEqual(rows[self.free2.mem].state, "unknown")
+        self.assertEqual(rows[self.free2.mem].size, 96)  # up to the next sound node
+        self.assertAllListed(heap)
+        self.assertEqual(heap.summary()["unknown_blocks"], 1)
+
+    def test_garbage_with_a_plausible_size_is_not_followed(self):
+        # The garbage says size 16 and next = itself: neither leads to a node,
+        # so the walk scans for the next node whose head checks out.
+        self.image.write(self.used1.node, (b"\x40" + bytes(7)) * 2 + (16).to_bytes(8, "little")
+                         + bytes(40))
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used1.mem)])
+        self.assertAllListed(heap)
+
+    def test_head_alone_changed_in_the_middle(self):
+        self.image.write(self.used3.node + 58, b"\x99")
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used3.mem)])
+        self.assertIn("only its head word changed", heap.problems[0].detail)
+        self.assertIsNone(heap.problems[0].culprit)
+
+
+class LinkTest(Planted):
+    def test_next_points_to_itself(self):
+        self.image.node_write(self.used2, "next", self.used2.node, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I4", self.used2.mem)])
+        self.assertIn("node 0x%x.next points to itself (a cycle); the next node is 0x%x"
+                      % (self.used2.node, self.free2.node), heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_prev_points_to_itself(self):
+        self.image.node_write(self.used2, "prev", self.used2.node, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I4", self.used2.mem)])
+        self.assertIn("prev is 0x%x, points to itself" % self.used2.node, heap.problems[0].detail)
+
+    def test_pointers_scribbled_without_resealing(self):
+        self.image.node_write(self.used2, "next", self.used2.node)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used2.mem)])
+        self.assertIn("its next is 0x%x" % self.used2.node, heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_next_to_unmapped_memory(self):
+        self.image.node_write(self.used1, "next", 0xDEAD0000, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I4", self.used1.mem)])
+        self.assertIn("0xdead0000, which leaves the region (unmapped memory)",
+                      heap.problems[0].detail)
+
+    def test_cycle_back_down_the_region(self):
+        self.image.node_write(self.used3, "next", self.used1.node, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I4", self.used3.mem)])
+        self.assertIn("back down the region (a cycle)", heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_prev_disagrees(self):
+        self.image.node_write(self.used2, "prev", self.used1.node, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I4", self.used2.mem)])
+        self.assertIn("prev is 0x%x, but the node below it is 0x%x"
+                      % (self.used1.node, self.free1.node), heap.problems[0].detail)
+
+    def test_region_list_loops(self):
+        self.image.write_word(self.big.region.address + 8, self.big.region.address)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", None, None)])
+        self.assertIn("big list loops", heap.problems[0].detail)
+
+    def test_region_list_leads_to_garbage(self):
+        self.image.write_word(self.image.arenas[0].regions[0].address + 8, H.ROOT_AT)
+        heap = self.walk()
+        self.assertEqual(found(heap)[0], ("header", None, None))
+        self.assertIn("not a region header", heap.problems[0].detail)
+        self.assertEqual(len(heap.nodes), 7)
+
+
+class SizeTest(Planted):
+    def test_size_past_the_region(self):
+        self.image.node_write(self.used2, "size", 0x100000, reseal=True)
+        heap = self.walk()
+        kinds = found(heap)
+        self.assertIn(("size", "I6", self.used2.mem), kinds)
+        self.assertIn("past the end of its region", heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_last_block_into_the_wilderness(self):
+        self.image.node_write(self.used4, "size", 112 + 32, reseal=True)
+        heap = self.walk()
+        self.assertIn(("size", "I7", self.used4.mem), found(heap))
+        self.assertIn("32 bytes into the wilderness", heap.problems[0].detail)
+
+    def test_misaligned_size(self):
+        self.image.node_write(self.used2, "size", 176 + 8, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("size", "I6", self.used2.mem)])
+        self.assertIn("size 184 is not a multiple of 16", heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_size_too_small_for_the_request(self):
+        self.image.node_write(self.used2, "requested", 170, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("size", "I6", self.used2.mem)])
+        self.assertIn("cannot hold its node, 170 requested bytes", heap.problems[0].detail)
+
+    def test_size_disagrees_with_next(self):
+        # next says the neighbour is where it is, size says 16 bytes further.
+        self.image.node_write(self.free1, "size", 176, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap)[0], ("size", "I5", self.free1.mem))
+        self.assertIn("the size is wrong", heap.problems[0].detail)
+
+
+class FreeTest(Planted):
+    def test_write_after_free_into_poison(self):
+        self.image.write(self.free1.mem + 40, b"hello")
+        heap = self.walk()
+        self.assertEqual(found(heap), [("use-after-free", "I3", self.free1.mem)])
+        problem = heap.problems[0]
+        self.assertEqual(problem.culprit, self.free1.mem)
+        self.assertIn("last owner: serial 90, site main+0 at prog.c:1", problem.detail)
+        self.assertIn("5 poison bytes changed between mem+40 and mem+44", problem.detail)
+        self.assertIn("68 65 6c 6c 6f", problem.detail)
+
+    def test_write_after_free_over_the_links(self):
+        self.image.write(self.free2.mem, b"\x01" * 8)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("use-after-free", "I9", self.free2.mem)])
+        self.assertIn("next free link is 0x101010101010101", heap.problems[0].detail)
+
+    def test_free_link_to_a_used_block(self):
+        self.image.write_word(self.free2.mem + 8, self.used2.node)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("use-after-free", "I9", self.free2.mem)])
+        self.assertIn("a used block, not a free one", heap.problems[0].detail)
+
+    def test_free_links_disagree(self):
+        self.image.write_word(self.free1.mem, 0)  # free1 no longer leads to free2
+        heap = self.walk()
+        self.assertEqual(found(heap), [("use-after-free", "I9", self.free2.mem)])
+        self.assertIn("prev free link is 0x%x, but that block's next link is 0x0"
+                      % self.free1.node, heap.problems[0].detail)
+
+    def test_two_free_neighbours(self):
+        image = H.Image()
+        region = image.arena().region(0x2000)
+        region.used(8)
+        first, second = region.free(96), region.free(128)
+        region.used(8)
+        image.build()
+        heap = H.walk(image)
+        self.assertEqual(found(heap), [("coalesce", "I8", second.mem)])
+        self.assertIn("mem 0x%x and mem 0x%x are neighbours" % (first.mem, second.mem),
+                      heap.problems[0].detail)
+
+
+class StateTest(Planted):
+    def test_state_garbage_with_a_sound_head(self):
+        self.image.node_write(self.used2, "state", 0x4B4E554A, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap)[0], ("state", "I11", self.used2.mem))
+        self.assertIn('"JUNK"', heap.problems[0].detail)
+
+    def test_free_big_block(self):
+        self.image.node_write(self.big, "state", L.STATE_FREE, reseal=True)
+        heap = self.walk()
+        self.assertIn(("state", "I11", self.big.mem), found(heap))
+
+
+class AccountingTest(Planted):
+    def test_counter_off(self):
+        self.image.arenas[0].counters["used_blocks"] = 6
+        self.image.arenas[0].counters["wilderness_bytes"] = 1
+        self.image.build()
+        heap = self.walk()
+        self.assertEqual(found(heap), [("accounting", "I10", None)] * 2)
+        self.assertIn("arena 0: arena.used_blocks is 6, but the walk counts 5",
+                      heap.problems[0].detail)
+
+
+class UnreadableTest(Planted):
+    def test_unreadable_region(self):
+        image = H.Image()
+        arena = image.arena()
+        arena.region(0x2000).used(10)
+        lost = arena.region(0x2000)
+        lost.used(20)
+        kept = arena.region(0x2000)
+        kept.used(30)
+        image.build()
+        heap = H.walk(image, image.reader(skip=[lost.address]))
+        self.assertEqual(found(heap), [("unreadable", None, None)])
+        self.assertIn("leads to 0x%x: cannot read" % lost.address, heap.problems[0].detail)
+        self.assertEqual(len(heap.nodes), 1)  # the list is cut there
+
+    def test_hole_inside_a_region(self):
+        image = H.Image()
+        region = image.arena().region(0x4000)
+        before = [region.used(1000) for _ in range(3)]
+        after = [region.used(1000) for _ in range(8)]
+        image.build()
+        data = bytes(image.segments[region.address])
+        hole = 0x1000  # the first "after" block starts below it and ends in it
+        reader = H.BytesReader([(H.ROOT_AT, image.segments[H.ROOT_AT]),
+                                (H.ARENAS_AT, image.segments[H.ARENAS_AT]),
+                                (region.address, data[:hole]),
+                                (region.address + hole + 0x1000, data[hole + 0x1000:])])
+        heap = H.walk(image, reader)
+        kinds = found(heap)
+        self.assertEqual(kinds[0][0], "unreadable")
+        mems = [b.mem for b in heap.blocks()]
+        self.assertEqual(mems[:3], [b.mem for b in before])
+        self.assertEqual(mems[-3:], [b.mem for b in after[-3:]])
+        self.assertGreater(heap.regions[0].skipped_bytes, 0)
+
+
+class LastErrorTest(Planted):
+    def test_allocator_report_comes_first(self):
+        self.image.last_error = {"kind": 7, "mem": self.free1.mem, "node": self.free1.node,
+                                 "serial": 90, "message": "ant: double free of mem 0x1"}
+        self.image.build()
+        heap = self.walk()
+        self.assertEqual(found(heap), [("double-free", None, self.free1.mem)])
+        self.assertEqual(heap.problems[0].source, "allocator")
+        self.assertIn("ant: double free of mem 0x1", heap.problems[0].detail)
+
+
+if __name__ == "__main__":
+    unittest.main()
