@@ -102,6 +102,9 @@ def parse(command, text):
               "free": False, "min_size": 0, "limit": None, "address": None}
     flags = {flag: value for flag, value, _ in spec.options}
     words = text.split()
+    if "--help" in words:
+        values["help"] = True
+        return values
     rest = []
     index = 0
     while index < len(words):
@@ -114,9 +117,6 @@ def parse(command, text):
             rest.append(word)
             continue
         name, _, inline = word.partition("=")
-        if name == "--help":
-            values["help"] = True
-            continue
         if name not in flags:
             close = [flag for flag in flags if flag.startswith(name)]
             hint = " (did you mean %s?)" % " or ".join(close) if close else ""
@@ -132,8 +132,6 @@ def parse(command, text):
             inline = words[index]
             index += 1
         values[name[2:].replace("-", "_")] = inline
-    if values["help"]:
-        return values
     if values["used"] and values["free"]:
         raise UsageError("--used and --free exclude each other")
     if isinstance(values["min_size"], str):

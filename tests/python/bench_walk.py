@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import heapimage  # noqa: E402
+import heapimage  # noqa: E402  (puts gdb/ on sys.path)
 from antgdb import heap, layout  # noqa: E402
 from antgdb.memory import CachedReader, CoreReader  # noqa: E402
 

@@ -5,15 +5,11 @@ root.c names it), arenas, HEAP regions and big mappings. Describe the blocks,
 call build(), then plant corruption with write()/node_write() and read the
 result through reader() or a core file from write_core().
 """
-import os
 import struct
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "gdb"))
-
-from antgdb import layout as L  # noqa: E402
-from antgdb.memory import BytesReader  # noqa: E402
+import gdbpath  # noqa: F401
+from antgdb import layout as L
+from antgdb.memory import BytesReader
 
 NODE = struct.Struct("<QQQQQQIHHQ")
 REGION = struct.Struct("<QQQQQQQII")

@@ -2,6 +2,7 @@
 found, at which block, with which culprit, and that the walk goes on."""
 import unittest
 
+import gdbpath  # noqa: F401
 import heapimage as H
 from antgdb import layout as L
 

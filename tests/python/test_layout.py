@@ -2,6 +2,7 @@
 a sentence when damaged."""
 import unittest
 
+import gdbpath  # noqa: F401
 import heapimage as H
 from antgdb import layout as L
 from antgdb.errors import DamagedRoot, NoHeap, UnsupportedVersion

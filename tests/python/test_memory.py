@@ -4,6 +4,7 @@ import os
 import tempfile
 import unittest
 
+import gdbpath  # noqa: F401
 import heapimage as H
 from antgdb.errors import AntError, Unreadable
 from antgdb.memory import (

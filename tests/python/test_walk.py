@@ -1,6 +1,7 @@
 """A clean heap: exact summary, exact rows, lookups and filters."""
 import unittest
 
+import gdbpath  # noqa: F401
 import heapimage as H
 
 BASE = H.HEAP_AT

@@ -1,0 +1,85 @@
+"""The commands' arguments, help and completion."""
+import unittest
+
+import gdbpath  # noqa: F401
+from antgdb import options
+from antgdb.errors import UsageError
+
+
+class ParseTest(unittest.TestCase):
+    def test_defaults(self):
+        values = options.parse("ant-walk", "")
+        self.assertEqual((values["json"], values["used"], values["free"], values["min_size"],
+                          values["limit"]), (False, False, False, 0, None))
+
+    def test_walk_options(self):
+        values = options.parse("ant-walk", "--free --min-size 4K --limit=10 --json")
+        self.assertEqual((values["free"], values["min_size"], values["limit"], values["json"]),
+                         (True, 4096, 10, True))
+        self.assertEqual(options.parse("ant-walk", "--min-size=0x100")["min_size"], 256)
+        self.assertEqual(options.parse("ant-walk", "--min-size 2MiB")["min_size"], 2 << 20)
+
+    def test_errors(self):
+        cases = [
+            ("ant-walk", "--used --free", "exclude each other"),
+            ("ant-walk", "--min-size", "--min-size needs a value"),
+            ("ant-walk", "--min-size lots", "wants a number of bytes"),
+            ("ant-walk", "--limit 0", "at least 1"),
+            ("ant-walk", "--jsn", "unknown option --jsn"),
+            ("ant-walk", "--lim 3", "did you mean --limit"),
+            ("ant-heap", "extra", "unexpected argument 'extra'"),
+            ("ant-heap", "--json=yes", "--json takes no value"),
+            ("ant-block", "--json", "which address?"),
+        ]
+        for command, text, message in cases:
+            with self.assertRaisesRegex(UsageError, message):
+                options.parse(command, text)
+
+    def test_block_expression(self):
+        values = options.parse("ant-block", "(char *) p + 8 --json")
+        self.assertEqual((values["address"], values["json"]), ("(char *) p + 8", True))
+        self.assertEqual(options.parse("ant-block", "-- x --y")["address"], "x --y")
+        self.assertEqual(options.parse("ant-block", "p - -1")["address"], "p - -1")
+
+    def test_root(self):
+        self.assertEqual(options.parse("ant-check", "--root &ant_root")["root"], "&ant_root")
+
+    def test_help_flag(self):
+        self.assertTrue(options.parse("ant-walk", "--help --bogus-later")["help"])
+
+
+class HelpTest(unittest.TestCase):
+    def test_every_help_reads_well(self):
+        for name, spec in options.SPECS.items():
+            lines = spec.help().splitlines()
+            self.assertTrue(lines[0].endswith("."), name)
+            self.assertLessEqual(len(lines[0]), 100, name)
+            self.assertTrue(lines[1].startswith("Usage: " + name), name)
+            self.assertIn("--help", spec.help())
+
+    def test_check_help_lists_the_kinds(self):
+        text = options.SPECS["ant-check"].help()
+        for kind in ("overflow", "header", "link", "size", "use-after-free", "accounting",
+                     "unreadable", "coalesce"):
+            self.assertIn("  " + kind, text)
+
+    def test_heap_help_defines_fragmentation(self):
+        self.assertIn("1 - (largest free extent / free bytes)", options.SPECS["ant-heap"].help())
+
+
+class CompleteTest(unittest.TestCase):
+    def test_flags(self):
+        self.assertEqual(options.complete("ant-walk", "--", "--"),
+                         ["--used", "--free", "--min-size", "--limit", "--json", "--root", "--help"])
+        self.assertEqual(options.complete("ant-walk", "--used --", "--"),
+                         ["--min-size", "--limit", "--json", "--root", "--help"])
+        self.assertEqual(options.complete("ant-heap", "--j", "--j"), ["--json"])
+        self.assertEqual(options.complete("ant-heap", "--json", "--json"), ["--json"])
+
+    def test_expression_for_block(self):
+        self.assertIsNone(options.complete("ant-block", "ptr", "ptr"))
+        self.assertEqual(options.complete("ant-heap", "x", "x"), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,166 @@
+"""What the commands print: the JSON shapes of DESIGN.md section 3, and text."""
+import json
+import unittest
+
+import gdbpath  # noqa: F401
+import heapimage as H
+from antgdb import render
+
+
+def names(address):
+    return ("main+%d" % (address & 0xFF), "prog.c:12")
+
+
+class Rendered(unittest.TestCase):
+    def setUp(self):
+        self.image, self.blocks, self.big = H.sample()
+        self.sites = render.Sites(names)
+
+    def walk(self):
+        return H.walk(self.image, symbolize=self.sites)
+
+
+class HumanTest(unittest.TestCase):
+    def test_sizes(self):
+        self.assertEqual([render.human(n) for n in (0, 1023, 1024, 1536, 3 << 20, 5 << 40)],
+                         ["0 B", "1023 B", "1.0 KiB", "1.5 KiB", "3.0 MiB", "5.0 TiB"])
+
+
+class HeapShapeTest(Rendered):
+    def test_heap_json(self):
+        data = json.loads(render.dumps(render.heap_dict(self.walk())))
+        for key in ("layout_version", "arenas", "regions", "blocks", "used_blocks",
+                    "free_blocks", "requested_bytes", "free_bytes", "wilderness_bytes",
+                    "mapped_bytes", "largest_free", "problems", "fragmentation",
+                    "arena_detail", "region_detail", "last_error"):
+            self.assertIn(key, data)
+        self.assertEqual((data["arenas"], data["regions"], data["blocks"], data["problems"]),
+                         (1, 1, 7, 0))
+        self.assertIsNone(data["last_error"])
+        self.assertEqual(data["arena_detail"][0]["counters"]["used_blocks"], 5)
+        self.assertEqual(data["arena_detail"][0]["walk"]["used_blocks"], 5)
+        self.assertEqual([r["kind"] for r in data["region_detail"]], ["heap", "big"])
+        self.assertEqual(data["fit"], "binned")
+
+    def test_heap_text(self):
+        text = "\n".join(render.heap_lines(self.walk()))
+        self.assertIn("blocks         7 (5 used, 2 free)", text)
+        self.assertIn("free           256 B in free blocks, largest 160 B", text)
+        self.assertIn("fragmentation  0.02", text)
+        strip = [line for line in text.splitlines() if line.startswith("    [")][0]
+        self.assertEqual(len(strip), 4 + 2 + render.STRIP)
+        self.assertTrue(strip.strip("[] ").endswith("~" * 40))
+
+    def test_last_error_is_shown(self):
+        self.image.last_error = {"kind": 1, "message": "ant: overflow in mem 0x10"}
+        self.image.build()
+        text = "\n".join(render.heap_lines(self.walk()))
+        self.assertIn("last error (overflow, 1 so far): ant: overflow in mem 0x10", text)
+
+    def test_strip_marks_free_and_damage(self):
+        image = H.Image()
+        region = image.arena().region(0x1000)
+        region.used(200)
+        region.free(1024)
+        region.used(200)
+        image.build()
+        pictures = render._strips(H.walk(image), width=16)
+        # 256 bytes a cell: header and used to 336, free to 1360, used to 1632.
+        self.assertEqual(pictures[region.address], "#....#~~~~~~~~~~")
+        image.write(region.blocks[2].node, b"\xff" * 8)
+        pictures = render._strips(H.walk(image), width=16)
+        self.assertEqual(pictures[region.address][5], "!")
+
+
+class WalkShapeTest(Rendered):
+    def test_rows(self):
+        heap = self.walk()
+        rows = [render.walk_row(block, self.sites) for block in heap.select()]
+        self.assertEqual(len(rows), 7)
+        first = rows[0]
+        for key in ("node", "mem", "size", "requested", "state", "serial", "site",
+                    "site_symbol", "site_line"):
+            self.assertIn(key, first)
+        self.assertEqual((first["mem"], first["state"], first["site_symbol"]),
+                         (self.blocks[0].mem, "used", "main+0"))
+        json.dumps(rows)
+
+    def test_text_rows_are_aligned(self):
+        heap = self.walk()
+        lines = list(render.walk_lines(heap, heap.select(), self.sites))
+        self.assertEqual(lines[0].split(), ["node", "mem", "size", "requested", "state",
+                                            "serial", "site"])
+        self.assertEqual(lines[-1], "7 blocks shown")
+        columns = {line.index(" used ") for line in lines[1:-1] if " used " in line}
+        self.assertEqual(len(columns), 1)
+        self.assertIn("main+0 at prog.c:12", lines[1])
+
+
+class CheckShapeTest(Rendered):
+    def test_clean(self):
+        heap = self.walk()
+        self.assertEqual(render.check_dict(heap), {"ok": True, "blocks": 7, "problems": [],
+                                                   "notes": []})
+        self.assertEqual(list(render.check_lines(heap)),
+                         ["ant-check: OK: 7 blocks in 2 regions, no problems"])
+
+    def test_problems(self):
+        self.image.write(self.blocks[0].mem + 24, b"\0")
+        self.image.write(self.blocks[3].mem + 20, b"\0")
+        heap = self.walk()
+        data = json.loads(render.dumps(render.check_dict(heap)))
+        self.assertFalse(data["ok"])
+        self.assertEqual([(p["kind"], p["mem"], p["invariant"]) for p in data["problems"]],
+                         [("overflow", self.blocks[0].mem, "I2"),
+                          ("use-after-free", self.blocks[3].mem, "I3")])
+        for problem in data["problems"]:
+            self.assertTrue(problem["detail"])
+        lines = list(render.check_lines(heap))
+        self.assertTrue(lines[0].startswith("ant-check: overflow (I2) at mem 0x%x: block mem"
+                                            % self.blocks[0].mem))
+        self.assertEqual(lines[-1], "ant-check: CORRUPT: 2 problems in 7 blocks "
+                                    "(1 overflow, 1 use-after-free)")
+
+
+class BlockShapeTest(Rendered):
+    def test_block_json(self):
+        heap = self.walk()
+        target = self.blocks[2]
+        block, _ = heap.find(target.mem + 7)
+        data = json.loads(render.dumps(render.block_dict(heap, block, self.sites, target.mem + 7)))
+        for key in ("node", "mem", "size", "requested", "state", "serial", "site", "prev", "next"):
+            self.assertIn(key, data)
+        self.assertEqual((data["prev"], data["next"]), (self.blocks[1].mem, self.blocks[3].mem))
+        fields = {field["name"]: field for field in data["fields"]}
+        self.assertEqual(fields["prev"]["expected"], self.blocks[1].node)
+        self.assertTrue(all(field["ok"] in (True, None) for field in data["fields"]))
+        self.assertTrue(data["tail"]["ok"])
+        self.assertEqual(bytes.fromhex(data["dump"]["hex"]), b"C" * 64)
+
+    def test_first_block_has_no_prev(self):
+        heap = self.walk()
+        block, _ = heap.find(self.blocks[0].node)
+        data = render.block_dict(heap, block, self.sites)
+        self.assertIsNone(data["prev"])
+
+    def test_free_block_text(self):
+        self.image.write(self.blocks[1].mem + 30, b"x")
+        heap = self.walk()
+        block, _ = heap.find(self.blocks[1].mem)
+        text = "\n".join(render.block_lines(heap, block, self.sites, self.blocks[1].mem + 3))
+        self.assertIn("is mem+3", text)
+        self.assertIn("free links: next 0x%x, prev 0x0" % self.blocks[3].node, text)
+        self.assertIn("poison from mem+16: 80 bytes, 1 changed  DAMAGED", text)
+        self.assertIn("use-after-free (I3)", text)
+
+    def test_damaged_head_is_flagged(self):
+        self.image.write(self.blocks[2].mem - 1, b"\0")
+        heap = self.walk()
+        block, _ = heap.find(self.blocks[2].mem)
+        lines = list(render.block_lines(heap, block, self.sites))
+        head = [line for line in lines if "head" in line and "expected" in line][0]
+        self.assertTrue(head.endswith("WRONG"))
+
+
+if __name__ == "__main__":
+    unittest.main()
