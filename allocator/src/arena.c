@@ -60,9 +60,16 @@ static void child_after_fork(void)
 {
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);
+    ant_init_after_fork();
 }
 
-void ant_fork_handlers_install(void)
+/*
+ * Registered when the library is loaded, before the program can start a
+ * thread: registered at start-up instead, a fork could come between another
+ * thread's first lock and the registration and copy a held lock into the
+ * child. In the drop-in, registering may call malloc, which is ready for it.
+ */
+__attribute__((constructor)) static void install_fork_handlers(void)
 {
     pthread_atfork(ant_lock_all, ant_unlock_all, child_after_fork);
 }

@@ -62,6 +62,7 @@ ANT_HIDDEN void ant_options_read(const char *text);
 ANT_HIDDEN extern ant_root_t ant_heap_root;
 ANT_HIDDEN extern size_t ant_page_size;
 ANT_HIDDEN void ant_init_slow(void);
+ANT_HIDDEN void ant_init_after_fork(void);
 ANT_HIDDEN extern int ant_ready;
 
 static inline void ant_ensure_init(void)
@@ -79,7 +80,6 @@ ANT_HIDDEN void ant_lock(ant_arena_t *arena);
 ANT_HIDDEN void ant_unlock(ant_arena_t *arena);
 ANT_HIDDEN void ant_lock_all(void);
 ANT_HIDDEN void ant_unlock_all(void);
-ANT_HIDDEN void ant_fork_handlers_install(void);
 
 /* ---- Nodes (block.c) ---- */
 

@@ -147,6 +147,8 @@ static size_t count_fields(void)
  * Start-up must not allocate, print through stdio or call back into malloc:
  * in the drop-in, the loader may call malloc before any constructor runs.
  * A thread that finds start-up under way in another thread waits for it.
+ * No thread touches the heap until start-up is done, so a child forked in
+ * the middle of it has nothing to keep and simply starts over.
  */
 void ant_init_slow(void)
 {
@@ -168,6 +170,12 @@ void ant_init_slow(void)
     ant_arena_setup(ant_arena_at(0), 0);
     __atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
     __atomic_store_n(&ant_ready, 1, __ATOMIC_RELEASE);
-    /* Last, and with the heap ready: registering may itself allocate. */
-    ant_fork_handlers_install();
+}
+
+/* In a child just forked: the thread that was starting the heap up, if
+ * any, was not copied, and nobody else would ever finish its work. */
+void ant_init_after_fork(void)
+{
+    if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 1)
+        __atomic_store_n(&init_state, 0, __ATOMIC_RELEASE);
 }
