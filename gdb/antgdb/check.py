@@ -39,6 +39,12 @@ POISON_CHUNK = 1 << 20
 FREE_LINKS = struct.Struct("<QQ")  # a free block's mem: next, prev
 
 
+def number(value):
+    """A count in decimal, or in hex when it is too large to be one (a
+    scribbled field reads better as 0x4141414141414141)."""
+    return "%d" % value if value < 1 << 40 else "0x%x" % value
+
+
 class Problem:
     """One broken rule. `mem` is the damaged block's mem address (None when
     no block can be named); `culprit` the mem of the block that probably
@@ -322,7 +328,7 @@ class Checker:
             clues.append("its prev is 0x%x where the node below is 0x%x"
                          % (report.prev, expect_prev))
         if not report.size_ok:
-            clues.append("its size %d cannot be" % report.size)
+            clues.append("its size %s cannot be" % number(report.size))
         else:
             after = cur + report.size
             if report.next != (after if after < end else 0):

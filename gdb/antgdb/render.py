@@ -5,7 +5,7 @@ streams instead of being built whole; `symbolize(address)` gives a site's
 import bisect
 import json
 
-from .check import block_facts
+from .check import block_facts, number
 from .layout import COUNTERS, FIT_NAMES, ascii_word
 
 STRIP = 64  # cells in a region's picture
@@ -283,8 +283,10 @@ def block_lines(heap, block, sites, address=None):
     yield "block at mem 0x%x (node 0x%x)%s" % (block.mem, block.node, offset)
     yield "  %s, %d bytes%s, serial %s, site %s" % (
         block.state, block.size,
-        " (%d requested)" % block.requested if block.state == "used" else "",
-        block.serial or "-", sites.text(block.site))
+        " (%s requested)" % number(block.requested) if block.state == "used" else "",
+        number(block.serial) if block.serial else "-", sites.text(block.site))
+    if any(problem.kind == "header" for problem in block.problems):
+        yield "  its node is damaged: the fields below are what memory holds now"
     yield "  %s region 0x%x, arena %d; below: %s; above: %s" % (
         block.region.kind.upper(), block.region.address, block.arena,
         "mem 0x%x" % info["prev"] if info["prev"] else "none",
@@ -319,8 +321,8 @@ def block_lines(heap, block, sites, address=None):
 def _field_line(field, sites):
     name, value, want = field["name"], field["value"], field["expected"]
     if name in ("size", "requested", "serial", "arena"):
-        shown = "%d" % value
-        wanted = "%d" % want if want is not None else ""
+        shown = number(value)
+        wanted = number(want) if want is not None else ""
     else:
         shown = "0x%x" % value
         wanted = "0x%x" % want if want is not None else ""
