@@ -150,20 +150,22 @@ def parse(command, text):
 
 
 def complete(command, text, word):
-    """Flags that complete `word`, or None when it is not a flag (for
-    ant-block, gdb then completes an expression)."""
+    """Completions of `word` (the tail of the last argument after gdb's
+    word-break characters, which include "-") when that argument is a flag;
+    None when it is not, for ant-block, whose gdb then completes an
+    expression."""
     spec = SPECS[command]
     word = word or ""
-    if not word.startswith("-"):
+    words = text.split()
+    token = words.pop() if words and not text[-1:].isspace() else ""
+    if not token.startswith("-"):
         if spec.positional:
             return None
-        if word:
+        if token:
             return []
-    words = text.split()
-    if word and words and words[-1] == word:
-        words.pop()
     present = set(words)
     flags = [flag for flag, _, _ in spec.options] + ["--help"]
     if command == "ant-walk" and present & {"--used", "--free"}:
         flags = [flag for flag in flags if flag not in ("--used", "--free")]
-    return [flag for flag in flags if flag.startswith(word) and flag not in present]
+    cut = len(token) - len(word)
+    return [flag[cut:] for flag in flags if flag.startswith(token) and flag not in present]

@@ -69,12 +69,16 @@ class HelpTest(unittest.TestCase):
 
 class CompleteTest(unittest.TestCase):
     def test_flags(self):
+        # gdb breaks words at "-", so `word` is what follows the last one.
+        self.assertEqual(options.complete("ant-walk", "--", ""),
+                         ["used", "free", "min-size", "limit", "json", "root", "help"])
         self.assertEqual(options.complete("ant-walk", "--", "--"),
-                         ["--used", "--free", "--min-size", "--limit", "--json", "--root", "--help"])
-        self.assertEqual(options.complete("ant-walk", "--used --", "--"),
-                         ["--min-size", "--limit", "--json", "--root", "--help"])
+                         ["--used", "--free", "--min-size", "--limit", "--json", "--root",
+                          "--help"])
+        self.assertEqual(options.complete("ant-walk", "--used --l", "l"), ["limit"])
+        self.assertEqual(options.complete("ant-walk", "--used --min-", ""), [""])
         self.assertEqual(options.complete("ant-heap", "--j", "--j"), ["--json"])
-        self.assertEqual(options.complete("ant-heap", "--json", "--json"), ["--json"])
+        self.assertEqual(options.complete("ant-heap", "--json ", ""), ["--root", "--help"])
 
     def test_expression_for_block(self):
         self.assertIsNone(options.complete("ant-block", "ptr", "ptr"))
