@@ -76,7 +76,7 @@ class CompleteTest(unittest.TestCase):
                          ["--used", "--free", "--min-size", "--limit", "--json", "--root",
                           "--help"])
         self.assertEqual(options.complete("ant-walk", "--used --l", "l"), ["limit"])
-        self.assertEqual(options.complete("ant-walk", "--used --min-", ""), [""])
+        self.assertEqual(options.complete("ant-walk", "--used --min-", ""), ["size"])
         self.assertEqual(options.complete("ant-heap", "--j", "--j"), ["--json"])
         self.assertEqual(options.complete("ant-heap", "--json ", ""), ["--root", "--help"])
 
