@@ -28,6 +28,7 @@ from .memory import next_readable, read_upto
 WINDOW = 1 << 20
 MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
 MAX_REGION_LENGTH = 1 << 46
+MAX_BLOCKS = 1 << 28  # a hard stop, far above any heap a Python walk can hold
 _WORD = struct.Struct("<Q")
 # The node words the hot loop tests: prev next size requested, then (past
 # serial and site) the word of state, arena and flags, and the head.
@@ -311,6 +312,9 @@ class _Walk:
                 arena.cut = True
                 return
             seen.add(address)
+            if self._full(None):
+                arena.cut = True
+                return
             region = self._region(arena, address, kind, previous, name)
             if region is None:
                 arena.cut = True
@@ -429,6 +433,8 @@ class _Walk:
         buf, base, top = b"", start, start
         while cur < end:
             if cur + node_size > top:
+                if self._full(region):
+                    break
                 buf, base = self._window(cur, end)
                 top = base + len(buf)
                 if cur + node_size > top:
@@ -475,6 +481,16 @@ class _Walk:
         region.used_bytes = (cur - start - region.skipped_bytes - region.free_bytes
                              - region.unknown_bytes)
         self._region_last(region, start, end, last)
+
+    def _full(self, region):
+        """True, once said, when the walk has listed MAX_BLOCKS blocks."""
+        if len(self.heap.nodes) < MAX_BLOCKS:
+            return False
+        if not self.heap.notes or "stopped after" not in self.heap.notes[-1]:
+            self.heap.notes.append("the walk stopped after %d blocks" % MAX_BLOCKS)
+        if region is not None:
+            region.damaged = True
+        return True
 
     def _window(self, cur, end):
         try:

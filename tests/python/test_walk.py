@@ -134,6 +134,25 @@ class ShapesTest(unittest.TestCase):
         self.assertEqual(heap.summary()["wilderness_bytes"], 0x2000 - 64)
         self.assertEqual(heap.summary()["fragmentation"], 0.0)
 
+    def test_hard_cap_on_blocks(self):
+        from antgdb import heap as walk_module
+
+        image = H.Image()
+        arena = image.arena()
+        for _ in range(3):
+            region = arena.region(0x2000)
+            for _ in range(4):
+                region.used(10)
+        image.build()
+        saved, walk_module.MAX_BLOCKS = walk_module.MAX_BLOCKS, 5
+        try:
+            heap = H.walk(image)
+        finally:
+            walk_module.MAX_BLOCKS = saved
+        # Checked per window and per region: it stops within one of them.
+        self.assertEqual(len(heap.nodes), 8)
+        self.assertIn("the walk stopped after 5 blocks", heap.notes)
+
     def test_no_arena_yet(self):
         image = H.Image().build()
         heap = H.walk(image)
