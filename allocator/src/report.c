@@ -129,7 +129,7 @@ void ant_report(const struct ant_problem *p)
         put(&l, " ");
         put_unsigned(&l, (uint64_t)(uintptr_t)p->mem, 16);
     }
-    if (p->culprit) {
+    if (p->culprit && p->culprit != p->node) {
         put(&l, "; likely culprit: ");
         put_block(&l, p->culprit);
     }
