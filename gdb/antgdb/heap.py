@@ -1,29 +1,26 @@
 """Walk an Ant heap: root -> arenas -> HEAP regions and big mappings -> nodes.
 
 One walk feeds every output: the summary, the block rows, the check and the
-block lookup. It trusts no pointer: every list is bounded (a visited set, a
-hard cap, region bounds), every read may fail, and after a bad node the walk
-resynchronises by adjacency (node + size), by the next link, or by scanning
-for the next node whose head sentinel checks out, then goes on.
-
-For speed the walk keeps one column of node addresses (array 'Q') and the
-few facts that cannot be read again from memory; a Block is decoded on
-demand from the same reader. The hot loop reads the heap in windows of a
-MiB and tests each node inline; any failure goes to check.Checker.
+block lookup (model.Heap). It trusts no pointer: every list is bounded (a
+visited set, a hard cap, region bounds), every read may fail, and after a
+bad node the walk resynchronises by adjacency (node + size), by the next
+link, or by scanning for the next node whose head sentinel checks out, then
+goes on. The hot loop reads the heap in windows of a MiB and tests each node
+inline; any failure goes to check.Checker.
 """
 import bisect
 import re
 import struct
-from array import array
 
-from .check import STATE_NAMES, Checker
+from .check import Checker
 from .errors import Unreadable
 from .layout import (
-    HEAD_OFFSET, HEAD_PRIME, HEAD_SHIFT, MASK64, NODE_WORDS,
-    REGION_BIG, REGION_HEAP, REGION_MAGIC, STATE_FREE, STATE_USED,
-    TAIL_MULTIPLIER, TAIL_NONZERO, ascii_word,
+    HEAD_OFFSET, HEAD_PRIME, HEAD_SHIFT, MASK64, NODE_WORDS, REGION_BIG,
+    REGION_HEAP, REGION_MAGIC, STATE_FREE, STATE_USED, TAIL_MULTIPLIER,
+    TAIL_NONZERO, ascii_word,
 )
 from .memory import next_readable, read_upto
+from .model import REGION_KINDS, Arena, Heap, Region
 
 WINDOW = 1 << 20
 MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
@@ -36,222 +33,6 @@ _HOT_WORDS = struct.Struct("<4Q16x2Q")
 _LINKS = struct.Struct("<QQ")
 _STATE_MARK = re.compile(rb"USED|FREE")  # node.state in ASCII, at node + 48
 _STATE_OFFSET = 48
-_REGION_KINDS = {REGION_HEAP: "heap", REGION_BIG: "big"}
-
-
-class Region:
-    """A HEAP region or a big mapping, with what the walk found in it."""
-
-    def __init__(self, address, arena, values):
-        self.address = address
-        self.arena = arena
-        self.values = values
-        self.kind = _REGION_KINDS.get(values["kind"], "unknown")
-        self.length = values["length"]
-        self.end = address + self.length
-        self.wilderness = values["wilderness"] if self.kind == "heap" else self.end
-        self.lo = self.hi = 0  # its blocks are heap.nodes[lo:hi]
-        self.free_blocks = self.unknown_blocks = 0
-        self.requested_bytes = self.used_bytes = 0
-        self.free_bytes = self.unknown_bytes = 0
-        self.largest_free = self.skipped_bytes = 0
-        self.damaged = False
-
-    @property
-    def blocks(self):
-        return self.hi - self.lo
-
-    @property
-    def used_blocks(self):
-        return self.blocks - self.free_blocks - self.unknown_blocks
-
-    @property
-    def wilderness_bytes(self):
-        return self.end - self.wilderness if self.kind == "heap" else 0
-
-    @property
-    def largest_extent(self):
-        return max(self.largest_free, self.wilderness_bytes)
-
-    @property
-    def fragmentation(self):
-        """1 - largest free extent / free bytes, the wilderness counting as
-        one free extent: 0 when all free space is in one piece."""
-        free = self.free_bytes + self.wilderness_bytes
-        return 1.0 - self.largest_extent / free if free else 0.0
-
-
-class Arena:
-    """An arena: its fields as the table names them, and its regions."""
-
-    def __init__(self, index, address, values):
-        self.index = index
-        self.address = address
-        self.values = values
-        self.regions = []
-        self.bigs = []
-        self.cut = False  # a region list ended early: the walk missed some
-
-    @property
-    def damaged(self):
-        return self.cut or any(region.damaged for region in self.regions + self.bigs)
-
-    def walk_counters(self):
-        """The arena counters as the walk finds them, named as the table."""
-        every = self.regions + self.bigs
-        return {
-            "used_blocks": sum(r.used_blocks for r in every),
-            "free_blocks": sum(r.free_blocks for r in every),
-            "requested_bytes": sum(r.requested_bytes for r in every),
-            "used_bytes": sum(r.used_bytes for r in every),
-            "free_bytes": sum(r.free_bytes for r in every),
-            "wilderness_bytes": sum(r.wilderness_bytes for r in every),
-            "mapped_bytes": sum(r.length for r in every),
-            "region_count": len(self.regions),
-            "big_count": len(self.bigs),
-        }
-
-
-class Block:
-    """One block, decoded from its node; `size` is the extent the walk gave
-    it (node.size unless the node is damaged)."""
-
-    __slots__ = ("index", "node", "mem", "size", "requested", "state", "serial",
-                 "site", "arena", "region", "big", "words", "problems")
-
-    def as_row(self):
-        return {
-            "node": self.node, "mem": self.mem, "size": self.size,
-            "requested": self.requested, "state": self.state,
-            "serial": self.serial, "site": self.site, "arena": self.arena,
-            "region": self.region.address, "big": self.big,
-            "problems": [problem.kind for problem in self.problems],
-        }
-
-
-class Heap:
-    """The result of one walk."""
-
-    def __init__(self, layout, reader):
-        self.layout = layout
-        self.reader = reader
-        self.arenas = []
-        self.regions = []  # HEAP regions and big mappings, in walk order
-        self.nodes = array("Q")
-        self.extents = {}  # node -> extent, where it differs from node.size
-        self.frees = {}  # free node -> (arena, size, next link, prev link)
-        self.problems = []
-        self.notes = []
-        self._by_node = {}
-        self._region_starts = None
-
-    def add(self, problem):
-        self.problems.append(problem)
-        if problem.node is not None:
-            self._by_node.setdefault(problem.node, []).append(problem)
-
-    def problems_of(self, node):
-        return self._by_node.get(node, ())
-
-    def region_of(self, index):
-        if self._region_starts is None:
-            self._region_starts = [region.lo for region in self.regions]
-        return self.regions[bisect.bisect_right(self._region_starts, index) - 1]
-
-    def block(self, index):
-        node = self.nodes[index]
-        region = self.region_of(index)
-        words = NODE_WORDS.unpack(self.reader.read(node, self.layout.node_size))
-        block = Block()
-        block.index = index
-        block.node = node
-        block.mem = node + self.layout.node_size
-        block.size = self.extents.get(node, words[2])
-        block.requested = words[3]
-        block.serial = words[4]
-        block.site = words[5]
-        block.state = STATE_NAMES.get(words[6] & 0xFFFFFFFF, "unknown")
-        block.arena = region.arena
-        block.region = region
-        block.big = region.kind == "big"
-        block.words = words
-        block.problems = list(self._by_node.get(node, ()))
-        return block
-
-    def blocks(self):
-        for index in range(len(self.nodes)):
-            yield self.block(index)
-
-    def select(self, state=None, min_size=0, limit=None):
-        """The blocks in walk order, keeping those in `state` ("used" or
-        "free") of at least `min_size` bytes, at most `limit` of them."""
-        if limit is not None and limit <= 0:
-            return
-        shown = 0
-        for index in range(len(self.nodes)):
-            if state == "free" and self.nodes[index] not in self.frees:
-                continue
-            block = self.block(index)
-            if (state and block.state != state) or block.size < min_size:
-                continue
-            yield block
-            shown += 1
-            if shown == limit:
-                return
-
-    def neighbours(self, block):
-        """The blocks right below and above in the same region, or None."""
-        region = block.region
-        below = self.block(block.index - 1) if block.index > region.lo else None
-        above = self.block(block.index + 1) if block.index + 1 < region.hi else None
-        return below, above
-
-    def find(self, address):
-        """(the block holding address, interior addresses and the node
-        included, or None; a phrase saying where the address is)."""
-        for region in self.regions:
-            if not region.address <= address < region.end:
-                continue
-            name = "%s region 0x%x" % (region.kind.upper(), region.address)
-            index = bisect.bisect_right(self.nodes, address, region.lo, region.hi) - 1
-            if index < region.lo:
-                return None, "in the header of %s, before its first node" % name
-            block = self.block(index)
-            if address < block.node + block.size:
-                return block, "in the block at mem 0x%x" % block.mem
-            if region.kind == "heap" and address >= region.wilderness:
-                return None, "in the wilderness of %s (no block there)" % name
-            return None, "in %s, past its last block" % name
-        return None, "not in the Ant heap (in no region or big mapping of its arenas)"
-
-    def summary(self):
-        """The heap's numbers, summed over arenas."""
-        heap_regions = [r for r in self.regions if r.kind == "heap"]
-        every = self.regions
-        free_bytes = sum(r.free_bytes for r in every)
-        wilderness = sum(r.wilderness_bytes for r in every)
-        largest_extent = max((r.largest_extent for r in every), default=0)
-        all_free = free_bytes + wilderness
-        return {
-            "layout_version": self.layout.version,
-            "root": self.layout.address,
-            "arenas": len(self.arenas),
-            "regions": len(heap_regions),
-            "bigs": len(every) - len(heap_regions),
-            "blocks": len(self.nodes),
-            "used_blocks": sum(r.used_blocks for r in every),
-            "free_blocks": sum(r.free_blocks for r in every),
-            "unknown_blocks": sum(r.unknown_blocks for r in every),
-            "requested_bytes": sum(r.requested_bytes for r in every),
-            "used_bytes": sum(r.used_bytes for r in every),
-            "free_bytes": free_bytes,
-            "wilderness_bytes": wilderness,
-            "mapped_bytes": sum(r.length for r in every),
-            "largest_free": max((r.largest_free for r in every), default=0),
-            "largest_free_extent": largest_extent,
-            "fragmentation": 1.0 - largest_extent / all_free if all_free else 0.0,
-            "problems": len(self.problems),
-        }
 
 
 def walk(reader, layout, symbolize=None):
@@ -345,7 +126,7 @@ class _Walk:
                            % (came, address, values["magic"], REGION_MAGIC))
             return None
         region = Region(address, arena.index, values)
-        wanted = _REGION_KINDS[kind]
+        wanted = REGION_KINDS[kind]
         if region.kind != wanted:
             letters = ascii_word(values["kind"])
             self.check.add("link", None, "%s leads to region 0x%x of kind 0x%x%s, "

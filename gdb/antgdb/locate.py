@@ -1,8 +1,8 @@
 """Find the Ant root: at the addresses the symbols give, else by scanning the
 target's writable memory for the root's magic and confirming it by root.self."""
-from .errors import AntError, NoHeap
+from .errors import AntError, NoHeap, Unreadable
 from .layout import ROOT_MAGIC, read_root
-from .memory import Unreadable, read_upto
+from .memory import read_upto
 
 SCAN_CHUNK = 1 << 20
 _MAGIC = ROOT_MAGIC.to_bytes(8, "little")
