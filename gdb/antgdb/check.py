@@ -195,13 +195,17 @@ class Checker:
     def _next(self, cur, report, end, region):
         if not report.size_ok:
             return
-        after = cur + report.size
-        expected = 0 if region.kind == "big" or after >= end else after
         nxt = report.next
+        if region.kind == "big":
+            if nxt:
+                self.add("link", "I4", "node 0x%x.next is 0x%x, but a big mapping "
+                         "holds one block, so it should be 0" % (cur, nxt), cur)
+            return
+        after = cur + report.size
+        expected = after if after < end else 0
         if nxt == expected:
             return
-        where = ("none: a big mapping holds one block" if region.kind == "big" else
-                 "the wilderness" if after >= end else "0x%x" % after)
+        where = "the wilderness" if after >= end else "0x%x" % after
         if nxt == cur:
             self.add("link", "I4", "node 0x%x.next points to itself (a cycle); "
                      "the next node is %s" % (cur, where), cur)

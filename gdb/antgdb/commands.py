@@ -16,7 +16,7 @@ from .memory import CachedReader, CoreReader, ProcReader, Reader, Unreadable
 
 ROOT_SYMBOL = "ant_root"
 _CORE_FILE = re.compile(r"core dump file:\s*`(.+?)'", re.S)
-_INFO_SYMBOL = re.compile(r"^(\S+)(?: \+ (\d+))? in section")
+_INFO_SYMBOL = re.compile(r"^(.+?)(?: \+ (\d+))? in section")
 
 
 class GdbReader(Reader):
@@ -211,7 +211,7 @@ class AntWalk(AntCommand):
         state = "used" if values["used"] else "free" if values["free"] else None
         blocks = walked.select(state, values["min_size"], values["limit"])
         if values["json"]:
-            gdb.write(render.dumps([render.walk_row(block, sites) for block in blocks]) + "\n")
+            _write(render.walk_json_lines(blocks, sites))
         else:
             _write(render.walk_lines(walked, blocks, sites))
 

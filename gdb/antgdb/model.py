@@ -119,6 +119,7 @@ class Heap:
         self.notes = []
         self._by_node = {}
         self._region_starts = None
+        self._by_address = None
 
     def add(self, problem):
         self.problems.append(problem)
@@ -181,12 +182,22 @@ class Heap:
         above = self.block(block.index + 1) if block.index + 1 < region.hi else None
         return below, above
 
+    def region_at(self, address):
+        """The region or big mapping whose bytes hold address, or None."""
+        if self._by_address is None:
+            ordered = sorted(self.regions, key=lambda region: region.address)
+            self._by_address = ([region.address for region in ordered], ordered)
+        starts, ordered = self._by_address
+        index = bisect.bisect_right(starts, address) - 1
+        if index >= 0 and address < ordered[index].end:
+            return ordered[index]
+        return None
+
     def find(self, address):
         """(the block holding address, interior addresses and the node
         included, or None; a phrase saying where the address is)."""
-        for region in self.regions:
-            if not region.address <= address < region.end:
-                continue
+        region = self.region_at(address)
+        if region is not None:
             name = "%s region 0x%x" % (region.kind.upper(), region.address)
             index = bisect.bisect_right(self.nodes, address, region.lo, region.hi) - 1
             if index < region.lo:

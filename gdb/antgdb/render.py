@@ -202,6 +202,19 @@ def walk_row(block, sites):
     return row
 
 
+def walk_json_lines(blocks, sites):
+    """The rows as one JSON array, a row a line, streamed."""
+    yield "["
+    previous = None
+    for block in blocks:
+        if previous is not None:
+            yield previous + ","
+        previous = json.dumps(walk_row(block, sites))
+    if previous is not None:
+        yield previous
+    yield "]"
+
+
 def walk_lines(heap, blocks, sites):
     """A header, then one aligned row per block; widths come from the heap's
     highest address and largest region so rows stream."""

@@ -268,6 +268,13 @@ class StateTest(Planted):
         self.assertIn(("state", "I11", self.big.mem), found(heap))
 
 
+    def test_big_block_with_a_next(self):
+        self.image.node_write(self.big, "next", self.blocks[0].node, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I4", self.big.mem)])
+        self.assertIn("a big mapping holds one block", heap.problems[0].detail)
+
+
 class AccountingTest(Planted):
     def test_counter_off(self):
         self.image.arenas[0].counters["used_blocks"] = 6

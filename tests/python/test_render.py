@@ -85,6 +85,14 @@ class WalkShapeTest(Rendered):
                          (self.blocks[0].mem, "used", "main+0"))
         json.dumps(rows)
 
+    def test_json_rows_stream_as_one_array(self):
+        heap = self.walk()
+        lines = list(render.walk_json_lines(heap.select(), self.sites))
+        self.assertEqual((lines[0], lines[-1], len(lines)), ("[", "]", 9))
+        self.assertEqual([row["mem"] for row in json.loads("\n".join(lines))],
+                         [b.mem for b in self.blocks] + [self.big.mem])
+        self.assertEqual(json.loads("\n".join(render.walk_json_lines(iter(()), self.sites))), [])
+
     def test_text_rows_are_aligned(self):
         heap = self.walk()
         lines = list(render.walk_lines(heap, heap.select(), self.sites))
