@@ -203,8 +203,12 @@ void *ant_resize(void *mem, size_t size, void *site)
     ant_region_t *region = 0;
     ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
     void *out = 0;
-    if (node && tail_sound(node, site))
+    /* A damaged tail is reported; under on_error=report realloc then goes
+     * on, as free does, rather than fail with an ENOMEM that is not true. */
+    if (node) {
+        tail_sound(node, site);
         out = resize_locked(arena, region, node, size, site);
+    }
     ant_unlock(arena);
     if (!node)
         ant_report_done();
