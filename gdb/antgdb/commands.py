@@ -11,8 +11,8 @@ import re
 import gdb
 
 from . import heap, locate, options, render
-from .errors import AntError, UsageError
-from .memory import CachedReader, CoreReader, ProcReader, Reader, Unreadable
+from .errors import AntError, Unreadable, UsageError
+from .memory import CachedReader, CoreReader, ProcReader, Reader
 
 ROOT_SYMBOL = "ant_root"
 _CORE_FILE = re.compile(r"core dump file:\s*`(.+?)'", re.S)
@@ -172,6 +172,8 @@ class AntCommand(gdb.Command):
             if values["help"]:
                 gdb.write(options.SPECS[self.name].help() + "\n")
                 return
+            if values["address"] is not None:  # a bad expression fails before the walk
+                values["address"] = _address(values["address"])
             walked, sites, close = _walk(values)
             try:
                 self.run(walked, sites, values)
@@ -235,7 +237,7 @@ class AntBlock(AntCommand):
     name = "ant-block"
 
     def run(self, walked, sites, values):
-        address = _address(values["address"])
+        address = values["address"]
         block, where = walked.find(address)
         if block is None:
             raise UsageError("0x%x is %s" % (address, where))
