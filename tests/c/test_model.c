@@ -7,7 +7,8 @@
  * each live block is filled with a pattern derived from its id, so its
  * expected bytes can be regenerated at any time, and every byte is checked
  * when the block is freed or reallocated and, for all live blocks, at
- * intervals, along with ant_check() and the counters of ant_stats(). Sizes
+ * intervals, along with ant_check(), the counters of ant_stats() and the
+ * order and contents of ant_walk(). Sizes
  * run from 0 to a few KiB, with rare big ones above the mmap threshold. At
  * the end everything is freed in one of three orders and the heap must be
  * empty.
@@ -141,6 +142,32 @@ static void release(struct slot *s)
     s->p = 0;
 }
 
+struct walked {
+    size_t used, requested, largest_free;
+    uintptr_t last;
+    int in_bigs;
+};
+
+/* Blocks come in address order: the regions' first, then the big ones. */
+static int tally(const ant_block_info_t *b, void *arg)
+{
+    struct walked *w = arg;
+    if (b->big && !w->in_bigs) {
+        w->in_bigs = 1;
+        w->last = 0;
+    }
+    CHECK(b->big == w->in_bigs);
+    CHECK((uintptr_t)b->mem > w->last);
+    w->last = (uintptr_t)b->mem;
+    if (b->state == ANT_BLOCK_USED) {
+        w->used++;
+        w->requested += b->requested;
+    } else if (b->size > w->largest_free) {
+        w->largest_free = b->size;
+    }
+    return 0;
+}
+
 static void audit(void)
 {
     size_t live = 0, requested = 0;
@@ -160,6 +187,11 @@ static void audit(void)
     ant_stats(&st);
     CHECK_EQ(st.used_blocks, live);
     CHECK_EQ(st.requested_bytes, requested);
+    struct walked w = {0};
+    CHECK_EQ(ant_walk(tally, &w), 0);
+    CHECK_EQ(w.used, live);
+    CHECK_EQ(w.requested, requested);
+    CHECK_EQ(w.largest_free, st.largest_free);
 }
 
 static uint64_t env_number(const char *name, uint64_t fallback)
