@@ -1,0 +1,96 @@
+"""Random damage, seeded: whatever is scribbled where, the walk and every
+renderer finish without an exception and list every block they can."""
+import json
+import os
+import random
+import unittest
+
+import gdbpath  # noqa: F401
+import heapimage as H
+from antgdb import render
+from antgdb.errors import AntError
+
+SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
+ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150"))
+
+
+def build(rng):
+    image = H.Image()
+    arena = image.arena()
+    for _ in range(2):
+        region = arena.region(0x3000)
+        room = 0x3000 - 64 - 512
+        while room > 0:
+            if rng.random() < 0.25 and region.blocks and region.blocks[-1].state == "used":
+                block = region.free(rng.choice((80, 96, 160, 256)))
+            else:
+                block = region.used(rng.randrange(0, 300), site=0x401000 + rng.randrange(64))
+            room -= block.size
+        if region.blocks and room < 0:
+            region.blocks.pop()
+    arena.big(70000)
+    return image.build()
+
+
+def scribble(rng, image):
+    """Damage of one of the kinds bugs make: a run of bytes, a stray word,
+    a zeroed word, or a pointer somewhere plausible."""
+    segments = [address for address in image.segments if address != H.ROOT_AT]
+    address = rng.choice(segments)
+    data = image.segments[address]
+    at = address + rng.randrange(len(data) - 8)
+    what = rng.randrange(4)
+    if what == 0:
+        image.write(at, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 96))))
+    elif what == 1:
+        image.write_word(at & ~7, rng.randrange(1 << 64))
+    elif what == 2:
+        image.write_word(at & ~7, 0)
+    else:
+        image.write_word(at & ~7, rng.choice(segments) + rng.randrange(0x3000))
+
+
+class FuzzTest(unittest.TestCase):
+    def test_random_damage_never_breaks_the_walk(self):
+        rng = random.Random(SEED)
+        for round_ in range(ROUNDS):
+            image = build(rng)
+            for _ in range(rng.randrange(1, 4)):
+                scribble(rng, image)
+            with self.subTest(seed=SEED, round=round_):
+                heap = H.walk(image)
+                sites = render.Sites()
+                json.dumps(render.heap_dict(heap))
+                json.dumps(render.check_dict(heap))
+                list(render.heap_lines(heap))
+                list(render.check_lines(heap))
+                list(render.walk_lines(heap, heap.select(), sites))
+                nodes = list(heap.nodes)
+                self.assertEqual(nodes, sorted(set(nodes), key=nodes.index))
+                for _ in range(5):
+                    region = rng.choice(heap.regions) if heap.regions else None
+                    if region is None:
+                        break
+                    block, _ = heap.find(region.address + rng.randrange(region.length))
+                    if block is not None:
+                        json.dumps(render.block_dict(heap, block, sites))
+                        list(render.block_lines(heap, block, sites))
+
+    def test_random_root_damage_is_an_error_or_a_walk(self):
+        rng = random.Random(SEED)
+        for round_ in range(ROUNDS):
+            image = build(rng)
+            at = H.ROOT_AT + rng.choice((rng.randrange(32), rng.randrange(H.ROOT_SIZE)))
+            image.write(at, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 16))))
+            with self.subTest(seed=SEED, round=round_):
+                try:
+                    heap = H.walk(image)
+                except AntError as error:
+                    self.assertTrue(str(error))
+                    continue
+                json.dumps(render.heap_dict(heap))
+                list(render.check_lines(heap))
+
+
+if __name__ == "__main__":
+    unittest.main()
