@@ -38,11 +38,20 @@ ant_region_t *ant_region_of(ant_arena_t *arena, const void *addr)
     return 0;
 }
 
+/*
+ * The OS places new mappings below old ones, so growing a region upwards in
+ * place often fails once anything was mapped after it. Each new region is
+ * then twice the last, up to 64 times region_size, so that a growing heap
+ * needs few regions; pages it never touches cost nothing.
+ */
 static ant_region_t *region_new(ant_arena_t *arena, size_t need)
 {
+    uint64_t doublings = arena->counters.regions < 6 ? arena->counters.regions : 6;
     size_t length = ant_opt.region_size;
     if (need > SIZE_MAX / 2)
         return 0;
+    if (length <= (SIZE_MAX >> doublings))
+        length <<= doublings;
     if (length < page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK))
         length = page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK);
     ant_region_t *r = ant_os_map(length);
