@@ -28,6 +28,11 @@ def _count(number):
     return "{:,}".format(number)
 
 
+def _many(number, word):
+    """3 -> "3 blocks", 1 -> "1 block"."""
+    return "%s %s%s" % (_count(number), word, "" if number == 1 else "s")
+
+
 def _unknown_site(address):
     return None, None
 
@@ -97,8 +102,8 @@ def heap_lines(heap):
     layout = heap.layout
     s = heap.summary()
     fit = FIT_NAMES.get(layout.fit, layout.fit)
-    yield "Ant heap at 0x%x: layout version %d, fit %s, %d arena%s" % (
-        layout.address, layout.version, fit, s["arenas"], "" if s["arenas"] == 1 else "s")
+    yield "Ant heap at 0x%x: layout version %d, fit %s, %s" % (
+        layout.address, layout.version, fit, _many(s["arenas"], "arena"))
     rows = [
         ("blocks", "%s (%s used, %s free%s)" % (
             _count(s["blocks"]), _count(s["used_blocks"]), _count(s["free_blocks"]),
@@ -108,9 +113,8 @@ def heap_lines(heap):
         ("free", "%s in free blocks, largest %s" % (human(s["free_bytes"]),
                                                     human(s["largest_free"]))),
         ("wilderness", human(s["wilderness_bytes"])),
-        ("mapped", "%s in %s region%s and %s big block%s" % (
-            human(s["mapped_bytes"]), _count(s["regions"]), "" if s["regions"] == 1 else "s",
-            _count(s["bigs"]), "" if s["bigs"] == 1 else "s")),
+        ("mapped", "%s in %s and %s" % (human(s["mapped_bytes"]), _many(s["regions"], "region"),
+                                        _many(s["bigs"], "big block"))),
         ("fragmentation", "%.2f (1 - largest free extent / free bytes, wilderness "
                           "included)" % s["fragmentation"]),
         ("problems", "%d%s" % (s["problems"], " (run ant-check)" if s["problems"] else "")),
@@ -123,9 +127,9 @@ def heap_lines(heap):
     pictures = _strips(heap)
     for region in heap.regions[:MAX_REGION_LINES]:
         if region.kind == "heap":
-            yield "  heap 0x%x %9s arena %d  %s blocks  frag %.2f" % (
+            yield "  heap 0x%x %9s arena %d  %s  frag %.2f" % (
                 region.address, human(region.length), region.arena,
-                _count(region.blocks), region.fragmentation)
+                _many(region.blocks, "block"), region.fragmentation)
             yield "    [%s]" % pictures[region.address]
         else:
             yield "  big  0x%x %9s arena %d  block mem 0x%x" % (
@@ -230,7 +234,7 @@ def walk_lines(heap, blocks, sites):
         yield form % ("0x%x" % block.node, "0x%x" % block.mem, block.size,
                       block.requested if block.state == "used" else "-", block.state,
                       block.serial or "-", sites.text(block.site)) + flag
-    yield "%s block%s shown" % (_count(shown), "" if shown == 1 else "s")
+    yield "%s shown" % _many(shown, "block")
 
 
 # -- ant-check ---------------------------------------------------------------
@@ -244,14 +248,13 @@ def problem_line(problem):
 def verdict(heap):
     blocks = len(heap.nodes)
     if not heap.problems:
-        return "ant-check: OK: %s block%s in %d region%s, no problems" % (
-            _count(blocks), "" if blocks == 1 else "s", len(heap.regions),
-            "" if len(heap.regions) == 1 else "s")
+        return "ant-check: OK: %s in %s, no problems" % (
+            _many(blocks, "block"), _many(len(heap.regions), "region"))
     kinds = {}
     for problem in heap.problems:
         kinds[problem.kind] = kinds.get(problem.kind, 0) + 1
-    return "ant-check: CORRUPT: %d problem%s in %s blocks (%s)" % (
-        len(heap.problems), "" if len(heap.problems) == 1 else "s", _count(blocks),
+    return "ant-check: CORRUPT: %s in %s (%s)" % (
+        _many(len(heap.problems), "problem"), _many(blocks, "block"),
         ", ".join("%d %s" % (count, kind) for kind, count in kinds.items()))
 
 
