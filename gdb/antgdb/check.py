@@ -83,10 +83,10 @@ class NodeReport:
 
 
 class Checker:
-    """Builds the problems of one heap; `symbolize(address)` returns
-    (symbol, line) for a site, either of them None when unknown."""
+    """Builds the problems of one heap, naming sites through `sites`
+    (a sites.Sites)."""
 
-    def __init__(self, heap, symbolize=None):
+    def __init__(self, heap, sites):
         self.heap = heap
         self.reader = heap.reader
         layout = heap.layout
@@ -96,8 +96,7 @@ class Checker:
         self.min_block = layout.min_block
         self.tail_size = layout.tail_size
         self.poison = layout.poison
-        self._symbolize = symbolize
-        self._sites = {}
+        self.sites = sites
 
     # -- wording ---------------------------------------------------------
 
@@ -106,16 +105,7 @@ class Checker:
         self.heap.add(Problem(kind, invariant, detail, node, mem, culprit))
 
     def site(self, address):
-        """A site as "main+42 at prog.c:10", or its address when unknown."""
-        if not address:
-            return "no site"
-        if address not in self._sites:
-            symbol = line = None
-            if self._symbolize is not None:
-                symbol, line = self._symbolize(address)
-            text = symbol or "0x%x" % address
-            self._sites[address] = text + (" at " + line if line else "")
-        return self._sites[address]
+        return self.sites.text(address, "no site")
 
     def owner(self, node):
         """Names a block by its mem, size, serial and site (a free block's

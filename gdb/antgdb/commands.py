@@ -11,6 +11,7 @@ import re
 import gdb
 
 from . import heap, locate, options, render
+from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
 
@@ -131,7 +132,7 @@ def _walk(values):
         else:
             candidates = _symbol_roots()
         layouts = locate.locate(reader, candidates)
-        sites = render.Sites(Symbols())
+        sites = Sites(Symbols())
         walked = heap.walk(reader, layouts[0], sites)
         if len(layouts) > 1:
             walked.notes.append("other Ant heaps found, with roots at %s; choose one "

@@ -21,6 +21,7 @@ from .layout import (
 )
 from .memory import next_readable, read_upto
 from .model import REGION_KINDS, Arena, Heap, Region
+from .sites import Sites
 
 WINDOW = 1 << 20
 MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
@@ -35,10 +36,11 @@ _STATE_MARK = re.compile(rb"USED|FREE")  # node.state in ASCII, at node + 48
 _STATE_OFFSET = 48
 
 
-def walk(reader, layout, symbolize=None):
-    """Walks the heap of a validated root and checks it; returns a Heap."""
+def walk(reader, layout, sites=None):
+    """Walks the heap of a validated root and checks it; returns a Heap.
+    `sites` (a sites.Sites) names the allocator's callers in sentences."""
     heap = Heap(layout, reader)
-    checker = Checker(heap, symbolize)
+    checker = Checker(heap, sites or Sites())
     checker.last_error()
     _Walk(heap, checker).run()
     checker.finish()

@@ -1,7 +1,6 @@
 """What the commands print: text for people, JSON for scripts, and a strip
 picture of every region. Text comes as lines so that a million-row walk
-streams instead of being built whole; `symbolize(address)` gives a site's
-(symbol, line), either None when unknown."""
+streams instead of being built whole; `sites` is a sites.Sites."""
 import bisect
 import json
 
@@ -31,30 +30,6 @@ def _count(number):
 def _many(number, word):
     """3 -> "3 blocks", 1 -> "1 block"."""
     return "%s %s%s" % (_count(number), word, "" if number == 1 else "s")
-
-
-def _unknown_site(address):
-    return None, None
-
-
-class Sites:
-    """Symbolises each site once."""
-
-    def __init__(self, symbolize=None):
-        self._symbolize = symbolize or _unknown_site
-        self._cache = {}
-
-    def __call__(self, address):
-        if address not in self._cache:
-            self._cache[address] = self._symbolize(address) if address else (None, None)
-        return self._cache[address]
-
-    def text(self, address):
-        symbol, line = self(address)
-        if not address:
-            return "-"
-        text = symbol or "0x%x" % address
-        return text + (" at " + line if line else "")
 
 
 def dumps(value):

@@ -330,11 +330,13 @@ def write_core(path, segments, extra=()):
 
 
 def walk(image, reader=None, symbolize=None):
-    """Reads the image's root and walks its heap, as the commands do."""
+    """Reads the image's root and walks its heap, as the commands do;
+    `symbolize(address) -> (symbol, line)` names sites."""
     from antgdb import heap
+    from antgdb.sites import Sites
 
     reader = reader or image.reader()
-    return heap.walk(reader, L.read_root(reader, image.root), symbolize)
+    return heap.walk(reader, L.read_root(reader, image.root), Sites(symbolize))
 
 
 def sample():

@@ -9,6 +9,7 @@ import gdbpath  # noqa: F401
 import heapimage as H
 from antgdb import render
 from antgdb.errors import AntError
+from antgdb.sites import Sites
 
 SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
 ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150"))
@@ -59,7 +60,7 @@ class FuzzTest(unittest.TestCase):
                 scribble(rng, image)
             with self.subTest(seed=SEED, round=round_):
                 heap = H.walk(image)
-                sites = render.Sites()
+                sites = Sites()
                 json.dumps(render.heap_dict(heap))
                 json.dumps(render.check_dict(heap))
                 list(render.heap_lines(heap))

@@ -5,6 +5,7 @@ import unittest
 import gdbpath  # noqa: F401
 import heapimage as H
 from antgdb import render
+from antgdb.sites import Sites
 
 
 def names(address):
@@ -14,10 +15,10 @@ def names(address):
 class Rendered(unittest.TestCase):
     def setUp(self):
         self.image, self.blocks, self.big = H.sample()
-        self.sites = render.Sites(names)
+        self.sites = Sites(names)
 
     def walk(self):
-        return H.walk(self.image, symbolize=self.sites)
+        return H.walk(self.image, symbolize=names)
 
 
 class HumanTest(unittest.TestCase):
