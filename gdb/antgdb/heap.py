@@ -34,6 +34,7 @@ _HOT_WORDS = struct.Struct("<4Q16x2Q")
 _LINKS = struct.Struct("<QQ")
 _STATE_MARK = re.compile(rb"USED|FREE")  # node.state in ASCII, at node + 48
 _STATE_OFFSET = 48
+_CONTENT_KINDS = ("overflow", "use-after-free", "coalesce")
 
 
 def walk(reader, layout, sites=None):
@@ -45,6 +46,13 @@ def walk(reader, layout, sites=None):
     _Walk(heap, checker).run()
     checker.finish()
     return heap
+
+
+def _unsound(problems):
+    """True when a node's problems make its own fields untrustworthy, so
+    that the arena's counters cannot be held against the walk; damage to
+    a block's contents (its tail, its poison) leaves the node sound."""
+    return any(problem.kind not in _CONTENT_KINDS for problem in problems)
 
 
 class _Walk:
@@ -320,8 +328,7 @@ class _Walk:
             return resume, None, last_free
         problems = len(self.heap.problems)
         report = self.check.node(cur, data, last, end, region, last or None)
-        # The counters cannot be held against blocks the rules reject.
-        region.damaged |= len(self.heap.problems) > problems
+        region.damaged |= _unsound(self.heap.problems[problems:])
         resume, trusted = cur + report.size, True
         if not (report.head_ok and report.size_ok):
             region.damaged = True
@@ -424,7 +431,7 @@ class _Walk:
             return
         problems = len(self.heap.problems)
         report = self.check.node(node, data, 0, region.end, region, None)
-        region.damaged |= len(self.heap.problems) > problems
+        region.damaged |= _unsound(self.heap.problems[problems:])
         if report.head_ok and report.size_ok:
             extent = report.size
         else:

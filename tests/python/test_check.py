@@ -40,6 +40,7 @@ class OverflowTest(Planted):
         self.assertIn("first changed byte is mem+24, so it wrote at least 1 byte too many",
                       problem.detail)
         self.assertAllListed(heap)
+        self.assertEqual(heap.notes, [])  # its node is sound: the counters were compared
 
     def test_overflow_into_the_next_node(self):
         # 24 bytes requested in a 96-byte block: 40 bytes of data too many
