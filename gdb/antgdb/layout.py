@@ -114,7 +114,6 @@ class Layout:
     def __init__(self, address, version, data, fields):
         self.address = address
         self.version = version
-        self.size = len(data)
         self.data = data
         self.fields = fields  # name -> (offset, size), in table order
         get = self.root_value

@@ -43,6 +43,7 @@ def heap_dict(heap):
     result = heap.summary()
     result["fit"] = FIT_NAMES.get(layout.fit, layout.fit)
     result["serial"] = layout.serial
+    result["poison_check"] = layout.poison_check
     result["arena_detail"] = [_arena_dict(arena) for arena in heap.arenas]
     result["region_detail"] = [_region_dict(region) for region in heap.regions]
     result["last_error"] = layout.last_error()
