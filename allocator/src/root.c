@@ -21,6 +21,75 @@
 #define COUNTER(name, member)                                                                  \
     {name, (uint32_t)(offsetof(ant_arena_t, counters) + offsetof(struct ant_arena_counters, member)), 8}
 
+/* Every field a debugger reads, by name. */
+#define ANT_FIELDS \
+    STRUCT("root", ant_root_t), \
+    FIELD("root.magic", ant_root_t, magic), \
+    FIELD("root.version", ant_root_t, version), \
+    FIELD("root.size", ant_root_t, size), \
+    FIELD("root.self", ant_root_t, self), \
+    FIELD("root.field_count", ant_root_t, field_count), \
+    FIELD("root.field_offset", ant_root_t, field_offset), \
+    FIELD("root.node_size", ant_root_t, node_size), \
+    FIELD("root.region_header_size", ant_root_t, region_header_size), \
+    FIELD("root.alignment", ant_root_t, alignment), \
+    FIELD("root.tail_size", ant_root_t, tail_size), \
+    FIELD("root.min_block", ant_root_t, min_block), \
+    FIELD("root.poison", ant_root_t, poison), \
+    FIELD("root.poison_check", ant_root_t, poison_check), \
+    FIELD("root.secret", ant_root_t, secret), \
+    FIELD("root.serial", ant_root_t, serial), \
+    FIELD("root.arena_count", ant_root_t, arena_count), \
+    FIELD("root.fit", ant_root_t, fit), \
+    FIELD("root.arenas", ant_root_t, arenas), \
+    FIELD("root.last_error", ant_root_t, last_error), \
+    FIELD("root.last_error.kind", ant_root_t, last_error.kind), \
+    FIELD("root.last_error.count", ant_root_t, last_error.count), \
+    FIELD("root.last_error.mem", ant_root_t, last_error.mem), \
+    FIELD("root.last_error.node", ant_root_t, last_error.node), \
+    FIELD("root.last_error.request", ant_root_t, last_error.request), \
+    FIELD("root.last_error.serial", ant_root_t, last_error.serial), \
+    FIELD("root.last_error.site", ant_root_t, last_error.site), \
+    FIELD("root.last_error.culprit", ant_root_t, last_error.culprit), \
+    FIELD("root.last_error.message", ant_root_t, last_error.message), \
+    FIELD("root.fields", ant_root_t, fields), \
+    STRUCT("node", ant_node_t), \
+    FIELD("node.prev", ant_node_t, prev), \
+    FIELD("node.next", ant_node_t, next), \
+    FIELD("node.size", ant_node_t, size), \
+    FIELD("node.requested", ant_node_t, requested), \
+    FIELD("node.serial", ant_node_t, serial), \
+    FIELD("node.site", ant_node_t, site), \
+    FIELD("node.state", ant_node_t, state), \
+    FIELD("node.arena", ant_node_t, arena), \
+    FIELD("node.flags", ant_node_t, flags), \
+    FIELD("node.head", ant_node_t, head), \
+    STRUCT("region", ant_region_t), \
+    FIELD("region.magic", ant_region_t, magic), \
+    FIELD("region.next", ant_region_t, next), \
+    FIELD("region.prev", ant_region_t, prev), \
+    FIELD("region.length", ant_region_t, length), \
+    FIELD("region.wilderness", ant_region_t, wilderness), \
+    FIELD("region.first", ant_region_t, first), \
+    FIELD("region.last", ant_region_t, last), \
+    FIELD("region.kind", ant_region_t, kind), \
+    FIELD("region.arena", ant_region_t, arena), \
+    STRUCT("arena", ant_arena_t), \
+    FIELD("arena.index", ant_arena_t, index), \
+    FIELD("arena.regions", ant_arena_t, regions), \
+    FIELD("arena.bigs", ant_arena_t, bigs), \
+    COUNTER("arena.used_blocks", used_blocks), \
+    COUNTER("arena.free_blocks", free_blocks), \
+    COUNTER("arena.requested_bytes", requested_bytes), \
+    COUNTER("arena.used_bytes", used_bytes), \
+    COUNTER("arena.free_bytes", free_bytes), \
+    COUNTER("arena.wilderness_bytes", wilderness_bytes), \
+    COUNTER("arena.mapped_bytes", mapped_bytes), \
+    COUNTER("arena.region_count", regions), \
+    COUNTER("arena.big_count", bigs), \
+    COUNTER("arena.allocations", allocations), \
+    COUNTER("arena.frees", frees)
+
 ant_root_t ant_heap_root = {
     .magic = ANT_ROOT_MAGIC,
     .version = ANT_LAYOUT_VERSION,
@@ -33,74 +102,8 @@ ant_root_t ant_heap_root = {
     .tail_size = ANT_TAIL_SIZE,
     .min_block = ANT_MIN_BLOCK,
     .poison = ANT_POISON,
-    .fields = {
-        STRUCT("root", ant_root_t),
-        FIELD("root.magic", ant_root_t, magic),
-        FIELD("root.version", ant_root_t, version),
-        FIELD("root.size", ant_root_t, size),
-        FIELD("root.self", ant_root_t, self),
-        FIELD("root.field_count", ant_root_t, field_count),
-        FIELD("root.field_offset", ant_root_t, field_offset),
-        FIELD("root.node_size", ant_root_t, node_size),
-        FIELD("root.region_header_size", ant_root_t, region_header_size),
-        FIELD("root.alignment", ant_root_t, alignment),
-        FIELD("root.tail_size", ant_root_t, tail_size),
-        FIELD("root.min_block", ant_root_t, min_block),
-        FIELD("root.poison", ant_root_t, poison),
-        FIELD("root.poison_check", ant_root_t, poison_check),
-        FIELD("root.secret", ant_root_t, secret),
-        FIELD("root.serial", ant_root_t, serial),
-        FIELD("root.arena_count", ant_root_t, arena_count),
-        FIELD("root.fit", ant_root_t, fit),
-        FIELD("root.arenas", ant_root_t, arenas),
-        FIELD("root.last_error", ant_root_t, last_error),
-        FIELD("root.last_error.kind", ant_root_t, last_error.kind),
-        FIELD("root.last_error.count", ant_root_t, last_error.count),
-        FIELD("root.last_error.mem", ant_root_t, last_error.mem),
-        FIELD("root.last_error.node", ant_root_t, last_error.node),
-        FIELD("root.last_error.request", ant_root_t, last_error.request),
-        FIELD("root.last_error.serial", ant_root_t, last_error.serial),
-        FIELD("root.last_error.site", ant_root_t, last_error.site),
-        FIELD("root.last_error.culprit", ant_root_t, last_error.culprit),
-        FIELD("root.last_error.message", ant_root_t, last_error.message),
-        FIELD("root.fields", ant_root_t, fields),
-        STRUCT("node", ant_node_t),
-        FIELD("node.prev", ant_node_t, prev),
-        FIELD("node.next", ant_node_t, next),
-        FIELD("node.size", ant_node_t, size),
-        FIELD("node.requested", ant_node_t, requested),
-        FIELD("node.serial", ant_node_t, serial),
-        FIELD("node.site", ant_node_t, site),
-        FIELD("node.state", ant_node_t, state),
-        FIELD("node.arena", ant_node_t, arena),
-        FIELD("node.flags", ant_node_t, flags),
-        FIELD("node.head", ant_node_t, head),
-        STRUCT("region", ant_region_t),
-        FIELD("region.magic", ant_region_t, magic),
-        FIELD("region.next", ant_region_t, next),
-        FIELD("region.prev", ant_region_t, prev),
-        FIELD("region.length", ant_region_t, length),
-        FIELD("region.wilderness", ant_region_t, wilderness),
-        FIELD("region.first", ant_region_t, first),
-        FIELD("region.last", ant_region_t, last),
-        FIELD("region.kind", ant_region_t, kind),
-        FIELD("region.arena", ant_region_t, arena),
-        STRUCT("arena", ant_arena_t),
-        FIELD("arena.index", ant_arena_t, index),
-        FIELD("arena.regions", ant_arena_t, regions),
-        FIELD("arena.bigs", ant_arena_t, bigs),
-        COUNTER("arena.used_blocks", used_blocks),
-        COUNTER("arena.free_blocks", free_blocks),
-        COUNTER("arena.requested_bytes", requested_bytes),
-        COUNTER("arena.used_bytes", used_bytes),
-        COUNTER("arena.free_bytes", free_bytes),
-        COUNTER("arena.wilderness_bytes", wilderness_bytes),
-        COUNTER("arena.mapped_bytes", mapped_bytes),
-        COUNTER("arena.region_count", regions),
-        COUNTER("arena.big_count", bigs),
-        COUNTER("arena.allocations", allocations),
-        COUNTER("arena.frees", frees),
-    },
+    .field_count = sizeof((struct ant_field[]){ANT_FIELDS}) / sizeof(struct ant_field),
+    .fields = {ANT_FIELDS},
 };
 
 /* The exported name of the root, documented in layout.h. */
@@ -135,14 +138,6 @@ static uint64_t make_secret(void)
     return secret ? secret : 0x5eed;
 }
 
-static size_t count_fields(void)
-{
-    size_t n = 0;
-    while (n < ANT_FIELD_COUNT && ant_heap_root.fields[n].name[0])
-        n++;
-    return n;
-}
-
 /*
  * Start-up must not allocate, print through stdio or call back into malloc:
  * in the drop-in, the loader may call malloc before any constructor runs.
@@ -162,7 +157,6 @@ void ant_init_slow(void)
     long page = sysconf(_SC_PAGESIZE);
     if (page > 0)
         ant_page_size = (size_t)page;
-    ant_heap_root.field_count = (uint32_t)count_fields();
     ant_heap_root.secret = make_secret();
     ant_options_read(getenv("ANT_OPTIONS"));
     ant_heap_root.fit = (uint32_t)ant_opt.fit;

@@ -201,7 +201,9 @@ struct ant_region {
     ant_region_t *next;     /* next region (or big mapping) of the arena */
     ant_region_t *prev;     /* previous one, or 0 */
     uint64_t length;        /* bytes mapped, header included */
-    uint64_t wilderness;    /* address where the wilderness begins */
+    uint64_t wilderness;    /* HEAP: address where the wilderness begins;
+                               BIG: the end of its block (the rest of the
+                               mapping is page padding, not wilderness) */
     ant_node_t *first;      /* lowest node, or 0 while the region is empty */
     ant_node_t *last;       /* highest node, or 0 */
     uint32_t kind;          /* ANT_REGION_HEAP or ANT_REGION_BIG */
@@ -219,7 +221,7 @@ struct ant_arena_counters {
     uint64_t requested_bytes; /* sum of requested over used blocks */
     uint64_t used_bytes;      /* sum of size over used blocks */
     uint64_t free_bytes;      /* sum of size over free blocks */
-    uint64_t wilderness_bytes;/* sum of the regions' wilderness */
+    uint64_t wilderness_bytes;/* sum of the HEAP regions' wilderness */
     uint64_t mapped_bytes;    /* sum of region and big mapping lengths */
     uint64_t regions;         /* HEAP regions */
     uint64_t bigs;            /* big mappings */
