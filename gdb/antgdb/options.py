@@ -137,7 +137,9 @@ def parse(command, text):
     if isinstance(values["min_size"], str):
         values["min_size"] = parse_size(values["min_size"], "--min-size")
     if isinstance(values["limit"], str):
-        values["limit"] = parse_size(values["limit"], "--limit")
+        if not re.match(r"^(0x[0-9a-f]+|[0-9]+)$", values["limit"].strip(), re.I):
+            raise UsageError("--limit wants a number of rows such as 20, not %r" % values["limit"])
+        values["limit"] = int(values["limit"], 0)
         if values["limit"] < 1:
             raise UsageError("--limit wants at least 1")
     if spec.positional:

@@ -14,7 +14,7 @@ CASES = [
     ("no process", [], "ant-heap", ["no process"]),
     ("no Ant heap", ["-ex", "starti", "/bin/true"], "ant-heap", ["no Ant heap"]),
     ("unknown option", ["-ex", "starti", "/bin/true"], "ant-walk --bogus", ["--bogus"]),
-    ("bad number", [], "ant-walk --limit many", ["--limit"]),
+    ("bad number", [], "ant-walk --limit many", ["--limit", "rows"]),
     ("missing address", [], "ant-block", ["ADDR"]),
 ]
 

@@ -25,6 +25,7 @@ class ParseTest(unittest.TestCase):
             ("ant-walk", "--min-size", "--min-size needs a value"),
             ("ant-walk", "--min-size lots", "wants a number of bytes"),
             ("ant-walk", "--limit 0", "at least 1"),
+            ("ant-walk", "--limit 4K", "number of rows"),
             ("ant-walk", "--jsn", "unknown option --jsn"),
             ("ant-walk", "--lim 3", "did you mean --limit"),
             ("ant-heap", "extra", "unexpected argument 'extra'"),
