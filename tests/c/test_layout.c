@@ -15,6 +15,7 @@
 
 #include <ant/ant.h>
 #include <ant/layout.h>
+#include <unistd.h>
 
 #define U ANT_BLOCK_USED
 #define F ANT_BLOCK_FREE
@@ -88,7 +89,7 @@ int main(void)
 {
     char *a = ant_malloc(100);
     first_mem = (unsigned char *)a;
-    CHECK_EQ((uintptr_t)first_mem % 4096, ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE);
+    CHECK_EQ((uintptr_t)first_mem % (uintptr_t)sysconf(_SC_PAGESIZE), ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE);
     char *b = ant_malloc(200);
     char *c = ant_malloc(50);
     char *d = ant_malloc(300);
