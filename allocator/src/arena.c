@@ -55,12 +55,21 @@ void ant_unlock_all(void)
  * fork() copies only the calling thread. Holding every arena lock across it
  * means no other thread can be half way through a heap update at the moment
  * of the copy, so the child's heap is whole and its locks can be released.
+ * Start-up is finished first: an arena that another thread was setting up
+ * would otherwise come to life, unlocked, between the locking and the copy,
+ * and a child copied in the middle of start-up would wait forever for the
+ * thread doing it.
  */
+static void before_fork(void)
+{
+    ant_ensure_init();
+    ant_lock_all();
+}
+
 static void child_after_fork(void)
 {
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);
-    ant_init_after_fork();
 }
 
 /*
@@ -71,5 +80,5 @@ static void child_after_fork(void)
  */
 __attribute__((constructor)) static void install_fork_handlers(void)
 {
-    pthread_atfork(ant_lock_all, ant_unlock_all, child_after_fork);
+    pthread_atfork(before_fork, ant_unlock_all, child_after_fork);
 }

@@ -62,7 +62,6 @@ ANT_HIDDEN void ant_options_read(const char *text);
 ANT_HIDDEN extern ant_root_t ant_heap_root;
 ANT_HIDDEN extern size_t ant_page_size;
 ANT_HIDDEN void ant_init_slow(void);
-ANT_HIDDEN void ant_init_after_fork(void);
 ANT_HIDDEN extern int ant_ready;
 
 static inline void ant_ensure_init(void)

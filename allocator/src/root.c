@@ -142,8 +142,6 @@ static uint64_t make_secret(void)
  * Start-up must not allocate, print through stdio or call back into malloc:
  * in the drop-in, the loader may call malloc before any constructor runs.
  * A thread that finds start-up under way in another thread waits for it.
- * No thread touches the heap until start-up is done, so a child forked in
- * the middle of it has nothing to keep and simply starts over.
  */
 void ant_init_slow(void)
 {
@@ -166,10 +164,3 @@ void ant_init_slow(void)
     __atomic_store_n(&ant_ready, 1, __ATOMIC_RELEASE);
 }
 
-/* In a child just forked: the thread that was starting the heap up, if
- * any, was not copied, and nobody else would ever finish its work. */
-void ant_init_after_fork(void)
-{
-    if (__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 1)
-        __atomic_store_n(&init_state, 0, __ATOMIC_RELEASE);
-}
