@@ -52,9 +52,14 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
         return 0;
     if (length <= (SIZE_MAX >> doublings))
         length <<= doublings;
-    if (length < page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK))
-        length = page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK);
-    ant_region_t *r = ant_os_map(length);
+    size_t least = page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK);
+    if (length < least)
+        length = least;
+    /* A length the OS will not map (a large region_size, an address-space
+     * limit) must not fail a request that a smaller region would hold. */
+    ant_region_t *r;
+    while (!(r = ant_os_map(length)) && length > least)
+        length = length / 2 > least ? page_up(length / 2) : least;
     if (!r)
         return 0;
     *r = (ant_region_t){

@@ -96,6 +96,7 @@ static size_t smallest_mapped_alone(void)
 static void probe(void)
 {
     void *below = ant_malloc(16);
+    CHECK(below != 0);
     size_t region_size = stats().mapped_bytes;
     size_t trim_threshold = smallest_trimmed();
     size_t mmap_threshold = smallest_mapped_alone();
@@ -103,6 +104,21 @@ static void probe(void)
     CHECK_EQ(ant_check(), 0);
     child_say("fit=%u poison_check=%zu region_size=%zu mmap_threshold=%zu trim_threshold=%zu\n", ant_root.fit,
               (size_t)ant_root.poison_check, region_size, mmap_threshold, trim_threshold);
+}
+
+/* A region size larger than the OS will map in one piece still serves
+ * requests, from smaller regions. */
+static void huge_region(void)
+{
+    void *blocks[100];
+    for (int i = 0; i < 100; i++) {
+        blocks[i] = ant_malloc((size_t)i * 1000);
+        CHECK(blocks[i] != 0);
+    }
+    for (int i = 0; i < 100; i++)
+        ant_free(blocks[i]);
+    CHECK_EQ(ant_check(), 0);
+    child_say("ok\n");
 }
 
 /* Options are read at start-up, not again. */
@@ -114,7 +130,8 @@ static void read_once(void)
     child_say("fit=%u\n", ant_root.fit);
 }
 
-static const struct child_scenario scenarios[] = {{"probe", probe}, {"read_once", read_once}, {0, 0}};
+static const struct child_scenario scenarios[] = {
+    {"probe", probe}, {"huge_region", huge_region}, {"read_once", read_once}, {0, 0}};
 
 #define DEFAULTS "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=262144 trim_threshold=131072\n"
 
@@ -194,6 +211,12 @@ int main(int argc, char **argv)
                                                       "mmap_threshold=262144 trim_threshold=8192\n", "'bogus'");
 
     struct child_result r;
+    child_run("huge_region", "region_size=1t", &r);
+    if (!r.exited || r.status != 0 || strcmp(r.out, "ok\n") != 0 || r.err[0]) {
+        child_show("huge_region", "region_size=1t", &r);
+        exit(1);
+    }
+
     child_run("read_once", 0, &r);
     if (!r.exited || r.status != 0 || strcmp(r.out, "fit=3\n") != 0) {
         child_show("read_once", 0, &r);
