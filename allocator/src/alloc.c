@@ -60,9 +60,10 @@ static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *s
     }
     if (lead)
         node = ant_split_front(arena, region, node, lead);
+    struct ant_owner before = ant_owner_of(node);
     ant_mark_used(arena, node, size, site);
     if (node->size - block >= ANT_MIN_BLOCK)
-        ant_split(arena, region, node, block);
+        ant_split(arena, region, node, block, before);
     return ant_mem_of(node);
 }
 
@@ -170,10 +171,11 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
         size_t block = ant_block_size_for(size);
         if (block <= node->size || grow_into_next(arena, region, node, block) ||
             (!node->next && ant_wilderness_extend(arena, region, node, block))) {
+            struct ant_owner before = ant_owner_of(node);
             ant_mark_used(arena, node, size, site);
             arena->counters.frees++;
             if (node->size - block >= ANT_MIN_BLOCK)
-                ant_split(arena, region, node, block);
+                ant_split(arena, region, node, block, before);
             return ant_mem_of(node);
         }
     }

@@ -89,10 +89,12 @@ void ant_node_set_next(ant_node_t *node, ant_node_t *next)
 
 /*
  * Cuts `node` (free or used, out of the bins) to `size` bytes; the rest
- * becomes a new free block, settled like any freed block. The caller
+ * becomes a new free block, settled like any freed block, that remembers
+ * `owner` (the serial and site of whoever last had those bytes). The caller
  * ensures the rest is at least ANT_MIN_BLOCK. Returns the rest.
  */
-ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size)
+ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
+                      struct ant_owner owner)
 {
     ant_node_t *rest = (ant_node_t *)(void *)((unsigned char *)node + size);
     bool was_used = !ant_is_free(node);
@@ -101,8 +103,8 @@ ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node
         .prev = node,
         .next = node->next,
         .size = node->size - size,
-        .serial = node->serial,
-        .site = node->site,
+        .serial = owner.serial,
+        .site = owner.site,
         .state = ANT_STATE_FREE,
         .arena = (uint16_t)arena->index,
     };
@@ -180,13 +182,26 @@ static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, an
  * whose node is damaged or whose free links cannot be trusted is left
  * alone: a report has been made and merging would spread the damage.
  */
+static bool mergeable(ant_arena_t *arena, ant_node_t *neighbour)
+{
+    if (!neighbour || !ant_is_free(neighbour) || !ant_head_ok(neighbour))
+        return false;
+    if (ant_bin_remove(arena, neighbour))
+        return true;
+    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = neighbour, .invariant = "I9",
+                            .what = "a free-list link changed, a write through a dangling pointer, in"};
+    ant_report(&p);
+    ant_report_done();
+    return false;
+}
+
 ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
 {
     ant_node_t *next = node->next;
-    if (next && ant_is_free(next) && ant_head_ok(next) && ant_bin_remove(arena, next))
+    if (mergeable(arena, next))
         absorb(arena, region, node, next);
     ant_node_t *prev = node->prev;
-    if (prev && ant_is_free(prev) && ant_head_ok(prev) && ant_bin_remove(arena, prev)) {
+    if (mergeable(arena, prev)) {
         absorb(arena, region, prev, node);
         node = prev;
     }

@@ -125,7 +125,19 @@ ANT_HIDDEN void ant_poison(ant_node_t *node);
 ANT_HIDDEN const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit);
 ANT_HIDDEN void ant_node_set_prev(ant_node_t *node, ant_node_t *prev);
 ANT_HIDDEN void ant_node_set_next(ant_node_t *node, ant_node_t *next);
-ANT_HIDDEN ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size);
+/* Who last had a block's bytes: what a free block remembers. */
+struct ant_owner {
+    uint64_t serial;
+    uint64_t site;
+};
+
+static inline struct ant_owner ant_owner_of(const ant_node_t *node)
+{
+    return (struct ant_owner){node->serial, node->site};
+}
+
+ANT_HIDDEN ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
+                                 struct ant_owner owner);
 ANT_HIDDEN ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
                                        size_t lead);
 ANT_HIDDEN ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
