@@ -281,8 +281,12 @@ struct ant_root {
     struct ant_field fields[ANT_FIELD_COUNT];
 };
 
-/* The root of the heap of the library this program links against. */
-extern ant_root_t ant_root;
+/*
+ * ant_root is deliberately not declared here for programs to use: a program
+ * that refers to it and links against the shared library gets a copy made
+ * at load time (a copy relocation) that the library never updates. It is
+ * for debuggers, which confirm the real one by root.self.
+ */
 
 /*
  * The head sentinel: the node's first seven words and the address mixed with
