@@ -10,7 +10,7 @@ import re
 
 import gdb
 
-from . import heap, locate, options, render
+from . import heap, locate, options, render, style
 from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
@@ -144,9 +144,20 @@ def _walk(values):
         raise
 
 
+def _styled():
+    """Colour where gdb would: styling on, and a terminal on stdout."""
+    try:
+        enabled = gdb.parameter("style enabled")
+    except (gdb.error, RuntimeError):
+        return False
+    return bool(enabled) and os.isatty(1) and os.environ.get("TERM", "dumb") != "dumb"
+
+
 def _write(lines):
     """Writes lines in batches: a million rows through one gdb.write each
     would cost more than the walk."""
+    if _styled():
+        lines = map(style.paint, lines)
     batch = []
     for line in lines:
         batch.append(line)
