@@ -15,7 +15,7 @@
 
 static void say_last_error(void)
 {
-    const struct ant_last_error *e = &ant_root.last_error;
+    const struct ant_last_error *e = &root()->last_error;
     char line[ANT_ERROR_MESSAGE_SIZE + 64];
     int n = snprintf(line, sizeof line, "last_error: kind=%s mem=0x%" PRIx64 " count=%" PRIu32 "\n",
                      ant_problem_name((int)e->kind), e->mem, e->count);

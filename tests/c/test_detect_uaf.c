@@ -68,9 +68,9 @@ static void link_at_check(void)
 
 static size_t field_offset(const char *name)
 {
-    for (uint32_t i = 0; i < ant_root.field_count; i++)
-        if (strcmp(ant_root.fields[i].name, name) == 0)
-            return ant_root.fields[i].offset;
+    for (uint32_t i = 0; i < root()->field_count; i++)
+        if (strcmp(root()->fields[i].name, name) == 0)
+            return root()->fields[i].offset;
     fprintf(stderr, "no field %s\n", name);
     exit(1);
 }
@@ -92,7 +92,7 @@ static void link_to_region_end(void)
     CHECK(reserved != MAP_FAILED);
     CHECK(munmap(reserved, region_size) == 0);
     char *p = freed(100);
-    const char *arena = (const char *)ant_root.arenas[0];
+    const char *arena = (const char *)root()->arenas[0];
     const ant_region_t *region;
     memcpy(&region, arena + field_offset("arena.regions"), sizeof region);
     char *end = (char *)(uintptr_t)region + region->length;

@@ -102,8 +102,8 @@ static void probe(void)
     size_t mmap_threshold = smallest_mapped_alone();
     ant_free(below);
     CHECK_EQ(ant_check(), 0);
-    child_say("fit=%u poison_check=%zu region_size=%zu mmap_threshold=%zu trim_threshold=%zu\n", ant_root.fit,
-              (size_t)ant_root.poison_check, region_size, mmap_threshold, trim_threshold);
+    child_say("fit=%u poison_check=%zu region_size=%zu mmap_threshold=%zu trim_threshold=%zu\n", root()->fit,
+              (size_t)root()->poison_check, region_size, mmap_threshold, trim_threshold);
 }
 
 /* A region size larger than the OS will map in one piece still serves
@@ -127,7 +127,7 @@ static void read_once(void)
     ant_free(ant_malloc(1));
     setenv("ANT_OPTIONS", "fit=first", 1);
     ant_free(ant_malloc(1));
-    child_say("fit=%u\n", ant_root.fit);
+    child_say("fit=%u\n", root()->fit);
 }
 
 static const struct child_scenario scenarios[] = {
