@@ -161,8 +161,9 @@ static void check_reports(const struct detection *d, const char *options, const 
     snprintf(want, sizeof want, "ant: %s: ", kind);
     if (strncmp(last, want, strlen(want)) != 0)
         fail(d, options, r, "root.last_error.kind is not the last report's kind");
+    /* A problem of no one block (the counters) leaves mem 0. */
     snprintf(want, sizeof want, " 0x%llx", mem);
-    if (mem == 0 || !strstr(last, want))
+    if (mem != 0 && !strstr(last, want))
         fail(d, options, r, "root.last_error.mem is not named by the last report");
     if (count != reports)
         fail(d, options, r, "root.last_error.count is not the number of reports");
