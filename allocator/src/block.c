@@ -75,14 +75,35 @@ const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
     return 0;
 }
 
+/*
+ * A neighbour's link is changed only if its head is sound: resealing a
+ * damaged node would launder the damage into fields every later check
+ * trusts. A damaged one is reported and left as it is, still failing its
+ * head check, so nothing follows its links.
+ */
+static bool sound_neighbour(ant_node_t *node)
+{
+    if (ant_head_ok(node))
+        return true;
+    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+                            .what = "the node of a neighbouring block was overwritten:"};
+    ant_report(&p);
+    ant_report_done();
+    return false;
+}
+
 void ant_node_set_prev(ant_node_t *node, ant_node_t *prev)
 {
+    if (!sound_neighbour(node))
+        return;
     node->prev = prev;
     ant_seal(node);
 }
 
 void ant_node_set_next(ant_node_t *node, ant_node_t *next)
 {
+    if (!sound_neighbour(node))
+        return;
     node->next = next;
     ant_seal(node);
 }

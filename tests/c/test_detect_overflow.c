@@ -4,7 +4,8 @@
  * realloc and by ant_check; one that runs on into the next node is found at
  * the free of either block, the upper one naming the lower as the culprit;
  * an underflow hits the node's head, its last word; a node copied from
- * another block is caught because the head is bound to its address.
+ * another block is caught because the head is bound to its address; a
+ * stray write into a node is caught before a split relinks it.
  */
 #include "check.h"
 #include "detect.h"
@@ -119,6 +120,20 @@ static void copied_node(void)
     ant_free(b);
 }
 
+/* A stray write into a node's size, met when the free block below is
+ * split and the damaged node would be relinked: it must be reported there,
+ * not resealed with its wrong size. */
+static void stray_write_met_by_a_split(void)
+{
+    char *below = ant_malloc(400);
+    char *n = ant_malloc(100);
+    ant_malloc(8);
+    ant_free(below);
+    detect_expect_used(n);
+    ((uint64_t *)(void *)(n - ANT_NODE_SIZE))[2] += 16;
+    ant_malloc(100);
+}
+
 static const struct child_scenario scenarios[] = {
     {"one_byte", one_byte},
     {"one_byte_at_realloc", one_byte_at_realloc},
@@ -130,6 +145,7 @@ static const struct child_scenario scenarios[] = {
     {"underflow", underflow},
     {"underflow_at_check", underflow_at_check},
     {"copied_node", copied_node},
+    {"stray_write_met_by_a_split", stray_write_met_by_a_split},
     {0, 0},
 };
 
@@ -150,6 +166,7 @@ int main(int argc, char **argv)
         {"underflow", 0, "header", 1, "an underflow, a write just before the start of the mem of block"},
         {"underflow_at_check", 0, "header", 1, "an underflow"},
         {"copied_node", 0, "header", 1, "the node was overwritten or forged"},
+        {"stray_write_met_by_a_split", 0, "header", 1, "the node of a neighbouring block was overwritten: block"},
     };
     for (size_t i = 0; i < sizeof detections / sizeof detections[0]; i++)
         detect_check(&detections[i]);
