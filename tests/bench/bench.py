@@ -141,8 +141,10 @@ def main():
     allocs = allocators.available(args.antmalloc, say)
     selected = args.only or [name for name, _ in WORKLOADS] + [GDB]
     start_load = report.load()
-    say("%s; %s; %d runs each, load average %s" % (report.machine(), versions(allocs, source),
-                                                  args.runs, start_load))
+    # Taken now: others may commit to the tree while the benchmark runs.
+    args.versions = versions(allocs, source)
+    say("%s; %s; %d runs each, load average %s" % (report.machine(), args.versions, args.runs,
+                                                  start_load))
 
     header = ["workload", "allocator", "median s", "x glibc", "peak MiB", "x glibc", "spread"]
     right = {2, 3, 4, 5, 6}
@@ -183,13 +185,13 @@ def main():
     say("whole benchmark: %.0f s; load average %s at the start, %s at the end"
         % (elapsed, start_load, end_load))
 
-    write_markdown(args, allocs, source, rows, header, right, gdb_rows, gdb_header, gdb_notes,
+    write_markdown(args, rows, header, right, gdb_rows, gdb_header, gdb_notes,
                    failures, elapsed, (start_load, end_load), gnu_time)
     say("Markdown: " + args.markdown)
     return 1 if failures else 0
 
 
-def write_markdown(args, allocs, source, rows, header, right, gdb_rows, gdb_header, gdb_notes,
+def write_markdown(args, rows, header, right, gdb_rows, gdb_header, gdb_notes,
                    failures, elapsed, loads, gnu_time):
     out = ["### Benchmarks", "",
            "Measured %s on %s (load average %s at the start, %s at the end); %s; %s build. "
@@ -198,7 +200,7 @@ def write_markdown(args, allocs, source, rows, header, right, gdb_rows, gdb_head
            "%%M), their ratios to glibc in the same run, and the spread of the times "
            "((max - min) / median). The whole benchmark took %.0f s. Reproduce with "
            "`cmake --build build --target bench`."
-           % (report.today(), report.machine(), loads[0], loads[1], versions(allocs, source),
+           % (report.today(), report.machine(), loads[0], loads[1], args.versions,
               args.build_type or "default", args.runs, elapsed), ""]
     if not gnu_time:
         out += ["GNU time was missing: no peak memory was measured.", ""]
