@@ -33,7 +33,7 @@ static ant_node_t *take_free_block(ant_arena_t *arena, size_t size, size_t align
         ant_bins_rebuild(arena);
         return 0;
     }
-    if (!ant_check_reused(arena, c.node)) {
+    if (!ant_check_reused(c.node, c.lead + size)) {
         ant_report_done();
         if (!ant_head_ok(c.node))
             return 0;
@@ -63,7 +63,7 @@ static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *s
     struct ant_owner before = ant_owner_of(node);
     ant_mark_used(arena, node, size, site);
     if (node->size - block >= ANT_MIN_BLOCK)
-        ant_split(arena, region, node, block, before);
+        ant_split(arena, region, node, block, before, true);
     return ant_mem_of(node);
 }
 
@@ -175,7 +175,7 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
             ant_mark_used(arena, node, size, site);
             arena->counters.frees++;
             if (node->size - block >= ANT_MIN_BLOCK)
-                ant_split(arena, region, node, block, before);
+                ant_split(arena, region, node, block, before, false);
             return ant_mem_of(node);
         }
     }

@@ -109,16 +109,17 @@ void ant_node_set_next(ant_node_t *node, ant_node_t *next)
 }
 
 /*
- * Cuts `node` (free or used, out of the bins) to `size` bytes; the rest
- * becomes a new free block, settled like any freed block, that remembers
- * `owner` (the serial and site of whoever last had those bytes). The caller
- * ensures the rest is at least ANT_MIN_BLOCK. Returns the rest.
+ * Cuts `node` (out of the bins) to `size` bytes; the rest becomes a new
+ * free block, settled like any freed block, that remembers `owner` (the
+ * serial and site of whoever last had those bytes). `poisoned` says the
+ * rest's bytes are poison already, as when the block was free a moment ago;
+ * otherwise they held data and are poisoned here. The caller ensures the
+ * rest is at least ANT_MIN_BLOCK. Returns the rest.
  */
 ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
-                      struct ant_owner owner)
+                      struct ant_owner owner, bool poisoned)
 {
     ant_node_t *rest = (ant_node_t *)(void *)((unsigned char *)node + size);
-    bool was_used = !ant_is_free(node);
     ant_count_out(arena, node);
     *rest = (ant_node_t){
         .prev = node,
@@ -137,8 +138,7 @@ ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node
     node->next = rest;
     ant_seal(node);
     ant_seal(rest);
-    /* A free block's mem is poison already; a used block's holds data. */
-    if (was_used)
+    if (!poisoned)
         ant_poison(rest);
     ant_count_in(arena, node);
     ant_count_in(arena, rest);

@@ -8,10 +8,13 @@
 
 #include <string.h>
 
-/* A free block about to be handed out: sound node, untouched poison. */
-bool ant_check_reused(ant_arena_t *arena, ant_node_t *node)
+/*
+ * A free block about to be handed out, `taken` bytes of it from its node
+ * on: sound node, untouched poison over what is taken (at most poison_check
+ * bytes). What stays free is checked when it is taken in turn.
+ */
+bool ant_check_reused(ant_node_t *node, size_t taken)
 {
-    (void)arena;
     struct ant_problem p = {.node = node};
     if (!ant_head_ok(node) || !ant_is_free(node)) {
         p.kind = ANT_PROBLEM_HEADER;
@@ -20,7 +23,8 @@ bool ant_check_reused(ant_arena_t *arena, ant_node_t *node)
         ant_report(&p);
         return false;
     }
-    const unsigned char *bad = ant_poison_damage(node, ant_opt.poison_check);
+    size_t limit = taken - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
+    const unsigned char *bad = ant_poison_damage(node, limit < ant_opt.poison_check ? limit : ant_opt.poison_check);
     if (bad) {
         p.kind = ANT_PROBLEM_USE_AFTER_FREE;
         p.invariant = "I3";

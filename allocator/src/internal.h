@@ -137,7 +137,7 @@ static inline struct ant_owner ant_owner_of(const ant_node_t *node)
 }
 
 ANT_HIDDEN ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
-                                 struct ant_owner owner);
+                                 struct ant_owner owner, bool poisoned);
 ANT_HIDDEN ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
                                        size_t lead);
 ANT_HIDDEN ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
@@ -220,7 +220,7 @@ ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const voi
 ANT_HIDDEN const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
                                           const ant_node_t **culprit);
 ANT_HIDDEN ant_node_t *ant_block_below(ant_region_t *region, const ant_node_t *node);
-ANT_HIDDEN bool ant_check_reused(ant_arena_t *arena, ant_node_t *node);
+ANT_HIDDEN bool ant_check_reused(ant_node_t *node, size_t taken);
 ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena);
 
 /* ---- The allocation paths (alloc.c) ---- */
