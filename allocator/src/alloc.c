@@ -46,7 +46,7 @@ static ant_node_t *take_free_block(ant_arena_t *arena, size_t size, size_t align
 
 static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *site)
 {
-    if (size >= ant_opt.mmap_threshold || (align > ant_page_size && size + align >= ant_opt.mmap_threshold))
+    if (size >= arena->mmap_threshold || (align > ant_page_size && size + align >= arena->mmap_threshold))
         return ant_big_alloc(arena, size, align, site);
     size_t block = ant_block_size_for(size);
     ant_region_t *region;
@@ -162,12 +162,12 @@ static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t 
 static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size, void *site)
 {
     if (region->kind == ANT_REGION_BIG) {
-        if (size >= ant_opt.mmap_threshold) {
+        if (size >= arena->mmap_threshold) {
             void *moved = ant_big_realloc(arena, region, size, site);
             if (moved)
                 return moved;
         }
-    } else if (size < ant_opt.mmap_threshold) {
+    } else if (size < arena->mmap_threshold) {
         size_t block = ant_block_size_for(size);
         if (block <= node->size || grow_into_next(arena, region, node, block) ||
             (!node->next && ant_wilderness_extend(arena, region, node, block))) {

@@ -24,6 +24,8 @@ ant_arena_t *ant_arena_for_thread(void)
 void ant_arena_setup(ant_arena_t *arena, uint32_t index)
 {
     arena->index = index;
+    arena->mmap_threshold = ant_opt.mmap_threshold;
+    arena->trim_threshold = ant_opt.trim_threshold;
     ant_heap_root.arenas[index] = arena;
     if (ant_heap_root.arena_count <= index)
         ant_heap_root.arena_count = index + 1;

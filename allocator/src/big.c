@@ -69,9 +69,29 @@ void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
     return (void *)mem;
 }
 
+/* As glibc's malloc: the largest mmap threshold the dynamic rule sets. */
+#define ANT_MMAP_THRESHOLD_MAX ((size_t)32 << 20)
+
+/*
+ * glibc's dynamic threshold: a program that frees a big block is likely to
+ * ask for one of that size again, and mapping, faulting in and unmapping
+ * it each time costs far more than keeping it in a region. So the threshold
+ * rises past the freed block (up to 32 MiB), and the trim threshold to
+ * twice that, so that a region keeps such a block's pages once it is freed.
+ * Options the user gave stay as given.
+ */
+static void raise_thresholds(ant_arena_t *arena, size_t requested)
+{
+    if (ant_opt.thresholds_given || requested < arena->mmap_threshold || requested >= ANT_MMAP_THRESHOLD_MAX)
+        return;
+    arena->mmap_threshold = requested + 1;
+    arena->trim_threshold = 2 * arena->mmap_threshold;
+}
+
 void ant_big_free(ant_arena_t *arena, ant_region_t *r)
 {
     ant_node_t *node = r->first;
+    raise_thresholds(arena, node->requested);
     ant_count_out(arena, node);
     unlink_big(arena, r);
     arena->counters.bigs--;

@@ -237,7 +237,7 @@ ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *n
 void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
 {
     node = ant_coalesce(arena, region, node);
-    if (!node->next && node->size >= ant_opt.trim_threshold)
+    if (!node->next && node->size >= arena->trim_threshold)
         ant_wilderness_reclaim(arena, region, node);
     else
         ant_bin_insert(arena, node);

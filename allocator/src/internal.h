@@ -35,6 +35,8 @@ struct ant_arena {
     ant_region_t *bigs;    /* big mappings, newest first */
     struct ant_arena_counters counters;
     ant_node_t *rover;     /* where next fit resumes */
+    size_t mmap_threshold; /* ant_opt's, raised as big blocks are freed */
+    size_t trim_threshold; /* twice the mmap threshold once that moved */
     pthread_mutex_t lock;
     uint64_t fl_bitmap;
     uint32_t sl_bitmap[ANT_BIN_FL_COUNT];
@@ -52,6 +54,7 @@ struct ant_options {
     size_t trim_threshold; /* a free last block this big goes back to the wilderness */
     size_t region_size;    /* the first region's size; growth steps */
     size_t poison_check;   /* bytes of poison checked when a block is reused */
+    bool thresholds_given; /* the user set a threshold: keep both as given */
 };
 
 ANT_HIDDEN extern struct ant_options ant_opt;

@@ -39,15 +39,16 @@ struct option {
     const struct word *words; /* for WORD */
     size_t min, max;          /* for SIZE */
     const char *expect;       /* says what a good value looks like */
+    bool *given;              /* set when the user gives this option, or 0 */
 };
 
 static const struct option table[] = {
     {"fit", WORD, &ant_opt.fit, fit_words, 0, 0, "first, next, best or binned"},
     {"on_error", WORD, &ant_opt.on_error, on_error_words, 0, 0, "abort or report"},
     {"mmap_threshold", SIZE, &ant_opt.mmap_threshold, 0, 4096, (size_t)1 << 40,
-     "a size from 4k to 1t, such as 256k"},
+     "a size from 4k to 1t, such as 256k", &ant_opt.thresholds_given},
     {"trim_threshold", SIZE, &ant_opt.trim_threshold, 0, 4096, (size_t)1 << 40,
-     "a size from 4k to 1t, such as 128k"},
+     "a size from 4k to 1t, such as 128k", &ant_opt.thresholds_given},
     {"region_size", SIZE, &ant_opt.region_size, 0, 64u << 10, (size_t)1 << 40,
      "a size from 64k to 1t, such as 1m"},
     {"poison_check", SIZE, &ant_opt.poison_check, 0, 0, (size_t)1 << 40,
@@ -140,6 +141,8 @@ static void apply(const char *entry, size_t len)
         if (!same(entry, key_len, o->name))
             continue;
         bool ok = o->kind == WORD ? set_word(o, v, v_len) : set_size(o, v, v_len);
+        if (ok && o->given)
+            *o->given = true;
         if (!ok) {
             char message[160];
             size_t n = 0;

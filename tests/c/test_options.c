@@ -31,6 +31,24 @@ static size_t request_for_block(size_t block)
 
 enum fate { STAYS, TRIMMED, MAPPED };
 
+/* Big blocks the probes made stay live until the probing is over: freeing
+ * one would raise both thresholds (the dynamic rule of big.c) and move
+ * what is being measured. */
+static void *kept[256];
+static size_t kept_count;
+
+static void keep(void *p)
+{
+    CHECK(kept_count < sizeof kept / sizeof kept[0]);
+    kept[kept_count++] = p;
+}
+
+static void free_kept(void)
+{
+    while (kept_count)
+        ant_free(kept[--kept_count]);
+}
+
 /*
  * What becomes of a last block of `block` bytes when it is freed. One that
  * stays is a free last block, smaller than any later probe of the binary
@@ -39,9 +57,10 @@ enum fate { STAYS, TRIMMED, MAPPED };
  */
 static enum fate fate(size_t block)
 {
+    size_t bigs = stats().big_blocks;
     void *p = ant_malloc(request_for_block(block));
-    if (stats().big_blocks) {
-        ant_free(p);
+    if (stats().big_blocks > bigs) {
+        keep(p);
         return MAPPED;
     }
     /* A trimmed block may take its whole region along, so its bytes are
@@ -72,9 +91,13 @@ static size_t smallest_trimmed(void)
 
 static int mapped_alone(size_t request)
 {
+    size_t bigs = stats().big_blocks;
     void *p = ant_malloc(request);
-    int big = stats().big_blocks > 0;
-    ant_free(p);
+    int big = stats().big_blocks > bigs;
+    if (big)
+        keep(p);
+    else
+        ant_free(p);
     return big;
 }
 
@@ -100,6 +123,7 @@ static void probe(void)
     size_t region_size = stats().mapped_bytes;
     size_t trim_threshold = smallest_trimmed();
     size_t mmap_threshold = smallest_mapped_alone();
+    free_kept();
     ant_free(below);
     CHECK_EQ(ant_check(), 0);
     child_say("fit=%u poison_check=%zu region_size=%zu mmap_threshold=%zu trim_threshold=%zu\n", root()->fit,
