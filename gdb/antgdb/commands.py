@@ -223,11 +223,11 @@ class AntWalk(AntCommand):
 
     def run(self, walked, sites, values):
         state = "used" if values["used"] else "free" if values["free"] else None
-        blocks = walked.select(state, values["min_size"], values["limit"])
+        chosen = (state, values["min_size"], values["limit"])
         if values["json"]:
-            _write(render.walk_json_lines(blocks, sites))
+            _write(render.walk_json_lines(walked, walked.rows(*chosen), sites))
         else:
-            _write(render.walk_lines(walked, blocks, sites))
+            _write(render.walk_lines(walked, walked.select(*chosen), sites))
 
 
 class AntCheck(AntCommand):

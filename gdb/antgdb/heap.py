@@ -19,11 +19,10 @@ from .layout import (
     REGION_HEAP, REGION_MAGIC, STATE_FREE, STATE_USED, TAIL_MULTIPLIER,
     TAIL_NONZERO, ascii_word,
 )
-from .memory import next_readable, read_upto
+from .memory import WINDOW, next_readable, read_upto
 from .model import REGION_KINDS, Arena, Heap, Region
 from .sites import Sites
 
-WINDOW = 1 << 20
 MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
 MAX_REGION_LENGTH = 1 << 46
 MAX_BLOCKS = 1 << 28  # a hard stop, far above any heap a Python walk can hold

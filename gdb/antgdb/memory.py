@@ -13,6 +13,7 @@ import struct
 from .errors import AntError, Unreadable
 
 PAGE = 4096
+WINDOW = 1 << 20  # how much of the heap one read takes: few reads, bounded memory
 
 
 class Reader:
