@@ -126,29 +126,23 @@ def heap_lines(heap):
 def _strips(heap, width=STRIP):
     """One picture per HEAP region: each cell shows what most of its bytes
     are (used, free or wilderness), or ! where a damaged node lies."""
-    frees = sorted(heap.frees.items())
-    starts = [node for node, _ in frees]
+    free = _free_cells(heap, width)
     damaged = sorted(node for node in _damaged_nodes(heap))
     pictures = {}
     for region in heap.regions:
         if region.kind != "heap":
             continue
-        cell = max(1, -(-region.length // width))
-        free = [0] * width
-        lo = bisect.bisect_left(starts, region.address)
-        hi = bisect.bisect_left(starts, region.end)
-        for node, (_, size, _, _) in frees[lo:hi]:
-            _spread(free, region.address, cell, node, min(node + size, region.end))
+        cell = _cell(region, width)
         wild = [0] * width
         _spread(wild, region.address, cell, region.wilderness, region.end)
         marks = []
-        for index in range(width):
+        for index, freed in enumerate(free[region.address]):
             span = min(cell, max(0, region.end - (region.address + index * cell)))
             if span == 0:
                 marks.append(" ")
             elif wild[index] * 2 >= span:
                 marks.append("~")
-            elif free[index] * 2 >= span - wild[index]:
+            elif freed * 2 >= span - wild[index]:
                 marks.append(".")
             else:
                 marks.append("#")
@@ -157,6 +151,34 @@ def _strips(heap, width=STRIP):
             marks[(node - region.address) // cell] = "!"
         pictures[region.address] = "".join(marks)
     return pictures
+
+
+def _cell(region, width):
+    return max(1, -(-region.length // width))
+
+
+def _free_cells(heap, width):
+    """Free bytes per cell of every HEAP region, in one pass over the free
+    blocks: they come region by region, so the region is looked up only
+    when it changes, and most blocks fall in a single cell."""
+    cells = {r.address: [0] * width for r in heap.regions if r.kind == "heap"}
+    base = end = cell = 0
+    counts = None
+    for node, (_, size, _, _) in heap.frees.items():
+        if not base <= node < end:
+            region = heap.region_at(node)
+            if region is None or region.kind != "heap":
+                base = end = 0
+                continue
+            base, end, cell = region.address, region.end, _cell(region, width)
+            counts = cells[base]
+        stop = min(node + size, end)
+        index = (node - base) // cell
+        if stop <= base + (index + 1) * cell:
+            counts[index] += stop - node
+        else:
+            _spread(counts, base, cell, node, stop)
+    return cells
 
 
 def _spread(cells, base, cell, start, end):
