@@ -158,35 +158,8 @@ class Heap:
         block.problems = list(self._by_node.get(node, ()))
         return block
 
-    def _decoded(self, wanted=None):
-        """(index, node, its eight words, region) of every block in walk
-        order, or of those `wanted(node)` keeps, decoded from windows of a
-        MiB within each region: a read per node would cost more than the
-        walk."""
-        node_size = self.layout.node_size
-        unpack = NODE_WORDS.unpack_from
-        nodes = self.nodes
-        for region in self.regions:
-            buf, base, top = b"", 0, 0
-            for index in range(region.lo, region.hi):
-                node = nodes[index]
-                if wanted is not None and not wanted(node):
-                    continue
-                if node < base or node + node_size > top:
-                    buf, base = self._window(node, region), node
-                    top = base + len(buf)
-                yield index, node, unpack(buf, node - base), region
-
-    def _window(self, node, region):
-        size = self.layout.node_size
-        try:
-            return read_upto(self.reader, node, max(size, min(WINDOW, region.end - node)), size)
-        except Unreadable:
-            return self.reader.read(node, size)  # says why, as a read of the node would
-
     def blocks(self):
-        for index, node, words, region in self._decoded():
-            yield self._block(index, node, words, region)
+        return self.select()
 
     def select(self, state=None, min_size=0, limit=None):
         """The blocks in walk order, keeping those in `state` ("used" or
@@ -195,23 +168,44 @@ class Heap:
             yield self._block(index, node, words, region)
 
     def rows(self, state=None, min_size=0, limit=None):
-        """What select() keeps as (index, node, words, region, size, state
-        name), without building a Block: the cheaper way for many rows."""
+        """What select() keeps as (index, node, its eight words, region,
+        size, state name), without building a Block, the nodes decoded from
+        windows of a MiB within each region: a read per node would cost
+        more than the walk."""
         if limit is not None and limit <= 0:
             return
-        shown = 0
+        node_size = self.layout.node_size
+        unpack = NODE_WORDS.unpack_from
+        nodes = self.nodes
         extents = self.extents
         names = STATE_NAMES
-        wanted = self.frees.__contains__ if state == "free" else None
-        for index, node, words, region in self._decoded(wanted):
-            size = extents.get(node, words[2])
-            name = names.get(words[6] & 0xFFFFFFFF, "unknown")
-            if (state and name != state) or size < min_size:
-                continue
-            yield index, node, words, region, size, name
-            shown += 1
-            if shown == limit:
-                return
+        frees = self.frees
+        shown = 0
+        for region in self.regions:
+            buf, base, top = b"", 0, 0
+            for index in range(region.lo, region.hi):
+                node = nodes[index]
+                if state == "free" and node not in frees:
+                    continue
+                if node < base or node + node_size > top:
+                    buf, base = self._window(node, region), node
+                    top = base + len(buf)
+                words = unpack(buf, node - base)
+                size = extents.get(node, words[2])
+                name = names.get(words[6] & 0xFFFFFFFF, "unknown")
+                if (state and name != state) or size < min_size:
+                    continue
+                yield index, node, words, region, size, name
+                shown += 1
+                if shown == limit:
+                    return
+
+    def _window(self, node, region):
+        size = self.layout.node_size
+        try:
+            return read_upto(self.reader, node, max(size, min(WINDOW, region.end - node)), size)
+        except Unreadable:
+            return self.reader.read(node, size)  # says why, as a read of the node would
 
     def neighbours(self, block):
         """The blocks right below and above in the same region, or None."""
