@@ -66,6 +66,12 @@ class FuzzTest(unittest.TestCase):
                 list(render.heap_lines(heap))
                 list(render.check_lines(heap))
                 list(render.walk_lines(heap, heap.select(), sites))
+                blocks = list(heap.select())
+                self.assertEqual([b.as_row() for b in blocks],
+                                 [heap.block(i).as_row() for i in range(len(heap.nodes))])
+                lines = list(render.walk_json_lines(heap, heap.rows(), sites))[1:-1]
+                self.assertEqual([line.rstrip(",") for line in lines],
+                                 [json.dumps(render.walk_row(b, sites)) for b in blocks])
                 nodes = list(heap.nodes)
                 self.assertEqual(nodes, sorted(set(nodes), key=nodes.index))
                 for _ in range(5):
