@@ -67,6 +67,21 @@ static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *s
     return ant_mem_of(node);
 }
 
+/* calloc: the product checked, the bytes zeroed (a fresh mapping is
+ * zeroed already). */
+void *ant_alloc_zeroed(size_t count, size_t size, void *site)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return 0;
+    }
+    void *mem = ant_alloc(total, ANT_ALIGN, site);
+    if (mem && !(ant_node_of(mem)->flags & ANT_FLAG_BIG))
+        memset(mem, 0, total);
+    return mem;
+}
+
 void *ant_alloc(size_t size, size_t align, void *site)
 {
     if (size > ANT_MAX_REQUEST || align > ANT_MAX_REQUEST / 2) {

@@ -6,7 +6,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <string.h>
 
 #define ANT_API __attribute__((visibility("default"), noinline))
 #define CALLER() __builtin_return_address(0)
@@ -18,15 +17,7 @@ ANT_API void *ant_malloc(size_t size)
 
 ANT_API void *ant_calloc(size_t count, size_t size)
 {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) {
-        errno = ENOMEM;
-        return 0;
-    }
-    void *mem = ant_alloc(total, ANT_ALIGN, CALLER());
-    if (mem && !(ant_node_of(mem)->flags & ANT_FLAG_BIG))
-        memset(mem, 0, total);
-    return mem;
+    return ant_alloc_zeroed(count, size, CALLER());
 }
 
 ANT_API void *ant_realloc(void *mem, size_t size)

@@ -109,6 +109,38 @@ void ant_node_set_next(ant_node_t *node, ant_node_t *next)
 }
 
 /*
+ * Cuts `node` at `at` bytes: the bytes after become a new free block that
+ * remembers `owner`, linked in after it. Both stay out of the bins; the
+ * counters follow.
+ */
+static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t at,
+                       struct ant_owner owner)
+{
+    ant_node_t *after = (ant_node_t *)(void *)((unsigned char *)node + at);
+    ant_count_out(arena, node);
+    *after = (ant_node_t){
+        .prev = node,
+        .next = node->next,
+        .size = node->size - at,
+        .serial = owner.serial,
+        .site = owner.site,
+        .state = ANT_STATE_FREE,
+        .arena = (uint16_t)arena->index,
+    };
+    if (after->next)
+        ant_node_set_prev(after->next, after);
+    else
+        region->last = after;
+    node->size = at;
+    node->next = after;
+    ant_seal(node);
+    ant_seal(after);
+    ant_count_in(arena, node);
+    ant_count_in(arena, after);
+    return after;
+}
+
+/*
  * Cuts `node` (out of the bins) to `size` bytes; the rest becomes a new
  * free block, settled like any freed block, that remembers `owner` (the
  * serial and site of whoever last had those bytes). `poisoned` says the
@@ -119,29 +151,9 @@ void ant_node_set_next(ant_node_t *node, ant_node_t *next)
 ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
                       struct ant_owner owner, bool poisoned)
 {
-    ant_node_t *rest = (ant_node_t *)(void *)((unsigned char *)node + size);
-    ant_count_out(arena, node);
-    *rest = (ant_node_t){
-        .prev = node,
-        .next = node->next,
-        .size = node->size - size,
-        .serial = owner.serial,
-        .site = owner.site,
-        .state = ANT_STATE_FREE,
-        .arena = (uint16_t)arena->index,
-    };
-    if (rest->next)
-        ant_node_set_prev(rest->next, rest);
-    else
-        region->last = rest;
-    node->size = size;
-    node->next = rest;
-    ant_seal(node);
-    ant_seal(rest);
+    ant_node_t *rest = cut(arena, region, node, size, owner);
     if (!poisoned)
         ant_poison(rest);
-    ant_count_in(arena, node);
-    ant_count_in(arena, rest);
     ant_settle_free(arena, region, rest);
     return rest;
 }
@@ -153,27 +165,7 @@ ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node
  */
 ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t lead)
 {
-    ant_node_t *back = (ant_node_t *)(void *)((unsigned char *)node + lead);
-    ant_count_out(arena, node);
-    *back = (ant_node_t){
-        .prev = node,
-        .next = node->next,
-        .size = node->size - lead,
-        .serial = node->serial,
-        .site = node->site,
-        .state = ANT_STATE_FREE,
-        .arena = (uint16_t)arena->index,
-    };
-    if (back->next)
-        ant_node_set_prev(back->next, back);
-    else
-        region->last = back;
-    node->size = lead;
-    node->next = back;
-    ant_seal(node);
-    ant_seal(back);
-    ant_count_in(arena, node);
-    ant_count_in(arena, back);
+    ant_node_t *back = cut(arena, region, node, lead, ant_owner_of(node));
     ant_fit_forget(arena, node);
     ant_bin_insert(arena, node);
     return back;

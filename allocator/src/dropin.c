@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define ANT_EXPORT __attribute__((visibility("default"), noinline))
 #define CALLER() __builtin_return_address(0)
@@ -25,15 +24,7 @@ ANT_EXPORT void free(void *mem)
 
 ANT_EXPORT void *calloc(size_t count, size_t size)
 {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) {
-        errno = ENOMEM;
-        return 0;
-    }
-    void *mem = ant_alloc(total, ANT_ALIGN, CALLER());
-    if (mem && !(ant_node_of(mem)->flags & ANT_FLAG_BIG))
-        memset(mem, 0, total);
-    return mem;
+    return ant_alloc_zeroed(count, size, CALLER());
 }
 
 ANT_EXPORT void *realloc(void *mem, size_t size)

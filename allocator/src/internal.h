@@ -229,6 +229,7 @@ ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena);
 /* ---- The allocation paths (alloc.c) ---- */
 
 ANT_HIDDEN void *ant_alloc(size_t size, size_t align, void *site);
+ANT_HIDDEN void *ant_alloc_zeroed(size_t count, size_t size, void *site);
 ANT_HIDDEN void ant_release(void *mem, void *site);
 ANT_HIDDEN void *ant_resize(void *mem, size_t size, void *site);
 ANT_HIDDEN size_t ant_requested_size(const void *mem);
