@@ -8,28 +8,15 @@ gdb: ant-heap must show the allocator's last error (the same kind, block
 and message as the report on stderr) and, where the damage is still in the
 heap, ant-check must name the same kind on the same block.
 """
-import json
 import os
 import re
-import subprocess
 import sys
+
+from gdbrun import first_json, marked, run, sections
 
 REPORT = re.compile(r"^ant: ([a-z-]+): .*?(?:free )?block (0x[0-9a-f]+)", re.M)
 # A double free leaves the heap whole: only the last-error record tells.
 STILL_IN_HEAP = {"overflow", "use-after-free", "header"}
-
-
-def gdb(args):
-    argv = ["gdb", "-nx", "-batch", "-iex", "set pagination off", "-iex", "set confirm off",
-            "-iex", "set width 0", "-iex", "set style enabled off"] + args
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=300)
-    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
-
-
-def first_json(text):
-    start = text.find("{")
-    return json.JSONDecoder().raw_decode(text[start:])[0] if start >= 0 else None
 
 
 def main():
@@ -40,7 +27,7 @@ def main():
     core = os.path.join(workdir, "abort.core")
     if os.path.exists(core):
         os.remove(core)
-    _, out, err = gdb(["-ex", "run", "-ex", "gcore " + core, "-ex", "kill", program])
+    _, out, err = run(["-ex", "run", "-ex", "gcore " + core, "-ex", "kill", program])
     report = REPORT.search(err + out)
     failures = []
     if not report:
@@ -51,9 +38,9 @@ def main():
     if not os.path.exists(core):
         sys.exit("FAIL: gcore wrote no core:\n" + (out + err)[-3000:])
 
-    status, out, err = gdb(["-ex", "source " + extension, program, "-ex", "core-file " + core,
-                            "-ex", "ant-heap --json"])
-    heap = first_json(out)
+    status, out, err = run(["-ex", "source " + extension, program, "-ex", "core-file " + core] +
+                           marked([("heap", "ant-heap --json")]))
+    heap = first_json(sections(out).get("heap", ""))
     last = (heap or {}).get("last_error") or {}
     if last.get("kind_name") != kind or last.get("mem") != mem:
         failures.append("ant-heap's last error is %r on %r; the report said %s on %#x"
@@ -61,9 +48,9 @@ def main():
     if report.group(0) not in last.get("message", ""):
         failures.append("the last error's message %r is not the report" % last.get("message"))
 
-    status, out, err = gdb(["-ex", "source " + extension, program, "-ex", "core-file " + core,
-                            "-ex", "ant-check --json"])
-    check = first_json(out) or {}
+    status, out, err = run(["-ex", "source " + extension, program, "-ex", "core-file " + core] +
+                           marked([("check", "ant-check --json")]))
+    check = first_json(sections(out).get("check", "")) or {}
     found = [(p.get("kind"), p.get("mem")) for p in check.get("problems", [])]
     if kind in STILL_IN_HEAP:
         if (kind, mem) not in found:

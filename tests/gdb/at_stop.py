@@ -7,10 +7,13 @@ section rather than ending the script.
 """
 import json
 import os
+import sys
 
 import gdb
 
-MARK = "@@ant-e2e "
+sys.path.insert(0, os.environ["ANT_E2E_HERE"])
+from gdbrun import MARK  # noqa: E402  (the folder is known only now)
+
 SCRIBBLE = 0x4141414141414141
 
 workdir = os.environ["ANT_E2E_WORKDIR"]

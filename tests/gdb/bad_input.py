@@ -6,8 +6,9 @@ Covers: no process at all; a process with no Ant heap (found neither by
 symbol nor by scanning its memory); bad options and arguments; an address
 in no block.
 """
-import subprocess
 import sys
+
+from gdbrun import run
 
 CASES = [
     # (what, gdb arguments, command, words the error must contain)
@@ -20,11 +21,8 @@ CASES = [
 
 
 def gdb(args):
-    argv = ["gdb", "-nx", "-batch", "-iex", "set pagination off", "-iex", "set confirm off",
-            "-iex", "set style enabled off"] + args
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=120)
-    return proc.returncode, proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+    status, out, err = run(args, timeout=120)
+    return status, out + err
 
 
 def main():

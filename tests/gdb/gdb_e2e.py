@@ -13,46 +13,26 @@ gdb's exit status, decides pass or fail.
 """
 import json
 import os
-import subprocess
 import sys
 
-MARK = "@@ant-e2e "
+import gdbrun
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def gdb_command(args, extension):
-    return ["gdb", "-nx", "-batch", "-iex", "set pagination off", "-iex", "set confirm off",
-            "-iex", "set width 0", "-iex", "set style enabled off", "-ex", "source " + extension] + args
-
-
-def run_gdb(argv, timeout=300):
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=timeout)
-    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
-
-
-def sections(stdout):
-    """Splits gdb's output at the markers echoed between commands."""
-    parts, name = {}, None
-    for line in stdout.splitlines():
-        if line.startswith(MARK):
-            name = line[len(MARK):].strip()
-            parts[name] = []
-        elif name:
-            parts[name].append(line)
-    return {k: "\n".join(v).strip() for k, v in parts.items()}
+def gdb_args(args, extension):
+    return ["-ex", "source " + extension] + args
 
 
 def parse_json(text, what, failures):
-    start = min([i for i in (text.find("{"), text.find("[")) if i >= 0], default=-1)
-    if start < 0:
-        failures.append("%s printed no JSON: %r" % (what, text[:500]))
-        return None
     try:
-        return json.JSONDecoder().raw_decode(text[start:])[0]
+        value = gdbrun.first_json(text)
     except ValueError as e:
         failures.append("%s printed bad JSON (%s): %r" % (what, e, text[:500]))
         return None
+    if value is None:
+        failures.append("%s printed no JSON: %r" % (what, text[:500]))
+    return value
 
 
 def commands_for(manifest):
@@ -138,13 +118,14 @@ def main():
             if os.path.exists(stale):
                 os.remove(stale)
         planted = "clean" if scenario == "gdb-scribble" else scenario
-        argv = gdb_command([program], extension)
+        argv = gdb_args([program], extension)
         argv += [] if stripped else ["-ex", "break ant_test_stop"]
         argv += ["-ex", "run %s %s %s" % (planted, manifest_path, count),
                  "-ex", "source " + os.path.join(HERE, "at_stop.py"), "-ex", "kill"]
         os.environ["ANT_E2E_WORKDIR"] = workdir
         os.environ["ANT_E2E_SCENARIO"] = scenario
-        status, stdout, stderr = run_gdb(argv)
+        os.environ["ANT_E2E_HERE"] = HERE
+        status, stdout, stderr = gdbrun.run(argv)
         expected = os.path.join(workdir, "expected.json")
         if not os.path.exists(expected):
             sys.exit("FAIL: the program did not reach its stop:\n%s\n%s" % (stdout[-3000:], stderr[-3000:]))
@@ -155,18 +136,17 @@ def main():
     else:
         with open(os.path.join(workdir, "expected.json")) as f:
             manifest = json.load(f)
-        argv = gdb_command([] if no_program else [program], extension)
+        argv = gdb_args([] if no_program else [program], extension)
         argv += ["-ex", "core-file " + core_path]
-        for name, command in commands_for(manifest):
-            argv += ["-ex", "echo \\n%s%s\\n" % (MARK, name), "-ex", command]
-        status, stdout, stderr = run_gdb(argv)
+        argv += gdbrun.marked(commands_for(manifest))
+        status, stdout, stderr = gdbrun.run(argv)
         clean = manifest["kind"] == "none"
         if clean and status != 0:
             failures.append("gdb -batch exited %d on a clean core" % status)
         if not clean and status == 0:
             failures.append("gdb -batch exited 0 though ant-check found problems")
 
-    out = sections(stdout)
+    out = gdbrun.sections(stdout)
     verify(manifest, out, failures, scenario)
     if failures:
         print("FAIL (%s %s)\n- %s" % (mode, scenario, "\n- ".join(failures)))

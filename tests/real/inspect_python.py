@@ -8,9 +8,7 @@ its objects, writes a core with gcore, then reads the core: tens of
 thousands of blocks, ant-check finds no problem, and the walk agrees with
 the summary.
 """
-import json
 import os
-import subprocess
 import sys
 
 PROGRAM = """
@@ -19,39 +17,13 @@ keep = [("item-%d" % i, [i] * (i % 5), {"k": i}) for i in range(20000)]
 os.kill(os.getpid(), signal.SIGTRAP)
 print(len(keep))
 """
-MARK = "@@ant-real "
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "gdb"))
+from gdbrun import first_json, marked, run, sections  # noqa: E402  (found through the path above)
 
 
-def gdb(args):
-    argv = ["gdb", "-nx", "-batch", "-iex", "set pagination off", "-iex", "set confirm off",
-            "-iex", "set width 0", "-iex", "set style enabled off"] + args
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=600)
-    return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
-
-
-def sections(text):
-    parts, name = {}, None
-    for line in text.splitlines():
-        if line.startswith(MARK):
-            name = line[len(MARK):].strip()
-            parts[name] = []
-        elif name:
-            parts[name].append(line)
-    decoder = json.JSONDecoder()
-    out = {}
-    for key, lines in parts.items():
-        body = "\n".join(lines)
-        start = min([i for i in (body.find("{"), body.find("[")) if i >= 0], default=-1)
-        out[key] = decoder.raw_decode(body[start:])[0] if start >= 0 else None
-    return out
-
-
-def commands(names):
-    argv = []
-    for name, command in names:
-        argv += ["-ex", "echo \\n%s%s\\n" % (MARK, name), "-ex", command]
-    return argv
+def results(stdout):
+    return {name: first_json(text) for name, text in sections(stdout).items()}
 
 
 def main():
@@ -66,19 +38,19 @@ def main():
     if os.path.exists(core):
         os.remove(core)
     python = os.path.realpath(sys.executable)
-    _, out, err = gdb(["-ex", "source " + extension, "-ex", "set startup-with-shell off",
+    _, out, err = run(["-ex", "source " + extension, "-ex", "set startup-with-shell off",
                        "-ex", "set environment LD_PRELOAD=" + lib, "-ex", "set environment PYTHONMALLOC=malloc",
-                       "-ex", "run " + script] + commands([("live", "ant-heap --json")]) +
+                       "-ex", "run " + script] + marked([("live", "ant-heap --json")]) +
                       ["-ex", "gcore " + core, "-ex", "kill", python])
     failures = []
-    live = sections(out).get("live")
+    live = results(out).get("live")
     if not live or not os.path.exists(core):
         sys.exit("FAIL: Python did not stop with an Ant heap:\n%s\n%s" % (out[-3000:], err[-3000:]))
 
-    status, out, err = gdb(["-ex", "source " + extension, python, "-ex", "core-file " + core] +
-                           commands([("heap", "ant-heap --json"), ("walk", "ant-walk --json"),
+    status, out, err = run(["-ex", "source " + extension, python, "-ex", "core-file " + core] +
+                           marked([("heap", "ant-heap --json"), ("walk", "ant-walk --json"),
                                      ("check", "ant-check --json")]))
-    found = sections(out)
+    found = results(out)
     heap, walk, check = found.get("heap"), found.get("walk"), found.get("check")
     if None in (heap, walk, check):
         sys.exit("FAIL: a command printed no JSON:\n%s\n%s" % (out[-3000:], err[-3000:]))
