@@ -13,6 +13,7 @@
 #include <ant/layout.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern ant_root_t ant_root;
 
@@ -23,6 +24,16 @@ static inline const ant_root_t *root(void)
         exit(1);
     }
     return &ant_root;
+}
+
+/* Where the field table puts a field, as a debugger would look it up. */
+static inline size_t field_offset(const char *name)
+{
+    for (uint32_t i = 0; i < root()->field_count; i++)
+        if (strcmp(root()->fields[i].name, name) == 0)
+            return root()->fields[i].offset;
+    fprintf(stderr, "no field %s\n", name);
+    exit(1);
 }
 
 #endif

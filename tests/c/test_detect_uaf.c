@@ -66,15 +66,6 @@ static void link_at_check(void)
     ant_check();
 }
 
-static size_t field_offset(const char *name)
-{
-    for (uint32_t i = 0; i < root()->field_count; i++)
-        if (strcmp(root()->fields[i].name, name) == 0)
-            return root()->fields[i].offset;
-    fprintf(stderr, "no field %s\n", name);
-    exit(1);
-}
-
 /*
  * A link that points at the last bytes of the region: following it would
  * read a node past the end of the mapping. A page that cannot be read is

@@ -15,15 +15,6 @@
 #define LIVE 200
 #define TRIES 20000
 
-static size_t field_offset(const char *name)
-{
-    for (uint32_t i = 0; i < root()->field_count; i++)
-        if (strcmp(root()->fields[i].name, name) == 0)
-            return root()->fields[i].offset;
-    fprintf(stderr, "no field %s\n", name);
-    exit(1);
-}
-
 static const ant_region_t *first_of(const char *list)
 {
     const ant_region_t *r;
