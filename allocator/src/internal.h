@@ -222,7 +222,6 @@ ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const voi
                                         ant_region_t **region_out);
 ANT_HIDDEN const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
                                           const ant_node_t **culprit);
-ANT_HIDDEN ant_node_t *ant_block_below(ant_region_t *region, const ant_node_t *node);
 ANT_HIDDEN bool ant_check_reused(ant_node_t *node, size_t taken);
 ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena);
 

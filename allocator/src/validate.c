@@ -31,13 +31,6 @@ static ant_node_t *block_holding(ant_region_t *r, const void *addr, ant_node_t *
     return 0;
 }
 
-ant_node_t *ant_block_below(ant_region_t *region, const ant_node_t *node)
-{
-    ant_node_t *damaged, *below;
-    ant_node_t *holder = block_holding(region, (const unsigned char *)node - 1, &damaged, &below);
-    return holder && ant_block_end(holder) == node ? holder : 0;
-}
-
 /*
  * Why a node's head fails, as far as its neighbourhood tells. An overflow
  * from the block below damages that block's tail on its way; an underflow of

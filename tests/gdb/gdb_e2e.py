@@ -114,7 +114,7 @@ def main():
     failures = []
 
     if mode == "live":
-        for stale in (manifest_path, core_path):
+        for stale in (manifest_path, core_path, os.path.join(workdir, "expected.json")):
             if os.path.exists(stale):
                 os.remove(stale)
         planted = "clean" if scenario == "gdb-scribble" else scenario
