@@ -3,11 +3,14 @@
  * and the drop-in alike. Each takes the caller's return address as the
  * block's site.
  *
- * malloc:  a free block from the fit policy, else a new one carved from the
+ * malloc:  a block from the thread's cache (cache.c), else, under the lock,
+ *          a free block from the fit policy, else a new one carved from the
  *          wilderness; split off the front for alignment, the back if the
  *          rest can be a block of its own.
- * free:    validate the pointer and the block's sentinels, poison the mem,
- *          coalesce with free neighbours, settle in a bin or the wilderness.
+ * free:    into the thread's cache if it has room (cache.c); else, under the
+ *          lock, validate the pointer and the block's sentinels, poison the
+ *          mem, coalesce with free neighbours, settle in a bin or the
+ *          wilderness.
  * realloc: in place when the block, its free neighbour or the wilderness
  *          after it has room; otherwise allocate, copy and free.
  */
@@ -89,6 +92,11 @@ void *ant_alloc(size_t size, size_t align, void *site)
         return 0;
     }
     ant_ensure_init();
+    if (align == ANT_ALIGN) {
+        void *cached = ant_cache_take(size, site);
+        if (cached)
+            return cached;
+    }
     ant_arena_t *arena = ant_arena_for_thread();
     ant_lock(arena);
     void *mem = alloc_locked(arena, size, align, site);
@@ -139,6 +147,8 @@ void ant_release(void *mem, void *site)
     if (!mem)
         return;
     ant_ensure_init();
+    if (ant_cache_put(mem))
+        return;
     ant_arena_t *arena = ant_arena_for_thread();
     ant_lock(arena);
     ant_region_t *region = 0;

@@ -66,12 +66,20 @@ static void before_fork(void)
 {
     ant_ensure_init();
     ant_lock_all();
+    ant_cache_fork_prepare();
+}
+
+static void parent_after_fork(void)
+{
+    ant_cache_fork_parent();
+    ant_unlock_all();
 }
 
 static void child_after_fork(void)
 {
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);
+    ant_cache_fork_child();
 }
 
 /*
@@ -82,5 +90,5 @@ static void child_after_fork(void)
  */
 __attribute__((constructor)) static void install_fork_handlers(void)
 {
-    pthread_atfork(before_fork, ant_unlock_all, child_after_fork);
+    pthread_atfork(before_fork, parent_after_fork, child_after_fork);
 }

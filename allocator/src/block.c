@@ -14,7 +14,7 @@
 static void count(ant_arena_t *arena, const ant_node_t *node, int64_t sign)
 {
     struct ant_arena_counters *c = &arena->counters;
-    if (node->state == ANT_STATE_USED) {
+    if (node->state != ANT_STATE_FREE) {
         c->used_blocks += (uint64_t)sign;
         c->used_bytes += (uint64_t)sign * node->size;
         c->requested_bytes += (uint64_t)sign * node->requested;
@@ -76,15 +76,19 @@ const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
 }
 
 /*
- * A neighbour's link is changed only if its head is sound: resealing a
- * damaged node would launder the damage into fields every later check
- * trusts. A damaged one is reported and left as it is, still failing its
- * head check, so nothing follows its links.
+ * A neighbour may belong to another thread, which may be moving it into or
+ * out of its cache: its links change under its BUSY flag. They change only
+ * if its head is sound: resealing a damaged node would launder the damage
+ * into fields every later check trusts. A damaged one is reported and left
+ * as it is, still failing its head check, so nothing follows its links.
  */
-static bool sound_neighbour(ant_node_t *node)
+static bool hold_neighbour(ant_node_t *node, uint64_t *mark)
 {
-    if (ant_head_ok(node))
-        return true;
+    if (ant_node_hold(node, mark)) {
+        if (node->head == ant_head_with(node, *mark))
+            return true;
+        ant_node_unhold(node, *mark);
+    }
     struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
                             .what = "the node of a neighbouring block was overwritten:"};
     ant_report(&p);
@@ -94,18 +98,20 @@ static bool sound_neighbour(ant_node_t *node)
 
 void ant_node_set_prev(ant_node_t *node, ant_node_t *prev)
 {
-    if (!sound_neighbour(node))
+    uint64_t mark;
+    if (!hold_neighbour(node, &mark))
         return;
     node->prev = prev;
-    ant_seal(node);
+    ant_node_release(node, mark);
 }
 
 void ant_node_set_next(ant_node_t *node, ant_node_t *next)
 {
-    if (!sound_neighbour(node))
+    uint64_t mark;
+    if (!hold_neighbour(node, &mark))
         return;
     node->next = next;
-    ant_seal(node);
+    ant_node_release(node, mark);
 }
 
 /*

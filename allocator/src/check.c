@@ -40,6 +40,7 @@ struct walk {
     ant_arena_t *arena;
     size_t problems;
     struct ant_arena_counters seen;
+    uint64_t cached;
 };
 
 static void problem(struct walk *w, int kind, const ant_node_t *node, const char *invariant, const char *what)
@@ -51,10 +52,11 @@ static void problem(struct walk *w, int kind, const ant_node_t *node, const char
 
 static void tally(struct walk *w, const ant_node_t *n)
 {
-    if (n->state == ANT_STATE_USED) {
+    if (n->state != ANT_STATE_FREE) {
         w->seen.used_blocks++;
         w->seen.used_bytes += n->size;
         w->seen.requested_bytes += n->requested;
+        w->cached += n->state == ANT_STATE_CACHED;
     } else {
         w->seen.free_blocks++;
         w->seen.free_bytes += n->size;
@@ -64,7 +66,7 @@ static void tally(struct walk *w, const ant_node_t *n)
 /* The contents of one block whose node is sound. */
 static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
 {
-    if (n->state != ANT_STATE_USED && n->state != ANT_STATE_FREE) {
+    if (n->state != ANT_STATE_USED && n->state != ANT_STATE_FREE && n->state != ANT_STATE_CACHED) {
         problem(w, ANT_PROBLEM_HEADER, n, "I11", "a node in no known state:");
         return;
     }
@@ -74,6 +76,8 @@ static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
         return;
     }
     tally(w, n);
+    if (n->state == ANT_STATE_CACHED)
+        return; /* its contents are checked with its cache's list */
     if (n->state == ANT_STATE_USED) {
         if (!ant_tail_ok(n)) {
             struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW, .node = n, .culprit = 0, .invariant = "I2",
@@ -147,7 +151,9 @@ static void check_region(struct walk *w, ant_region_t *r)
         problem(w, ANT_PROBLEM_LINK, 0, "I4", "an empty region that names blocks");
 }
 
-size_t ant_check_arena(ant_arena_t *arena)
+/* The requested bytes of USED blocks and the count of CACHED ones go to
+ * the caller, which holds the caches' share of both. */
+size_t ant_check_arena(ant_arena_t *arena, uint64_t *requested, uint64_t *cached)
 {
     struct walk w = {.arena = arena};
     for (ant_region_t *r = arena->regions; r; r = r->next) {
@@ -170,9 +176,11 @@ size_t ant_check_arena(ant_arena_t *arena)
         const struct ant_arena_counters *c = &arena->counters;
         if (c->used_blocks != w.seen.used_blocks || c->free_blocks != w.seen.free_blocks ||
             c->used_bytes != w.seen.used_bytes || c->free_bytes != w.seen.free_bytes ||
-            c->requested_bytes != w.seen.requested_bytes || c->wilderness_bytes != w.seen.wilderness_bytes ||
+            c->wilderness_bytes != w.seen.wilderness_bytes ||
             c->mapped_bytes != w.seen.mapped_bytes || c->regions != w.seen.regions || c->bigs != w.seen.bigs)
             problem(&w, ANT_PROBLEM_ACCOUNTING, 0, "I10", "the arena's counters disagree with its blocks");
     }
+    *requested += w.seen.requested_bytes;
+    *cached += w.cached;
     return w.problems;
 }

@@ -54,6 +54,9 @@ struct ant_options {
     size_t trim_threshold; /* a free last block this big goes back to the wilderness */
     size_t region_size;    /* the first region's size; growth steps */
     size_t poison_check;   /* bytes of poison checked when a block is reused */
+    size_t cache;          /* blocks per thread-cache bin; 0: no caches */
+#define ANT_DEFAULT_CACHE 16u
+    bool cache_given;      /* the user set it */
     bool thresholds_given; /* the user set a threshold: keep both as given */
 };
 
@@ -105,16 +108,100 @@ static inline bool ant_is_free(const ant_node_t *node)
     return node->state == ANT_STATE_FREE;
 }
 
+#define ANT_MARK_BUSY ((uint64_t)ANT_FLAG_BUSY << 48)
+#define ANT_MARK_TURN ((uint64_t)ANT_FLAG_TURN << 48)
+#define ANT_MARK_TURNS ((uint64_t)ANT_FLAG_TURNS << 48)
+#define ANT_MARK_STATE 0xffffffffull
+
+/*
+ * ant_head_sentinel() of the node as it will be once its mark is `mark`,
+ * computed with fewer steps; this runs twice on every malloc and free. A
+ * word w is lo + hi * 2^61 with lo its low 61 bits, and 2^61 = 1 (mod p),
+ * so w * 8^i = rot(lo, 3i) + hi * 8^i, where rot rotates within 61 bits
+ * (exact even for lo = p, which rotates to itself, and p = 0). The eight
+ * rotations sum below 2^64 and the eight small products below 2^27: two
+ * reductions at the end give the same value as ant_head_sentinel().
+ */
+static inline uint64_t ant_head_lo(uint64_t w, unsigned k)
+{
+    uint64_t lo = w & ANT_HEAD_PRIME;
+    return ((lo << k) | (lo >> (61 - k))) & ANT_HEAD_PRIME;
+}
+
+static inline uint64_t ant_head_with(const ant_node_t *node, uint64_t mark)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)node;
+    uint64_t key = (uint64_t)(uintptr_t)node ^ ant_heap_root.secret;
+    uint64_t rotated = (w[0] & ANT_HEAD_PRIME) + ant_head_lo(w[1], 3) + ant_head_lo(w[2], 6) + ant_head_lo(w[3], 9) +
+                       ant_head_lo(w[4], 12) + ant_head_lo(w[5], 15) + ant_head_lo(mark, 18) + ant_head_lo(key, 21);
+    uint64_t carried = (w[0] >> 61) + ((w[1] >> 61) << 3) + ((w[2] >> 61) << 6) + ((w[3] >> 61) << 9) +
+                       ((w[4] >> 61) << 12) + ((w[5] >> 61) << 15) + ((mark >> 61) << 18) + ((key >> 61) << 21);
+    return ant_head_reduce(ant_head_reduce(rotated) + carried);
+}
+
 /* Recomputes the head sentinel after any field of the node changed. */
 static inline void ant_seal(ant_node_t *node)
 {
-    node->head = ant_head_sentinel(ant_heap_root.secret, node);
+    node->head = ant_head_with(node, node->mark);
 }
 
+ANT_HIDDEN bool ant_head_settled(const ant_node_t *node);
+
+/* A node another thread may be changing (see "Who may change a node" in
+ * layout.h) is judged only once it is still. */
 static inline bool ant_head_ok(const ant_node_t *node)
 {
-    return node->head == ant_head_sentinel(ant_heap_root.secret, node);
+    uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+    if (ANT_LIKELY(!(mark & ANT_MARK_BUSY) && node->head == ant_head_with(node, mark)))
+        return true;
+    return ant_head_settled(node);
 }
+
+/* ---- The BUSY protocol (busy.c) ---- */
+
+ANT_HIDDEN bool ant_busy_wait(const ant_node_t *node);
+
+/* Sets BUSY in a node whose mark is `expect`; false if it is not that. */
+static inline bool ant_node_try_hold(ant_node_t *node, uint64_t expect)
+{
+    return __atomic_compare_exchange_n(&node->mark, &expect, expect | ANT_MARK_BUSY, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
+/* Ends a change: the head sealed for the new mark (BUSY clear, one more
+ * turn), then the mark stored, which lets readers in. */
+static inline void ant_node_release(ant_node_t *node, uint64_t mark)
+{
+    mark = (mark & ~(ANT_MARK_BUSY | ANT_MARK_TURNS)) | ((mark + ANT_MARK_TURN) & ANT_MARK_TURNS);
+    node->head = ant_head_with(node, mark);
+    __atomic_store_n(&node->mark, mark, __ATOMIC_RELEASE);
+}
+
+/* Puts the mark back as it was: nothing changed. */
+static inline void ant_node_unhold(ant_node_t *node, uint64_t mark)
+{
+    __atomic_store_n(&node->mark, mark, __ATOMIC_RELEASE);
+}
+
+ANT_HIDDEN bool ant_node_hold(ant_node_t *node, uint64_t *mark);
+
+/* ---- Thread caches (cache.c) ---- */
+
+ANT_HIDDEN void *ant_cache_take(size_t size, void *site);
+ANT_HIDDEN bool ant_cache_put(void *mem);
+ANT_HIDDEN void ant_cache_setup(void);
+ANT_HIDDEN void ant_cache_fork_prepare(void);
+ANT_HIDDEN void ant_cache_fork_parent(void);
+ANT_HIDDEN void ant_cache_fork_child(void);
+ANT_HIDDEN size_t ant_check_caches(void);
+
+/* What the caches hold, summed, for ant_stats. */
+struct ant_cache_totals {
+    uint64_t blocks, bytes, allocations, frees;
+    int64_t requested_delta;
+    uint32_t live;
+};
+ANT_HIDDEN struct ant_cache_totals ant_cache_totals(void);
 
 /* The smallest block that holds `requested` bytes and the tail. */
 static inline size_t ant_block_size_for(size_t requested)
@@ -182,6 +269,11 @@ ANT_HIDDEN void ant_os_unmap(void *base, size_t length);
 ANT_HIDDEN void ant_os_release(void *start, void *end);
 
 ANT_HIDDEN ant_region_t *ant_region_of(ant_arena_t *arena, const void *addr);
+/* The HEAP regions' spans, readable without any lock (spans.c). */
+ANT_HIDDEN void ant_span_add(const ant_region_t *region);
+ANT_HIDDEN void ant_span_grow(const ant_region_t *region);
+ANT_HIDDEN void ant_span_remove(const ant_region_t *region);
+ANT_HIDDEN bool ant_span_holds(const void *addr, size_t length);
 ANT_HIDDEN bool ant_region_holds(const ant_region_t *region, const void *addr, size_t length);
 ANT_HIDDEN ant_node_t *ant_wilderness_carve(ant_arena_t *arena, size_t size, size_t align,
                                             ant_region_t **region_out);
@@ -223,7 +315,7 @@ ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const voi
 ANT_HIDDEN const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
                                           const ant_node_t **culprit);
 ANT_HIDDEN bool ant_check_reused(ant_node_t *node, size_t taken);
-ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena);
+ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena, uint64_t *requested, uint64_t *cached);
 
 /* ---- The allocation paths (alloc.c) ---- */
 

@@ -76,6 +76,7 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
     arena->counters.regions++;
     arena->counters.mapped_bytes += length;
     arena->counters.wilderness_bytes += length - ANT_REGION_HEADER_SIZE;
+    ant_span_add(r);
     return r;
 }
 
@@ -88,6 +89,7 @@ static bool region_grow(ant_arena_t *arena, ant_region_t *r, size_t need)
     if (more > SIZE_MAX - r->length || !ant_os_grow(r, r->length, r->length + more))
         return false;
     r->length += more;
+    ant_span_grow(r);
     arena->counters.mapped_bytes += more;
     arena->counters.wilderness_bytes += more;
     return true;
@@ -208,6 +210,7 @@ void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t
     arena->counters.regions--;
     arena->counters.mapped_bytes -= region->length;
     arena->counters.wilderness_bytes -= region->length - ANT_REGION_HEADER_SIZE;
+    ant_span_remove(region);
     ant_os_unmap(region, region->length);
 }
 

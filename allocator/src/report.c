@@ -65,8 +65,8 @@ static void put_site(struct line *l, uint64_t site)
 
 static void put_block(struct line *l, const ant_node_t *node)
 {
-    if (ant_is_free(node)) {
-        put(l, "free block ");
+    if (ant_is_free(node) || node->state == ANT_STATE_CACHED) {
+        put(l, ant_is_free(node) ? "free block " : "cached block ");
         put_unsigned(l, (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)node), 16);
         put(l, " (");
         put_unsigned(l, node->size, 10);

@@ -53,6 +53,23 @@
     FIELD("root.last_error.culprit", ant_root_t, last_error.culprit), \
     FIELD("root.last_error.message", ant_root_t, last_error.message), \
     FIELD("root.fields", ant_root_t, fields), \
+    FIELD("root.caches", ant_root_t, caches), \
+    FIELD("root.cache_limit", ant_root_t, cache_limit), \
+    FIELD("root.cache_bins", ant_root_t, cache_bins), \
+    STRUCT("cache", ant_cache_t), \
+    FIELD("cache.magic", ant_cache_t, magic), \
+    FIELD("cache.next", ant_cache_t, next), \
+    FIELD("cache.thread", ant_cache_t, thread), \
+    FIELD("cache.state", ant_cache_t, state), \
+    FIELD("cache.bin_count", ant_cache_t, bin_count), \
+    FIELD("cache.blocks", ant_cache_t, blocks), \
+    FIELD("cache.bytes", ant_cache_t, bytes), \
+    FIELD("cache.requested_delta", ant_cache_t, requested_delta), \
+    FIELD("cache.allocations", ant_cache_t, allocations), \
+    FIELD("cache.frees", ant_cache_t, frees), \
+    FIELD("cache.busy", ant_cache_t, busy), \
+    FIELD("cache.bins", ant_cache_t, bins), \
+    FIELD("cache.counts", ant_cache_t, counts), \
     STRUCT("node", ant_node_t), \
     FIELD("node.prev", ant_node_t, prev), \
     FIELD("node.next", ant_node_t, next), \
@@ -159,6 +176,11 @@ void ant_init_slow(void)
     ant_options_read(getenv("ANT_OPTIONS"));
     ant_heap_root.fit = (uint32_t)ant_opt.fit;
     ant_heap_root.poison_check = ant_opt.poison_check;
+    /* The teaching policies show coalescing step by step; a cache would
+     * hold the freed blocks back from it. */
+    if (!ant_opt.cache_given)
+        ant_opt.cache = ant_opt.fit == ANT_FIT_BINNED ? ANT_DEFAULT_CACHE : 0;
+    ant_cache_setup();
     ant_arena_setup(ant_arena_at(0), 0);
     __atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
     __atomic_store_n(&ant_ready, 1, __ATOMIC_RELEASE);

@@ -30,6 +30,16 @@ ANT_API void ant_stats(ant_stats_t *s)
             s->largest_free = largest;
         ant_unlock(a);
     }
+    /* The arenas count cached blocks as handed out; to the program they
+     * are freed. */
+    struct ant_cache_totals t = ant_cache_totals();
+    s->cached_blocks = t.blocks;
+    s->cached_bytes = t.bytes;
+    s->used_blocks -= t.blocks;
+    s->used_bytes -= t.bytes;
+    s->requested_bytes += (size_t)t.requested_delta;
+    s->allocations += t.allocations;
+    s->frees += t.frees;
 }
 
 static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
@@ -38,7 +48,7 @@ static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
         .mem = ant_mem_of(n),
         .size = n->size,
         .requested = n->requested,
-        .state = ant_is_free(n) ? ANT_BLOCK_FREE : ANT_BLOCK_USED,
+        .state = ant_is_free(n) ? ANT_BLOCK_FREE : n->state == ANT_STATE_CACHED ? ANT_BLOCK_CACHED : ANT_BLOCK_USED,
         .serial = n->serial,
         .site = (void *)(uintptr_t)n->site,
         .big = (n->flags & ANT_FLAG_BIG) != 0,
@@ -89,8 +99,25 @@ ANT_API size_t ant_check(void)
     ant_ensure_init();
     ant_lock_all();
     size_t problems = 0;
+    uint64_t requested = 0, cached = 0;
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
-        problems += ant_check_arena(ant_heap_root.arenas[i]);
+        problems += ant_check_arena(ant_heap_root.arenas[i], &requested, &cached);
+    problems += ant_check_caches();
+    /* Other threads' caches change without any lock: the sums can be
+     * compared only while no other thread has a cache. */
+    struct ant_cache_totals t = ant_cache_totals();
+    if (!problems && !t.live) {
+        uint64_t counted = (uint64_t)t.requested_delta;
+        for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
+            counted += ant_heap_root.arenas[i]->counters.requested_bytes;
+        if (counted != requested || cached != t.blocks) {
+            struct ant_problem p = {.kind = ANT_PROBLEM_ACCOUNTING, .invariant = "I10",
+                                    .what = "the requested bytes or cached blocks that the arenas and caches "
+                                            "count disagree with the blocks"};
+            ant_report(&p);
+            problems++;
+        }
+    }
     ant_unlock_all();
     if (problems)
         ant_report_done();

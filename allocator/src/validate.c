@@ -78,10 +78,12 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const void *call_site)
     if (ant_region_holds(r, node, ANT_NODE_SIZE) && ant_head_ok(node)) {
         if (node->state == ANT_STATE_USED)
             return node;
-        if (node->state == ANT_STATE_FREE) {
+        if (node->state == ANT_STATE_FREE || node->state == ANT_STATE_CACHED) {
             p.kind = ANT_PROBLEM_DOUBLE_FREE;
             p.node = node;
-            p.what = "free of a block that is already free:";
+            p.what = node->state == ANT_STATE_FREE
+                         ? "free of a block that is already free:"
+                         : "free of a block that is already free (kept in a thread cache):";
             ant_report(&p);
             return 0;
         }

@@ -42,19 +42,21 @@ typedef struct ant_stats {
     size_t big_blocks;       /* blocks with a mapping of their own */
     size_t allocations;      /* successful allocations, ever; a realloc */
     size_t frees;            /* counts as one allocation and one free */
+    size_t cached_blocks;    /* freed blocks kept in thread caches: free to */
+    size_t cached_bytes;     /* the program, not yet to the heap */
 } ant_stats_t;
 
 void ant_stats(ant_stats_t *stats);
 
 /* Block states as ant_walk reports them. */
-typedef enum ant_block_state { ANT_BLOCK_USED = 1, ANT_BLOCK_FREE = 2 } ant_block_state_t;
+typedef enum ant_block_state { ANT_BLOCK_USED = 1, ANT_BLOCK_FREE = 2, ANT_BLOCK_CACHED = 3 } ant_block_state_t;
 
 typedef struct ant_block_info {
     void *mem;
     size_t size;      /* block size, node included */
-    size_t requested; /* 0 for a free block */
+    size_t requested; /* 0 for a free or cached block */
     ant_block_state_t state;
-    uint64_t serial;  /* for a free block: its last owner's */
+    uint64_t serial;  /* for a free or cached block: its last owner's */
     void *site;       /* the allocating caller's return address */
     int big;          /* nonzero for a block with a mapping of its own */
 } ant_block_info_t;

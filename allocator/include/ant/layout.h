@@ -28,6 +28,9 @@
  *               of the node) and the tail (right after the requested bytes).
  *   poison      the byte written over free mem; damage proves a write after
  *               free.
+ *   cache       a thread's own stack of small blocks the program freed,
+ *               handed out again to that thread without the arena's lock.
+ *               A cached block is free to the program and used to the heap.
  *   site        the return address of the allocator's caller.
  *   serial      the Nth allocation of the process, counted from 1.
  *
@@ -70,9 +73,9 @@
  *   N + 24  requested  bytes the program asked for; 0 when free
  *   N + 32  serial     allocation number; when free, the last owner's
  *   N + 40  site       caller's return address; when free, the last owner's
- *   N + 48  state      ANT_STATE_USED or ANT_STATE_FREE (ASCII, see below)
+ *   N + 48  state      ANT_STATE_USED, _FREE or _CACHED (ASCII, see below)
  *   N + 52  arena      index of the arena in root.arenas
- *   N + 54  flags      ANT_FLAG_* bits
+ *   N + 54  flags      ANT_FLAG_* bits, and a count of changes in bits 8..14
  *   N + 56  head       ant_head_sentinel(root.secret, N, words 0..6)
  *   N + 64  mem        the program's bytes, 16-byte aligned
  *
@@ -84,6 +87,24 @@
  *                mem[8 .. 16)                 node address of the previous
  *                                             one, or 0 for the bin's first
  *                mem[16 .. end)               ANT_POISON
+ *   cached block: mem[0 .. 8)                 node address of the next block
+ *                                             in the same cache bin, or 0
+ *                mem[8 .. 16)                 address of the cache holding it
+ *                mem[16 .. end)               ANT_POISON
+ *                requested is 0; serial and site are the last owner's.
+ *
+ * Who may change a node
+ * ---------------------
+ *   A FREE node changes only under its arena's lock. A USED or CACHED node
+ *   also changes without it, when its thread frees it into or takes it out
+ *   of a cache. Whoever changes a USED or CACHED node first sets
+ *   ANT_FLAG_BUSY in it with an atomic compare-and-swap of the 8 bytes at
+ *   N + 48, writes the fields and the head (computed with BUSY clear and the
+ *   change count one higher), then stores those 8 bytes without BUSY. A
+ *   reader that sees BUSY waits; a reader without the lock that sees the
+ *   change count move read a node that changed under it. A core written
+ *   while a thread held BUSY shows that node with BUSY set and a head that
+ *   may be stale; the thread's cache names it in cache.busy.
  *
  *   The smallest block is ANT_MIN_BLOCK bytes: a node and 16 bytes of mem,
  *   enough for a free block's links. A split never leaves less.
@@ -102,9 +123,15 @@
  *   I8  no two free blocks are neighbours: free always coalesces.
  *   I9  the free links in a free block's mem lead to free blocks of the same
  *       arena and agree with each other (next.prev == this).
- *   I10 the arena's counters equal what a walk of its blocks finds.
- *   I11 state is ANT_STATE_USED or ANT_STATE_FREE; big blocks are used.
+ *   I10 the arena's counters equal what a walk of its blocks finds, cached
+ *       blocks counted as used (the arena handed them out); the requested
+ *       bytes of all USED blocks equal the arenas' requested_bytes plus every
+ *       cache's requested_delta; a cache's blocks and bytes equal its lists.
+ *   I11 state is USED, FREE or CACHED; big blocks are used; BUSY is clear.
  *   I12 every mem is 16-byte aligned (or aligned as ant_aligned_alloc asked).
+ *   I13 a cache bin's list holds counts[bin] CACHED blocks of that bin's
+ *       size, each naming the cache in mem[8 .. 16) and poisoned from 16 on;
+ *       every CACHED block is in exactly one cache's list.
  *
  * The root
  * --------
@@ -125,7 +152,14 @@
  *                            named as there, with "regions" and "bigs"
  *                            named region_count and big_count
  *
- *   root.last_error.* are the fields of struct ant_last_error.
+ *   root.last_error.* are the fields of struct ant_last_error, cache.* those
+ *   of struct ant_cache.
+ *
+ * Thread caches
+ * -------------
+ *   root.caches lists every cache ever made (by cache.next), one per thread
+ *   that allocated; a cache whose thread ended is IDLE, empty, and waits for
+ *   a new thread. Bin i holds blocks of size ANT_MIN_BLOCK + 16 * i bytes.
  *
  * All integers are in the target's byte order (little-endian on the
  * platforms Ant supports) and all pointers are 64 bits.
@@ -136,7 +170,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ANT_LAYOUT_VERSION 1u
+#define ANT_LAYOUT_VERSION 2u
 
 /* "ANT-ROOT" read as a little-endian 64-bit integer. */
 #define ANT_ROOT_MAGIC 0x544f4f522d544e41ull
@@ -146,13 +180,25 @@
 /* Node states: four ASCII letters, so a hex dump reads "USED" or "FREE". */
 #define ANT_STATE_USED 0x44455355u /* "USED" */
 #define ANT_STATE_FREE 0x45455246u /* "FREE" */
+#define ANT_STATE_CACHED 0x48434143u /* "CACH": in a thread cache */
 
 /* Region kinds, in ASCII like the states. */
 #define ANT_REGION_HEAP 0x50414548u /* "HEAP": blocks, then wilderness */
 #define ANT_REGION_BIG 0x20474942u  /* "BIG ": one block of its own */
 
 /* node.flags */
-#define ANT_FLAG_BIG 0x0001u /* the block is the only one in a big mapping */
+#define ANT_FLAG_BIG 0x0001u   /* the block is the only one in a big mapping */
+#define ANT_FLAG_TURNS 0x7f00u /* counts changes made under BUSY, modulo 128 */
+#define ANT_FLAG_TURN 0x0100u
+#define ANT_FLAG_BUSY 0x8000u  /* a thread is changing the node: see above */
+
+/* "ANT-TCAC" read as a little-endian 64-bit integer. */
+#define ANT_CACHE_MAGIC 0x434143542d544e41ull
+/* cache.state */
+#define ANT_CACHE_LIVE 0x4556494cu /* "LIVE": its thread is running */
+#define ANT_CACHE_IDLE 0x454c4449u /* "IDLE": its thread ended; empty */
+#define ANT_CACHE_BINS 60u         /* block sizes ANT_MIN_BLOCK .. 1024 */
+#define ANT_CACHE_MAX_BLOCK 1024u
 
 #define ANT_ALIGN 16u
 #define ANT_NODE_SIZE 64u
@@ -177,6 +223,7 @@ typedef struct ant_node ant_node_t;
 typedef struct ant_region ant_region_t;
 typedef struct ant_arena ant_arena_t;
 typedef struct ant_root ant_root_t;
+typedef struct ant_cache ant_cache_t;
 
 struct ant_node {
     ant_node_t *prev;
@@ -185,9 +232,14 @@ struct ant_node {
     uint64_t requested;
     uint64_t serial;
     uint64_t site;
-    uint32_t state;
-    uint16_t arena;
-    uint16_t flags;
+    union {
+        struct {
+            uint32_t state;
+            uint16_t arena;
+            uint16_t flags;
+        };
+        uint64_t mark; /* the three as one word, for the BUSY protocol */
+    };
     uint64_t head;
 };
 
@@ -229,6 +281,26 @@ struct ant_arena_counters {
     uint64_t frees;           /* frees, ever */
 };
 
+/*
+ * A thread's cache. Only its thread changes it (and the blocks in it), so
+ * none of it needs a lock; a debugger reads it from root.caches.
+ */
+struct ant_cache {
+    uint64_t magic;            /* ANT_CACHE_MAGIC */
+    ant_cache_t *next;         /* next cache in root.caches, or 0 */
+    uint64_t thread;           /* the owning thread's kernel id (gettid) */
+    uint32_t state;            /* ANT_CACHE_LIVE or ANT_CACHE_IDLE */
+    uint32_t bin_count;        /* ANT_CACHE_BINS */
+    uint64_t blocks;           /* blocks held */
+    uint64_t bytes;            /* their block sizes, summed */
+    int64_t requested_delta;   /* requested bytes handed out minus taken back (I10) */
+    uint64_t allocations;      /* mallocs it served */
+    uint64_t frees;            /* frees it took */
+    ant_node_t *busy;          /* the node whose BUSY flag it holds, or 0 */
+    ant_node_t *bins[ANT_CACHE_BINS];   /* the top block of each bin, or 0 */
+    uint16_t counts[ANT_CACHE_BINS];    /* blocks in each bin */
+};
+
 /* One entry of the root's field table. */
 struct ant_field {
     char name[ANT_FIELD_NAME_SIZE]; /* "node.size", NUL-padded */
@@ -252,7 +324,7 @@ struct ant_last_error {
     char message[ANT_ERROR_MESSAGE_SIZE]; /* the report line, NUL-ended */
 };
 
-#define ANT_FIELD_COUNT 80u
+#define ANT_FIELD_COUNT 112u
 
 struct ant_root {
     /* The fixed header: the same in every layout version. */
@@ -277,6 +349,9 @@ struct ant_root {
     uint32_t arena_count;    /* arenas[0 .. arena_count) are in use */
     uint32_t fit;            /* the fit policy: enum ant_fit in ant.h */
     ant_arena_t *arenas[ANT_MAX_ARENAS];
+    ant_cache_t *caches;     /* every thread cache, by cache.next */
+    uint32_t cache_limit;    /* blocks per cache bin; 0: no caches */
+    uint32_t cache_bins;     /* ANT_CACHE_BINS */
     struct ant_last_error last_error;
     struct ant_field fields[ANT_FIELD_COUNT];
 };
@@ -336,6 +411,8 @@ _Static_assert(offsetof(struct ant_node, site) == 40, "node.site");
 _Static_assert(offsetof(struct ant_node, state) == 48, "node.state");
 _Static_assert(offsetof(struct ant_node, arena) == 52, "node.arena");
 _Static_assert(offsetof(struct ant_node, flags) == 54, "node.flags");
+_Static_assert(offsetof(struct ant_node, mark) == 48, "node.mark covers state, arena, flags");
+_Static_assert(ANT_MIN_BLOCK + 16 * (ANT_CACHE_BINS - 1) == ANT_CACHE_MAX_BLOCK, "cache bins");
 _Static_assert(offsetof(struct ant_node, head) == 56, "node.head is last");
 _Static_assert(sizeof(struct ant_region) == ANT_REGION_HEADER_SIZE, "region header");
 _Static_assert(ANT_MIN_BLOCK % ANT_ALIGN == 0, "min block aligned");

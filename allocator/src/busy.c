@@ -1,0 +1,103 @@
+/*
+ * busy.c: waiting for a node another thread is changing.
+ *
+ * A thread frees a block into its cache, or takes one out, without the
+ * arena's lock; it holds the node's BUSY flag instead for the few dozen
+ * instructions the change takes (layout.h, "Who may change a node"). The
+ * arena, changing a neighbour's links under its lock, and any reader wait
+ * for BUSY to clear. A BUSY flag that no cache's `busy` names is damage
+ * (an overflow that wrote 0xff over the node, say), not a thread at work,
+ * and is judged at once; even a named one is waited for a second at most.
+ */
+#include "internal.h"
+
+#include <sched.h>
+#include <time.h>
+
+#define SPINS_BEFORE_YIELD 16u
+#define GIVE_UP_NS 1000000000ll
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return (long long)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+/*
+ * A cache names the node in its `busy` before it sets BUSY and clears it
+ * after, so a BUSY mark that stays the same (change count included) while
+ * no cache names the node belongs to no thread at work. The arena's own
+ * holds never meet a reader: both happen under the arena's lock.
+ */
+static bool owned(const ant_node_t *node, uint64_t mark)
+{
+    for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next)
+        if (__atomic_load_n(&c->busy, __ATOMIC_SEQ_CST) == node)
+            return true;
+    return __atomic_load_n(&node->mark, __ATOMIC_SEQ_CST) != mark;
+}
+
+/* Waits until the node is not BUSY; false if no thread is changing it or
+ * it stays BUSY too long. */
+bool ant_busy_wait(const ant_node_t *node)
+{
+    long long start = 0;
+    for (unsigned spins = 0;; spins++) {
+        uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+        if (!(mark & ANT_MARK_BUSY))
+            return true;
+        if (spins < SPINS_BEFORE_YIELD) {
+            cpu_relax();
+            continue;
+        }
+        if (!owned(node, mark))
+            return false;
+        if (!start)
+            start = now_ns();
+        else if (now_ns() - start > GIVE_UP_NS)
+            return false;
+        sched_yield();
+    }
+}
+
+/*
+ * The head check of a node that failed it, or was BUSY, at first sight:
+ * judged again once the node is still, from a reading that no change
+ * overlapped (the mark, with its change count, the same before and after).
+ */
+bool ant_head_settled(const ant_node_t *node)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        if (!ant_busy_wait(node))
+            return false;
+        uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+        bool ok = !(mark & ANT_MARK_BUSY) && node->head == ant_head_with(node, mark);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&node->mark, __ATOMIC_RELAXED) == mark)
+            return ok;
+    }
+    return false;
+}
+
+/* Takes a node's BUSY flag, waiting for its owner if need be; false if the
+ * flag never clears. *mark is the node's mark before. */
+bool ant_node_hold(ant_node_t *node, uint64_t *mark)
+{
+    for (;;) {
+        if (!ant_busy_wait(node))
+            return false;
+        uint64_t m = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
+        if (!(m & ANT_MARK_BUSY) && ant_node_try_hold(node, m)) {
+            *mark = m;
+            return true;
+        }
+    }
+}

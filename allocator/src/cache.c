@@ -1,0 +1,406 @@
+/*
+ * cache.c: thread caches, the fast path of small blocks.
+ *
+ * A thread that frees a small block keeps it in its own cache, one stack
+ * per block size, and hands it out again to its next malloc of that size:
+ * no lock, no bins, no coalescing. The block stays a block of the heap in
+ * state CACHED: sealed, poisoned and linked to its cache in its mem, so the
+ * debugger sees where it is and can check it. Only the cache's thread
+ * touches the cache, so the cache needs no lock; the block's node is still
+ * shared with the arena, which may change its links when a neighbour is
+ * freed, so each change holds the node's BUSY flag (layout.h, "Who may
+ * change a node").
+ *
+ * Caches are listed in root.caches, never in thread-local storage alone: a
+ * debugger reading a core finds them all from the root. A thread's cache
+ * goes back to the arenas when the thread ends, and waits, IDLE, for the
+ * next thread.
+ */
+#include "internal.h"
+
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+#define SLAB_BYTES (64u << 10)
+
+/* Whether this thread may have a cache: not while making one (making one
+ * may call malloc), and not after its cache went back at thread exit. */
+enum { CACHE_ALLOWED, CACHE_MAKING, CACHE_ENDED };
+
+static TLS ant_cache_t *my_cache;
+static TLS int my_cache_rule;
+
+static pthread_key_t exit_key;
+/* Set while a fork waits for the caches to be still (see ant_cache_fork_prepare). */
+static int forking;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *slab;
+static size_t slab_left;
+
+static unsigned bin_of(size_t block)
+{
+    return (unsigned)((block - ANT_MIN_BLOCK) / ANT_ALIGN);
+}
+
+/* Counters others read (ant_stats, ant_check) while the owner writes. */
+static void add(uint64_t *counter, uint64_t amount)
+{
+    __atomic_store_n(counter, *counter + amount, __ATOMIC_RELAXED);
+}
+
+static void add_signed(int64_t *counter, int64_t amount)
+{
+    __atomic_store_n(counter, (int64_t)((uint64_t)*counter + (uint64_t)amount), __ATOMIC_RELAXED);
+}
+
+static ant_cache_t *carve_cache(void)
+{
+    size_t size = (sizeof(ant_cache_t) + 63) & ~(size_t)63;
+    if (slab_left < size) {
+        slab = ant_os_map(SLAB_BYTES);
+        if (!slab)
+            return 0;
+        slab_left = SLAB_BYTES;
+    }
+    ant_cache_t *c = (ant_cache_t *)(void *)slab;
+    slab += size;
+    slab_left -= size;
+    c->magic = ANT_CACHE_MAGIC;
+    c->bin_count = ANT_CACHE_BINS;
+    c->next = ant_heap_root.caches;
+    __atomic_store_n(&ant_heap_root.caches, c, __ATOMIC_RELEASE);
+    return c;
+}
+
+static ant_cache_t *make_cache(void)
+{
+    if (my_cache_rule != CACHE_ALLOWED || !ant_opt.cache)
+        return 0;
+    my_cache_rule = CACHE_MAKING;
+    pthread_mutex_lock(&registry_lock);
+    ant_cache_t *c = ant_heap_root.caches;
+    while (c && c->state != ANT_CACHE_IDLE)
+        c = c->next;
+    if (!c)
+        c = carve_cache();
+    if (c) {
+        c->thread = (uint64_t)syscall(SYS_gettid);
+        __atomic_store_n(&c->state, ANT_CACHE_LIVE, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&registry_lock);
+    if (c && pthread_setspecific(exit_key, c) != 0) {
+        /* Without the exit hook its blocks would be stranded: no cache. */
+        pthread_mutex_lock(&registry_lock);
+        c->thread = 0;
+        c->state = ANT_CACHE_IDLE;
+        pthread_mutex_unlock(&registry_lock);
+        c = 0;
+    }
+    my_cache = c;
+    my_cache_rule = c ? CACHE_ALLOWED : CACHE_ENDED;
+    return c;
+}
+
+/* The bytes a cached block keeps in its mem: its bin's next block, and its
+ * cache. */
+static void write_links(ant_node_t *node, ant_node_t *below, const ant_cache_t *c)
+{
+    uint64_t words[2] = {(uint64_t)(uintptr_t)below, (uint64_t)(uintptr_t)c};
+    memcpy(ant_mem_of(node), words, sizeof words);
+}
+
+static void read_links(const ant_node_t *node, uint64_t words[2])
+{
+    memcpy(words, ant_mem_of((ant_node_t *)node), 2 * sizeof *words);
+}
+
+/* Starts a change of `node`: names it in c->busy, then checks that no fork
+ * is waiting. Each change ends with end_change(), after the lists and the
+ * counters, so a cache whose busy is 0 is whole. */
+static bool begin_change(ant_cache_t *c, ant_node_t *node)
+{
+    __atomic_store_n(&c->busy, node, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&forking, __ATOMIC_SEQ_CST))
+        return true;
+    __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+    return false;
+}
+
+static void end_change(ant_cache_t *c)
+{
+    __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+}
+
+bool ant_cache_put(void *mem)
+{
+    ant_cache_t *c = my_cache;
+    if (ANT_UNLIKELY(!c) && !(c = make_cache()))
+        return false;
+    ant_node_t *node = ant_node_of(mem);
+    if ((uintptr_t)mem % ANT_ALIGN || !ant_span_holds(node, ANT_MIN_BLOCK))
+        return false;
+    uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+    size_t size = node->size;
+    if ((uint32_t)mark != ANT_STATE_USED || (mark & ANT_MARK_BUSY) || size > ANT_CACHE_MAX_BLOCK ||
+        size < ANT_MIN_BLOCK || size % ANT_ALIGN || c->counts[bin_of(size)] >= ant_opt.cache)
+        return false;
+    if (!begin_change(c, node))
+        return false;
+    if (!ant_node_try_hold(node, mark)) {
+        end_change(c);
+        return false;
+    }
+    /* Anything amiss goes to the locked path, which reports it. */
+    if (node->head != ant_head_with(node, mark) || node->size != size ||
+        node->requested > size - ANT_NODE_SIZE - ANT_TAIL_SIZE || !ant_span_holds(node, size) ||
+        !ant_tail_ok(node)) {
+        ant_node_unhold(node, mark);
+        end_change(c);
+        return false;
+    }
+    unsigned bin = bin_of(size);
+    uint64_t requested = node->requested;
+    node->requested = 0;
+    ant_poison(node);
+    write_links(node, c->bins[bin], c);
+    ant_node_release(node, (mark & ~ANT_MARK_STATE) | ANT_STATE_CACHED);
+    c->bins[bin] = node;
+    c->counts[bin]++;
+    add(&c->blocks, 1);
+    add(&c->bytes, size);
+    add_signed(&c->requested_delta, -(int64_t)requested);
+    add(&c->frees, 1);
+    end_change(c);
+    return true;
+}
+
+/* A block that fails its checks on the way out: reported, and its bin
+ * emptied, since the rest of the list hangs from a link that may be bad. */
+static void *refuse(ant_cache_t *c, unsigned bin, const struct ant_problem *p)
+{
+    c->bins[bin] = 0;
+    c->counts[bin] = 0;
+    end_change(c);
+    ant_report(p);
+    ant_report_done();
+    return 0;
+}
+
+void *ant_cache_take(size_t size, void *site)
+{
+    ant_cache_t *c = my_cache;
+    if (!c || size > ANT_CACHE_MAX_BLOCK - ANT_NODE_SIZE - ANT_TAIL_SIZE)
+        return 0;
+    size_t block = ant_block_size_for(size);
+    unsigned bin = bin_of(block);
+    ant_node_t *node = c->bins[bin];
+    if (!node)
+        return 0;
+    uint64_t mark;
+    if (!begin_change(c, node))
+        return 0;
+    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+                            .what = "the node of a block in a thread cache was overwritten:"};
+    mark = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
+    if (((mark & ANT_MARK_BUSY) || !ant_node_try_hold(node, mark)) && !ant_node_hold(node, &mark))
+        return refuse(c, bin, &p);
+    uint64_t links[2];
+    read_links(node, links);
+    if (node->head != ant_head_with(node, mark) || (uint32_t)mark != ANT_STATE_CACHED || node->size != block) {
+        ant_node_unhold(node, mark);
+        return refuse(c, bin, &p);
+    }
+    size_t limit = block - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
+    const unsigned char *bad = ant_poison_damage(node, limit < ant_opt.poison_check ? limit : ant_opt.poison_check);
+    if (links[1] != (uintptr_t)c || (links[0] && !ant_span_holds((void *)(uintptr_t)links[0], ANT_MIN_BLOCK)) ||
+        links[0] % ANT_ALIGN || bad) {
+        ant_node_unhold(node, mark);
+        p = (struct ant_problem){.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = bad ? "I3" : "I13",
+                                 .at = bad,
+                                 .what = bad ? "poison changed, a write through a dangling pointer, in"
+                                             : "a thread-cache link changed, a write through a dangling pointer, in"};
+        return refuse(c, bin, &p);
+    }
+    c->bins[bin] = (ant_node_t *)(uintptr_t)links[0];
+    c->counts[bin]--;
+    add(&c->blocks, (uint64_t)-1);
+    add(&c->bytes, (uint64_t)0 - block);
+    node->requested = size;
+    node->serial = __atomic_add_fetch(&ant_heap_root.serial, 1, __ATOMIC_RELAXED);
+    node->site = (uint64_t)(uintptr_t)site;
+    ant_tail_write(node);
+    ant_node_release(node, (mark & ~ANT_MARK_STATE) | ANT_STATE_USED);
+    add_signed(&c->requested_delta, (int64_t)size);
+    add(&c->allocations, 1);
+    end_change(c);
+    return ant_mem_of(node);
+}
+
+/* Gives one cached block back to its arena as a free block. */
+static void give_back(ant_cache_t *c, ant_node_t *node)
+{
+    ant_arena_t *arena = ant_arena_at(node->arena);
+    if (!arena)
+        return;
+    ant_lock(arena);
+    ant_region_t *region = ant_region_of(arena, node);
+    if (region && ant_region_holds(region, node, ANT_NODE_SIZE) && ant_head_ok(node) &&
+        node->state == ANT_STATE_CACHED) {
+        add(&c->blocks, (uint64_t)-1);
+        add(&c->bytes, (uint64_t)0 - node->size);
+        ant_count_out(arena, node);
+        node->state = ANT_STATE_FREE;
+        ant_seal(node);
+        ant_count_in(arena, node);
+        ant_settle_free(arena, region, node);
+    }
+    ant_unlock(arena);
+}
+
+/* Empties a cache into the arenas, trusting each link only as far as a
+ * block in a HEAP region whose head verifies. */
+static void flush(ant_cache_t *c)
+{
+    for (unsigned bin = 0; bin < ANT_CACHE_BINS; bin++) {
+        ant_node_t *node = c->bins[bin];
+        unsigned left = c->counts[bin];
+        c->bins[bin] = 0;
+        c->counts[bin] = 0;
+        while (node && left-- && ant_span_holds(node, ANT_MIN_BLOCK) && ant_head_ok(node) &&
+               node->state == ANT_STATE_CACHED) {
+            uint64_t links[2];
+            read_links(node, links);
+            give_back(c, node);
+            node = (ant_node_t *)(uintptr_t)links[0];
+        }
+    }
+}
+
+static void thread_ends(void *value)
+{
+    ant_cache_t *c = value;
+    my_cache_rule = CACHE_ENDED;
+    my_cache = 0;
+    flush(c);
+    pthread_mutex_lock(&registry_lock);
+    c->thread = 0;
+    __atomic_store_n(&c->state, ANT_CACHE_IDLE, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&registry_lock);
+}
+
+void ant_cache_setup(void)
+{
+    ant_heap_root.cache_limit = (uint32_t)ant_opt.cache;
+    ant_heap_root.cache_bins = ANT_CACHE_BINS;
+    if (ant_opt.cache && pthread_key_create(&exit_key, thread_ends) != 0)
+        ant_opt.cache = ant_heap_root.cache_limit = 0;
+}
+
+/*
+ * fork() copies only the calling thread, so no other thread may be half way
+ * through a change of its cache at the moment of the copy. With the arena
+ * locks held, this raises `forking` and waits until every other cache is
+ * still: a change begun before it ends, one begun after it takes the
+ * locked path and waits for the fork.
+ */
+void ant_cache_fork_prepare(void)
+{
+    __atomic_store_n(&forking, 1, __ATOMIC_SEQ_CST);
+    for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next)
+        while (c != my_cache && __atomic_load_n(&c->busy, __ATOMIC_SEQ_CST))
+            sched_yield();
+}
+
+void ant_cache_fork_parent(void)
+{
+    __atomic_store_n(&forking, 0, __ATOMIC_RELEASE);
+}
+
+/* In the child the other threads are gone: their caches, whole thanks to
+ * the wait above, go back to the arenas and wait for new threads. */
+void ant_cache_fork_child(void)
+{
+    pthread_mutex_init(&registry_lock, 0);
+    __atomic_store_n(&forking, 0, __ATOMIC_RELEASE);
+    for (ant_cache_t *c = ant_heap_root.caches; c; c = c->next) {
+        if (c == my_cache || c->state != ANT_CACHE_LIVE)
+            continue;
+        flush(c);
+        c->thread = 0;
+        c->state = ANT_CACHE_IDLE;
+    }
+    if (my_cache)
+        my_cache->thread = (uint64_t)syscall(SYS_gettid);
+}
+
+struct ant_cache_totals ant_cache_totals(void)
+{
+    struct ant_cache_totals t = {0};
+    for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next) {
+        t.blocks += __atomic_load_n(&c->blocks, __ATOMIC_RELAXED);
+        t.bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+        t.allocations += __atomic_load_n(&c->allocations, __ATOMIC_RELAXED);
+        t.frees += __atomic_load_n(&c->frees, __ATOMIC_RELAXED);
+        t.requested_delta += __atomic_load_n(&c->requested_delta, __ATOMIC_RELAXED);
+        t.live += __atomic_load_n(&c->state, __ATOMIC_RELAXED) == ANT_CACHE_LIVE && c != my_cache;
+    }
+    return t;
+}
+
+static size_t cache_problem(const ant_node_t *node, const char *invariant, const char *what)
+{
+    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = invariant, .what = what};
+    ant_report(&p);
+    return 1;
+}
+
+/* One cache's lists against I13 and its counters; only caches no thread
+ * is changing: the caller's own, and those whose thread is gone. */
+static size_t check_cache(ant_cache_t *c)
+{
+    uint64_t blocks = 0, bytes = 0;
+    for (unsigned bin = 0; bin < ANT_CACHE_BINS; bin++) {
+        ant_node_t *node = c->bins[bin];
+        unsigned seen = 0;
+        for (; node; seen++) {
+            if (seen >= c->counts[bin] || !ant_span_holds(node, ANT_MIN_BLOCK) || (uintptr_t)node % ANT_ALIGN)
+                return cache_problem(0, "I13", "a thread-cache list longer than its count or leaving the heap");
+            if (!ant_head_ok(node) || node->state != ANT_STATE_CACHED ||
+                node->size != ANT_MIN_BLOCK + ANT_ALIGN * bin)
+                return cache_problem(node, "I13", "a thread-cache list leads to a block that is not cached there:");
+            uint64_t links[2];
+            read_links(node, links);
+            if (links[1] != (uintptr_t)c)
+                return cache_problem(node, "I13", "a thread-cache link changed, a write through a dangling pointer, in");
+            const unsigned char *bad = ant_poison_damage(node, SIZE_MAX);
+            if (bad)
+                return cache_problem(node, "I3", "poison changed, a write through a dangling pointer, in");
+            blocks++;
+            bytes += node->size;
+            node = (ant_node_t *)(uintptr_t)links[0];
+        }
+        if (seen != c->counts[bin])
+            return cache_problem(0, "I13", "a thread-cache list shorter than its count");
+    }
+    if (blocks != c->blocks || bytes != c->bytes) {
+        struct ant_problem p = {.kind = ANT_PROBLEM_ACCOUNTING, .invariant = "I10",
+                                .what = "a thread cache's counters disagree with its lists"};
+        ant_report(&p);
+        return 1;
+    }
+    return 0;
+}
+
+size_t ant_check_caches(void)
+{
+    size_t problems = 0;
+    for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next) {
+        uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+        if (c == my_cache || state == ANT_CACHE_IDLE)
+            problems += check_cache(c);
+    }
+    return problems;
+}
