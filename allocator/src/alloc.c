@@ -176,7 +176,7 @@ static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t 
     node->size += next->size;
     node->next = next->next;
     if (node->next)
-        ant_node_set_prev(node->next, node);
+        ant_node_set_prev(arena, node->next, node);
     else
         region->last = node;
     ant_seal(node);

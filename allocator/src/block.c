@@ -82,13 +82,15 @@ const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
  * into fields every later check trusts. A damaged one is reported and left
  * as it is, still failing its head check, so nothing follows its links.
  */
-static bool hold_neighbour(ant_node_t *node, uint64_t *mark)
+static bool hold_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *mark)
 {
+    __atomic_store_n(&arena->busy, node, __ATOMIC_SEQ_CST);
     if (ant_node_hold(node, mark)) {
         if (node->head == ant_head_with(node, *mark))
             return true;
         ant_node_unhold(node, *mark);
     }
+    __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
     struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
                             .what = "the node of a neighbouring block was overwritten:"};
     ant_report(&p);
@@ -96,22 +98,28 @@ static bool hold_neighbour(ant_node_t *node, uint64_t *mark)
     return false;
 }
 
-void ant_node_set_prev(ant_node_t *node, ant_node_t *prev)
+static void release_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t mark)
 {
-    uint64_t mark;
-    if (!hold_neighbour(node, &mark))
-        return;
-    node->prev = prev;
     ant_node_release(node, mark);
+    __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
 }
 
-void ant_node_set_next(ant_node_t *node, ant_node_t *next)
+void ant_node_set_prev(ant_arena_t *arena, ant_node_t *node, ant_node_t *prev)
 {
     uint64_t mark;
-    if (!hold_neighbour(node, &mark))
+    if (!hold_neighbour(arena, node, &mark))
+        return;
+    node->prev = prev;
+    release_neighbour(arena, node, mark);
+}
+
+void ant_node_set_next(ant_arena_t *arena, ant_node_t *node, ant_node_t *next)
+{
+    uint64_t mark;
+    if (!hold_neighbour(arena, node, &mark))
         return;
     node->next = next;
-    ant_node_release(node, mark);
+    release_neighbour(arena, node, mark);
 }
 
 /*
@@ -134,7 +142,7 @@ static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *nod
         .arena = (uint16_t)arena->index,
     };
     if (after->next)
-        ant_node_set_prev(after->next, after);
+        ant_node_set_prev(arena, after->next, after);
     else
         region->last = after;
     node->size = at;
@@ -186,7 +194,7 @@ static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, an
     low->size += high->size;
     low->next = high->next;
     if (low->next)
-        ant_node_set_prev(low->next, low);
+        ant_node_set_prev(arena, low->next, low);
     else
         region->last = low;
     ant_seal(low);

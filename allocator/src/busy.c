@@ -32,15 +32,18 @@ static long long now_ns(void)
 }
 
 /*
- * A cache names the node in its `busy` before it sets BUSY and clears it
- * after, so a BUSY mark that stays the same (change count included) while
- * no cache names the node belongs to no thread at work. The arena's own
- * holds never meet a reader: both happen under the arena's lock.
+ * A cache, or an arena relinking a neighbour, names the node in its `busy`
+ * before it sets BUSY and clears it after, so a BUSY mark that stays the
+ * same (change count included) while nothing names the node belongs to no
+ * thread at work.
  */
 static bool owned(const ant_node_t *node, uint64_t mark)
 {
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next)
         if (__atomic_load_n(&c->busy, __ATOMIC_SEQ_CST) == node)
+            return true;
+    for (uint32_t i = 0; i < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE); i++)
+        if (__atomic_load_n(&ant_heap_root.arenas[i]->busy, __ATOMIC_SEQ_CST) == node)
             return true;
     return __atomic_load_n(&node->mark, __ATOMIC_SEQ_CST) != mark;
 }

@@ -34,6 +34,7 @@ struct ant_arena {
     ant_region_t *regions; /* HEAP regions, newest first */
     ant_region_t *bigs;    /* big mappings, newest first */
     struct ant_arena_counters counters;
+    ant_node_t *busy;      /* a neighbour whose BUSY flag the lock holder holds */
     ant_node_t *rover;     /* where next fit resumes */
     size_t mmap_threshold; /* ant_opt's, raised as big blocks are freed */
     size_t trim_threshold; /* twice the mmap threshold once that moved */
@@ -213,8 +214,8 @@ ANT_HIDDEN void ant_tail_write(ant_node_t *node);
 ANT_HIDDEN bool ant_tail_ok(const ant_node_t *node);
 ANT_HIDDEN void ant_poison(ant_node_t *node);
 ANT_HIDDEN const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit);
-ANT_HIDDEN void ant_node_set_prev(ant_node_t *node, ant_node_t *prev);
-ANT_HIDDEN void ant_node_set_next(ant_node_t *node, ant_node_t *next);
+ANT_HIDDEN void ant_node_set_prev(ant_arena_t *arena, ant_node_t *node, ant_node_t *prev);
+ANT_HIDDEN void ant_node_set_next(ant_arena_t *arena, ant_node_t *node, ant_node_t *next);
 /* Who last had a block's bytes: what a free block remembers. */
 struct ant_owner {
     uint64_t serial;

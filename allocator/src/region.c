@@ -113,7 +113,7 @@ static ant_node_t *carve_block(ant_arena_t *arena, ant_region_t *r, size_t size)
     };
     ant_seal(node);
     if (r->last)
-        ant_node_set_next(r->last, node);
+        ant_node_set_next(arena, r->last, node);
     else
         r->first = node;
     r->last = node;
@@ -192,7 +192,7 @@ void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t
     ant_fit_forget(arena, node);
     region->last = node->prev;
     if (node->prev)
-        ant_node_set_next(node->prev, 0);
+        ant_node_set_next(arena, node->prev, 0);
     else
         region->first = 0;
     unsigned char *old = (unsigned char *)region->wilderness;

@@ -95,6 +95,7 @@
     FIELD("arena.index", ant_arena_t, index), \
     FIELD("arena.regions", ant_arena_t, regions), \
     FIELD("arena.bigs", ant_arena_t, bigs), \
+    FIELD("arena.busy", ant_arena_t, busy), \
     COUNTER("arena.used_blocks", used_blocks), \
     COUNTER("arena.free_blocks", free_blocks), \
     COUNTER("arena.requested_bytes", requested_bytes), \

@@ -100,11 +100,12 @@
  *   of a cache. Whoever changes a USED or CACHED node first sets
  *   ANT_FLAG_BUSY in it with an atomic compare-and-swap of the 8 bytes at
  *   N + 48, writes the fields and the head (computed with BUSY clear and the
- *   change count one higher), then stores those 8 bytes without BUSY. A
- *   reader that sees BUSY waits; a reader without the lock that sees the
- *   change count move read a node that changed under it. A core written
- *   while a thread held BUSY shows that node with BUSY set and a head that
- *   may be stale; the thread's cache names it in cache.busy.
+ *   change count one higher), then stores those 8 bytes without BUSY. It
+ *   names the node first, in cache.busy (a thread's cache) or arena.busy
+ *   (the arena's lock holder), and clears that last. A reader that sees
+ *   BUSY waits; a BUSY that nothing names is damage. A core written while a
+ *   thread held BUSY shows that node with BUSY set, a head that may be
+ *   stale, and its name in a cache.busy or an arena.busy.
  *
  *   The smallest block is ANT_MIN_BLOCK bytes: a node and 16 bytes of mem,
  *   enough for a free block's links. A split never leaves less.
@@ -147,6 +148,8 @@
  *     arena.index            its index in root.arenas
  *     arena.regions          first HEAP region (list by region.next)
  *     arena.bigs             first big mapping (list by region.next)
+ *     arena.busy             (version 2) a node whose BUSY flag the arena's
+ *                            lock holder holds, or 0
  *     arena.used_blocks .. arena.frees
  *                            the counters of struct ant_arena_counters,
  *                            named as there, with "regions" and "bigs"
