@@ -1,17 +1,17 @@
-"""The integrity rules I1..I12 of <ant/layout.h>, each failure a named problem.
+"""The integrity rules I1..I13 of <ant/layout.h>, each failure a named problem.
 
 The walk (heap.py) runs the cheap tests inline on every node; when one fails
 it hands the node to Checker.node(), which finds out which rule broke and
 writes one sentence naming both sides of the broken relation and the likely
-culprit. Rules that need the whole heap (I9 free links, I10 counters) run
-in Checker.finish() once the walk is done.
+culprit. Rules that need the whole heap (I9 free links, I10 counters, I13
+thread caches) run in Checker.finish() once the walk is done.
 """
 import struct
 
 from .errors import Unreadable
 from .layout import (
-    COUNTERS, FLAG_BIG, NODE_WORDS, STATE_FREE, STATE_USED, ascii_word, head_sentinel,
-    tail_sentinel,
+    COUNTERS, FLAG_BIG, FLAG_BUSY, FLAG_TURNS, MASK64, NODE_WORDS, STATE_CACHED,
+    STATE_FREE, STATE_USED, ascii_word, head_sentinel, tail_sentinel,
 )
 
 # Every kind, with what it means; README.md and `help ant-check` show these.
@@ -23,18 +23,20 @@ KINDS = {
     "link": "prev/next disagree, form a cycle, or leave the heap",
     "size": "a size that cannot be: out of the region, misaligned, or "
             "disagreeing with where the next node is",
-    "use-after-free": "bytes of a free block's mem changed: its poison, or a "
-                      "free-list link the allocator keeps there",
+    "use-after-free": "bytes of a free or cached block's mem changed: its "
+                      "poison, or a free-list or cache link the allocator keeps "
+                      "there",
     "coalesce": "two neighbouring blocks are both free: free always merges them",
     "state": "a node's state or flags contradict each other or where it lies",
-    "accounting": "an arena's counters disagree with what the walk found",
+    "accounting": "an arena's or a thread cache's counters disagree with what "
+                  "the walk found",
     "unreadable": "memory the layout names cannot be read",
     "double-free": "(reported by the allocator) free of a block that is free",
     "invalid-free": "(reported by the allocator) free or realloc of a pointer "
                     "that is not a block",
 }
 
-STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free"}
+STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free", STATE_CACHED: "cached"}
 POISON_CHUNK = 1 << 20
 FREE_LINKS = struct.Struct("<QQ")  # a free block's mem: next, prev
 
@@ -96,6 +98,7 @@ class Checker:
         self.min_block = layout.min_block
         self.tail_size = layout.tail_size
         self.poison = layout.poison
+        self.version = layout.version
         self.sites = sites
 
     # -- wording ---------------------------------------------------------
@@ -115,9 +118,9 @@ class Checker:
             report = NodeReport(NODE_WORDS.unpack(self.reader.read(node, self.node_size)))
         except Unreadable:
             return "mem 0x%x (its node cannot be read)" % mem
-        if report.state == "free":
-            return "free block mem 0x%x (last owner: serial %d, site %s)" % (
-                mem, report.serial, self.site(report.site))
+        if report.state in ("free", "cached"):
+            return "%s block mem 0x%x (last owner: serial %d, site %s)" % (
+                report.state, mem, report.serial, self.site(report.site))
         return "block mem 0x%x (%d bytes requested, serial %d, site %s)" % (
             mem, report.requested, report.serial, self.site(report.site))
 
@@ -155,18 +158,36 @@ class Checker:
         )
         expected = head_sentinel(self.secret, cur, data)
         report.head_ok = expected == report.head
-        if not report.head_ok:
+        changing = self._changing(cur, report)
+        if not report.head_ok and not changing:
             self._bad_head(cur, data, report, expected, expect_prev, end, region, below)
             return report
+        report.head_ok = True
         self._prev(cur, report, expect_prev)
         self._next(cur, report, end, region)
         self._size(cur, report, end, region)
         self._state(cur, report, region)
+        if changing:
+            return report  # half changed: its contents prove nothing
         if report.state == "used" and report.size_ok and self._holds(report):
             self._tail(cur, report)
-        elif report.state == "free" and report.size_ok:
+        elif report.state in ("free", "cached") and report.size_ok:
             self._poison(cur, report)
         return report
+
+    def _changing(self, cur, report):
+        """True for a node a thread was changing when memory was read: BUSY
+        set and named by a cache's or an arena's busy. Its head and contents
+        may be half way; a note says so instead of a problem."""
+        if not report.flags & FLAG_BUSY:
+            return False
+        owner = self.heap.busy.get(cur)
+        if owner is None:
+            return False
+        self.heap.notes.append(
+            "node 0x%x: %s was changing it when the memory was read (BUSY), so "
+            "its head and contents were not checked" % (cur, owner))
+        return True
 
     def _holds(self, report):
         return self.node_size + report.requested + self.tail_size <= report.size
@@ -242,14 +263,23 @@ class Checker:
 
     def _state(self, cur, report, region):
         big = region.kind == "big"
+        if report.state == "cached" and self.version < 2:
+            report.state = "unknown"
         if report.state == "unknown":
             letters = ascii_word(report.state_word)
             self.add("state", "I11", "node 0x%x.state is 0x%08x%s, neither USED "
-                     "nor FREE" % (cur, report.state_word,
-                                   ' ("%s")' % letters if letters else ""), cur)
-        elif big and report.state == "free":
-            self.add("state", "I11", "big block 0x%x is FREE, but big blocks are "
-                     "always used (freeing one unmaps it)" % cur, cur)
+                     "nor FREE%s" % (cur, report.state_word,
+                                     ' ("%s")' % letters if letters else "",
+                                     " nor CACHED" if self.version >= 2 else ""), cur)
+        elif big and report.state != "used":
+            self.add("state", "I11", "big block 0x%x is %s, but big blocks are "
+                     "always used (freeing one unmaps it)" % (cur, report.state.upper()), cur)
+        elif report.state == "cached" and report.requested and cur not in self.heap.busy:
+            self.add("state", "I11", "cached block 0x%x has %d requested bytes, but a "
+                     "cached block has none" % (cur, report.requested), cur)
+        if report.flags & FLAG_BUSY and cur not in self.heap.busy:
+            self.add("state", "I11", "node 0x%x.flags 0x%x has BUSY set, but no thread "
+                     "cache or arena names it as changing it" % (cur, report.flags), cur)
         if big != bool(report.flags & FLAG_BIG):
             self.add("state", "I11", "node 0x%x.flags 0x%x %s the big flag, but "
                      "it lies in a %s region" % (
@@ -321,6 +351,8 @@ class Checker:
         if expect_prev is not None and report.prev != expect_prev:
             clues.append("its prev is 0x%x where the node below is 0x%x"
                          % (report.prev, expect_prev))
+        if report.flags & FLAG_BUSY:
+            clues.append("its flags have BUSY set, yet no thread names it as changing it")
         if not report.size_ok:
             clues.append("its size %s cannot be" % number(report.size))
         else:
@@ -404,6 +436,7 @@ class Checker:
 
     def finish(self):
         self._free_links()
+        self._cache_lists()
         self._accounting()
 
     def _free_links(self):
@@ -456,19 +489,120 @@ class Checker:
             return "a %s block, not a free one" % block.state
         return "which is not a free node: it is " + where
 
+    # -- I13: thread caches -------------------------------------------------
+
+    def _cache_lists(self):
+        """Each bin's list holds counts[bin] cached blocks of the bin's size
+        that name their cache; every cached block is in exactly one list; a
+        cache's blocks and bytes equal what its lists hold."""
+        listed = {}
+        for cache in self.heap.caches:
+            whole = all([self._cache_bin(cache, index, listed)
+                         for index in range(len(cache.bins))])
+            values = cache.values
+            if values["busy"]:
+                # Half way through a change its lists and counts may differ
+                # by the block it names.
+                self.heap.notes.append(
+                    "cache 0x%x (thread %d) was changing node 0x%x: its counts were "
+                    "not compared with its lists" % (cache.address, cache.thread, values["busy"]))
+                listed.setdefault(values["busy"], cache.address)
+            elif whole and (values["blocks"], values["bytes"]) != (cache.listed, cache.listed_bytes):
+                self.add("accounting", "I10", "cache 0x%x (thread %d) counts %d blocks "
+                         "of %d bytes, but its lists hold %d blocks of %d bytes" % (
+                             cache.address, cache.thread, values["blocks"], values["bytes"],
+                             cache.listed, cache.listed_bytes))
+        for node, (_, _, _, owner) in self.heap.cached.items():
+            if node not in listed and not self.heap.problems_of(node):
+                self.add("link", "I13", "%s is in no thread cache's list (its cache "
+                         "link says 0x%x)" % (self.owner(node), owner or 0), node)
+
+    def _cache_bin(self, cache, index, listed):
+        """Follows one bin's list; False when it could not be followed whole."""
+        cached = self.heap.cached
+        count = cache.counts[index]
+        size = self.min_block + self.alignment * index
+        node, seen = cache.bins[index], 0
+        came = "cache 0x%x.bins[%d]" % (cache.address, index)
+        link_of = None  # the cached block whose mem holds the link followed
+        while node:
+            if node in listed:
+                self.add("link", "I13", "%s leads to 0x%x, which is already in the list "
+                         "of cache 0x%x: the lists loop or cross" % (came, node, listed[node]),
+                         link_of, culprit=link_of + self.node_size if link_of else None)
+                return False
+            entry = cached.get(node)
+            if entry is None or seen >= count:
+                what = ("it holds more than counts[%d] = %d blocks" % (index, count)
+                        if entry is not None else self._not_cached(node))
+                kind = "use-after-free" if link_of is not None else "link"
+                self.add(kind, "I13", "%s leads to 0x%x, but %s" % (came, node, what),
+                         link_of, culprit=link_of + self.node_size if link_of else None)
+                return False
+            _, extent, below, owner = entry
+            listed[node] = cache.address
+            seen += 1
+            cache.listed += 1
+            cache.listed_bytes += extent
+            if owner is not None and owner != cache.address:
+                self.add("use-after-free", "I13", "%s: its cache link is 0x%x, but it is "
+                         "in the list of cache 0x%x" % (self.owner(node), owner, cache.address),
+                         node, culprit=node + self.node_size)
+            if extent != size:
+                self.add("size", "I13", "%s is %d bytes, but it is in bin %d of cache 0x%x, "
+                         "which holds %d-byte blocks" % (self.owner(node), extent, index,
+                                                        cache.address, size), node)
+            if below is None:
+                return False  # its node is damaged: that problem says it all
+            came = "the cache link of %s" % self.owner(node)
+            link_of, node = node, below
+        if seen != count and not cache.values["busy"]:
+            self.add("link", "I13", "cache 0x%x.bins[%d] holds %d blocks, but "
+                     "counts[%d] says %d" % (cache.address, index, seen, index, count))
+            return False
+        return True
+
+    def _not_cached(self, link):
+        block, where = self.heap.find(link)
+        if block is not None and block.node == link:
+            return "that is a %s block, not a cached one" % block.state
+        return "that is not a node: it is " + where
+
+    # -- I10: counters --------------------------------------------------------
+
     def _accounting(self):
+        # With thread caches (version 2) a block's requested size changes
+        # without the arena hearing of it; only the sum over the arenas and
+        # the caches' requested_delta matches the blocks.
+        per_arena = [name for name in COUNTERS
+                     if self.version < 2 or name != "requested_bytes"]
+        whole = True
         for arena in self.heap.arenas:
             if arena.damaged:
+                whole = False
                 self.heap.notes.append(
                     "arena %d: counters not compared, the walk met damaged or "
                     "unreadable memory" % arena.index)
                 continue
             walked = arena.walk_counters()
-            for name in COUNTERS:
+            for name in per_arena:
                 if arena.values[name] != walked[name]:
                     self.add("accounting", "I10", "arena %d: arena.%s is %d, but "
                              "the walk counts %d" % (arena.index, name,
                                                      arena.values[name], walked[name]))
+        if self.version < 2 or not whole:
+            return
+        if any(cache.values["busy"] for cache in self.heap.caches):
+            self.heap.notes.append("requested bytes not compared: a thread cache was "
+                                   "changing a block")
+            return
+        counted = sum(arena.values["requested_bytes"] for arena in self.heap.arenas)
+        delta = sum(cache.values["requested_delta"] for cache in self.heap.caches)
+        walked = sum(arena.walk_counters()["requested_bytes"] for arena in self.heap.arenas)
+        if (counted + delta) & MASK64 != walked & MASK64:
+            self.add("accounting", "I10", "the arenas count %d requested bytes and the "
+                     "thread caches %+d more, %d in all, but the used blocks hold %d" % (
+                         counted, _signed(delta), (counted + delta) & MASK64, walked))
 
     def last_error(self):
         """The allocator's own last report, as the first problem."""
@@ -484,6 +618,12 @@ class Checker:
             node=error.get("node") or None, mem=error.get("mem") or None,
             culprit=error.get("culprit") or None, source="allocator")
         self.heap.add(problem)
+
+
+def _signed(value):
+    """A sum of int64 fields read as unsigned, back to its sign."""
+    value &= MASK64
+    return value - (1 << 64) if value >> 63 else value
 
 
 def block_facts(heap, block, dump=64):
@@ -508,7 +648,10 @@ def block_facts(heap, block, dump=64):
         want = expected.get(name)
         ok = None if want is None else value == want
         if name == "state":
-            ok = value == STATE_USED if big else value in STATE_NAMES
+            ok = value == STATE_USED if big else value in STATE_NAMES and (
+                value != STATE_CACHED or layout.version >= 2)
+        elif name == "flags":
+            ok = value & ~FLAG_TURNS == want  # the change count may be anything
         fields.append({"name": name, "offset": offset, "size": size, "value": value,
                        "expected": want, "ok": ok})
     facts = {"fields": fields, "tail": None, "poison": None, "links": None}
@@ -522,9 +665,9 @@ def block_facts(heap, block, dump=64):
             value = None
         facts["tail"] = {"address": at, "value": value, "expected": want,
                          "ok": value == want}
-    elif block.state == "free" and room >= 16:
-        facts["links"] = dict(zip(("next", "prev"), FREE_LINKS.unpack(
-            heap.reader.read(block.mem, 16))))
+    elif block.state in ("free", "cached") and room >= 16:
+        names = ("next", "prev") if block.state == "free" else ("next", "cache")
+        facts["links"] = dict(zip(names, FREE_LINKS.unpack(heap.reader.read(block.mem, 16))))
         changed = 0
         for start in range(block.mem + 16, block.node + block.size, POISON_CHUNK):
             count = min(POISON_CHUNK, block.node + block.size - start)

@@ -222,7 +222,7 @@ class AntWalk(AntCommand):
     name = "ant-walk"
 
     def run(self, walked, sites, values):
-        state = "used" if values["used"] else "free" if values["free"] else None
+        state = next((name for name in ("used", "free", "cached") if values[name]), None)
         chosen = (state, values["min_size"], values["limit"])
         if values["json"]:
             _write(render.walk_json_lines(walked, walked.rows(*chosen), sites))

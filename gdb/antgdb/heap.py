@@ -15,23 +15,24 @@ import struct
 from .check import Checker
 from .errors import Unreadable
 from .layout import (
-    HEAD_OFFSET, HEAD_PRIME, HEAD_SHIFT, MASK64, NODE_WORDS, REGION_BIG,
-    REGION_HEAP, REGION_MAGIC, STATE_FREE, STATE_USED, TAIL_MULTIPLIER,
-    TAIL_NONZERO, ascii_word,
+    CACHE_MAGIC, CACHE_STATES, HEAD_OFFSET, HEAD_PRIME, HEAD_SHIFT, MASK64,
+    NODE_WORDS, REGION_BIG, REGION_HEAP, REGION_MAGIC, STATE_FREE, STATE_USED,
+    TAIL_MULTIPLIER, TAIL_NONZERO, ascii_word,
 )
 from .memory import WINDOW, next_readable, read_upto
-from .model import REGION_KINDS, Arena, Heap, Region
+from .model import REGION_KINDS, Arena, Cache, Heap, Region
 from .sites import Sites
 
 MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
 MAX_REGION_LENGTH = 1 << 46
 MAX_BLOCKS = 1 << 28  # a hard stop, far above any heap a Python walk can hold
+MAX_CACHES = 1 << 16  # one per thread that ever allocated; more means a loop
 _WORD = struct.Struct("<Q")
 # The node words the hot loop tests: prev next size requested, then (past
 # serial and site) the word of state, arena and flags, and the head.
 _HOT_WORDS = struct.Struct("<4Q16x2Q")
 _LINKS = struct.Struct("<QQ")
-_STATE_MARK = re.compile(rb"USED|FREE")  # node.state in ASCII, at node + 48
+_STATE_MARK = re.compile(rb"USED|FREE|CACH")  # node.state in ASCII, at node + 48
 _STATE_OFFSET = 48
 _CONTENT_KINDS = ("overflow", "use-after-free", "coalesce")
 
@@ -64,6 +65,7 @@ class _Walk:
 
     def run(self):
         layout = self.layout
+        self._caches()
         for index, address in enumerate(layout.arena_addresses):
             if not address:
                 self.check.add("link", None, "root.arenas[%d] is null, but "
@@ -81,8 +83,65 @@ class _Walk:
                                "arena says its index is %d"
                                % (index, address, arena.values["index"]))
             self.heap.arenas.append(arena)
+            if arena.values.get("busy"):
+                self.heap.busy[arena.values["busy"]] = "arena %d's lock holder" % index
             self._list(arena, arena.values["regions"], REGION_HEAP, arena.regions)
             self._list(arena, arena.values["bigs"], REGION_BIG, arena.bigs)
+
+    # -- thread caches (layout version 2) -----------------------------------
+
+    def _caches(self):
+        """Reads root.caches before the blocks, so that a node a thread was
+        changing (BUSY, named by its cache's busy) is known when met. The
+        lists inside the caches are checked once the blocks are known."""
+        layout = self.layout
+        address, seen, previous = layout.caches, set(), None
+        while address:
+            came = "cache 0x%x.next" % previous if previous else "root.caches"
+            if address in seen or len(seen) >= MAX_CACHES:
+                self.check.add("link", "I13", "%s leads back to cache 0x%x: the "
+                               "list of caches loops" % (came, address))
+                return
+            seen.add(address)
+            try:
+                data = self.reader.read(address, layout.cache_size)
+            except Unreadable as error:
+                self.check.add("unreadable", "I13", "%s leads to 0x%x: %s"
+                               % (came, address, error))
+                return
+            values = layout.decode("cache", data)
+            if values["magic"] != CACHE_MAGIC:
+                self.check.add("header", "I13", "%s leads to 0x%x, which is not a "
+                               "thread cache: its magic is 0x%016x, expected 0x%016x "
+                               "(\"ANT-TCAC\")" % (came, address, values["magic"], CACHE_MAGIC))
+                return
+            state = CACHE_STATES.get(values["state"])
+            if state is None:
+                self.check.add("state", "I13", "cache 0x%x.state is 0x%08x, neither "
+                               "LIVE nor IDLE" % (address, values["state"]))
+                state = "0x%08x" % values["state"]
+            values["state"] = state
+            bins, counts = self._cache_bins(address, data, values)
+            cache = Cache(address, values, bins, counts)
+            self.heap.caches.append(cache)
+            if values["busy"]:
+                self.heap.busy[values["busy"]] = "thread %d (cache 0x%x)" % (
+                    values["thread"], address)
+            previous, address = address, values["next"]
+
+    def _cache_bins(self, address, data, values):
+        layout = self.layout
+        count = values["bin_count"]
+        offset, size = layout.fields["cache.bins"]
+        coffset, csize = layout.fields["cache.counts"]
+        room = min(size // 8, csize // 2)
+        if count != room:
+            self.check.add("size", "I13", "cache 0x%x.bin_count is %d, but the "
+                           "layout has room for %d bins" % (address, count, room))
+            count = min(count, room)
+        bins = list(struct.unpack_from("<%dQ" % count, data, offset))
+        counts = list(struct.unpack_from("<%dH" % count, data, coffset))
+        return bins, counts
 
     # -- region lists ------------------------------------------------------
 
@@ -269,7 +328,7 @@ class _Walk:
         region.largest_free = max(region.largest_free, largest)
         # Blocks tile what the walk covered: the used bytes are the rest.
         region.used_bytes = (cur - start - region.skipped_bytes - region.free_bytes
-                             - region.unknown_bytes)
+                             - region.unknown_bytes - region.cached_bytes)
         self._region_last(region, start, end, last)
 
     def _full(self, region):
@@ -357,6 +416,14 @@ class _Walk:
             else:
                 next_link = prev_link = None
             heap.frees[cur] = (region.arena, extent, next_link, prev_link)
+        elif report.state == "cached":
+            region.cached_blocks += 1
+            region.cached_bytes += extent
+            if report.head_ok and extent >= self.layout.node_size + 16:
+                below, cache = _LINKS.unpack(self.reader.read(cur + self.layout.node_size, 16))
+            else:
+                below = cache = None
+            heap.cached[cur] = (region.arena, extent, below, cache)
         else:
             region.damaged = True
             region.unknown_blocks += 1

@@ -13,16 +13,21 @@ ROOT_MAGIC = 0x544F4F522D544E41  # "ANT-ROOT"
 REGION_MAGIC = 0x4E4745522D544E41  # "ANT-REGN"
 STATE_USED = 0x44455355  # "USED"
 STATE_FREE = 0x45455246  # "FREE"
+STATE_CACHED = 0x48434143  # "CACH": in a thread cache (layout version 2)
 REGION_HEAP = 0x50414548  # "HEAP"
 REGION_BIG = 0x20474942  # "BIG "
 FLAG_BIG = 0x0001
+FLAG_TURNS = 0x7F00  # version 2: a count of changes made under BUSY
+FLAG_BUSY = 0x8000  # version 2: a thread was changing the node
+CACHE_MAGIC = 0x434143542D544E41  # "ANT-TCAC"
+CACHE_STATES = {0x4556494C: "live", 0x454C4449: "idle"}  # "LIVE", "IDLE"
 HEAD_PRIME = (1 << 61) - 1
 TAIL_MULTIPLIER = 0x9E3779B97F4A7C15
 TAIL_NONZERO = 0x0101010101010101
 MASK64 = (1 << 64) - 1
 FREE_LINKS_SIZE = 16
 
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (1, 2)
 
 # enum ant_problem_kind of <ant/ant.h>, as kept in root.last_error.kind.
 PROBLEM_NAMES = {
@@ -42,7 +47,7 @@ HEADER = struct.Struct("<QIIQII")  # magic version size self field_count field_o
 ENTRY = struct.Struct("<24sII")
 MAX_ROOT_SIZE = 1 << 16  # the real root is a few KiB; more means garbage
 
-# Version 1 pins the node with static asserts in <ant/layout.h>. The walk
+# Versions 1 and 2 pin the node with static asserts in <ant/layout.h>. The walk
 # decodes nodes with one precompiled struct of eight words for speed, so the
 # table must confirm these offsets; every other struct is read wherever the
 # table says.
@@ -74,6 +79,14 @@ REQUIRED = (
     "root.node_size", "root.region_header_size", "root.alignment",
     "root.tail_size", "root.min_block", "root.poison", "root.secret",
     "root.arena_count", "root.arenas",
+)
+
+# Version 2 adds the thread caches, listed from root.caches.
+REQUIRED_V2 = (
+    "root.caches", "cache", "cache.magic", "cache.next", "cache.thread",
+    "cache.state", "cache.bin_count", "cache.blocks", "cache.bytes",
+    "cache.requested_delta", "cache.allocations", "cache.frees", "cache.busy",
+    "cache.bins", "cache.counts",
 )
 
 # The arena counters that a walk can recompute (I10), in the table's names.
@@ -134,6 +147,9 @@ class Layout:
         ]
         self.region_size = fields["region"][1]
         self.arena_size = fields["arena"][1]
+        self.caches = self.optional("root.caches") or 0
+        self.cache_limit = self.optional("root.cache_limit") or 0
+        self.cache_size = fields["cache"][1] if "cache" in fields else 0
 
     def root_value(self, name):
         offset, size = self.fields[name]
@@ -226,7 +242,7 @@ def read_root(reader, address):
     except Unreadable as error:
         raise DamagedRoot("%s: %s" % (where, error)) from None
     fields = _read_table(where, data, table, count)
-    _validate(where, data, fields)
+    _validate(where, version, data, fields)
     return Layout(address, version, data, fields)
 
 
@@ -246,16 +262,17 @@ def _read_table(where, data, table, count):
     return fields
 
 
-def _validate(where, data, fields):
+def _validate(where, version, data, fields):
     faults = []
-    missing = [name for name in REQUIRED + tuple(NODE_V1) if name not in fields]
+    required = REQUIRED + tuple(NODE_V1) + (REQUIRED_V2 if version >= 2 else ())
+    missing = [name for name in required if name not in fields]
     if missing:
         faults.append("the field table lacks " + ", ".join(missing))
     for name, expected in NODE_V1.items():
         if name in fields and fields[name] != expected:
             faults.append(
-                "%s is at offset %d size %d, but layout version 1 puts it at "
-                "offset %d size %d" % ((name,) + fields[name] + expected)
+                "%s is at offset %d size %d, but layout version %d puts it at "
+                "offset %d size %d" % ((name,) + fields[name] + (version,) + expected)
             )
     for name, (offset, size) in fields.items():
         owner = name.split(".", 1)[0]
@@ -280,7 +297,7 @@ def _validate(where, data, fields):
     arenas = value("root.arena_count")
     if node_size != NODE_V1["node"][1] or fields["node"][1] != node_size:
         faults.append("root.node_size is %d and the table's node %d bytes; "
-                      "layout version 1 has 64" % (node_size, fields["node"][1]))
+                      "layout version %d has 64" % (node_size, fields["node"][1], version))
     if header != fields["region"][1] or header < 16:
         faults.append("root.region_header_size %d differs from the table's "
                       "region size %d" % (header, fields["region"][1]))
@@ -291,7 +308,7 @@ def _validate(where, data, fields):
         faults.append("root.min_block %d is not an aligned size holding a node "
                       "and the free links" % min_block)
     if tail != 8:
-        faults.append("root.tail_size is %d, layout version 1 has 8" % tail)
+        faults.append("root.tail_size is %d, layout version %d has 8" % (tail, version))
     if arenas * 8 > fields["root.arenas"][1]:
         faults.append("root.arena_count %d is more than root.arenas holds (%d)"
                       % (arenas, fields["root.arenas"][1] // 8))

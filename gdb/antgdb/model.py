@@ -28,8 +28,8 @@ class Region:
         self.end = address + self.length
         self.wilderness = values["wilderness"] if self.kind == "heap" else self.end
         self.lo = self.hi = 0  # its blocks are heap.nodes[lo:hi]
-        self.free_blocks = self.unknown_blocks = 0
-        self.requested_bytes = self.used_bytes = 0
+        self.free_blocks = self.unknown_blocks = self.cached_blocks = 0
+        self.requested_bytes = self.used_bytes = self.cached_bytes = 0
         self.free_bytes = self.unknown_bytes = 0
         self.largest_free = self.skipped_bytes = 0
         self.damaged = False
@@ -40,7 +40,7 @@ class Region:
 
     @property
     def used_blocks(self):
-        return self.blocks - self.free_blocks - self.unknown_blocks
+        return self.blocks - self.free_blocks - self.unknown_blocks - self.cached_blocks
 
     @property
     def wilderness_bytes(self):
@@ -74,18 +74,41 @@ class Arena:
         return self.cut or any(region.damaged for region in self.regions + self.bigs)
 
     def walk_counters(self):
-        """The arena counters as the walk finds them, named as the table."""
+        """The arena counters as the walk finds them, named as the table.
+        The arena counts cached blocks as handed out, with the used ones."""
         every = self.regions + self.bigs
         return {
-            "used_blocks": sum(r.used_blocks for r in every),
+            "used_blocks": sum(r.used_blocks + r.cached_blocks for r in every),
             "free_blocks": sum(r.free_blocks for r in every),
             "requested_bytes": sum(r.requested_bytes for r in every),
-            "used_bytes": sum(r.used_bytes for r in every),
+            "used_bytes": sum(r.used_bytes + r.cached_bytes for r in every),
             "free_bytes": sum(r.free_bytes for r in every),
             "wilderness_bytes": sum(r.wilderness_bytes for r in every),
             "mapped_bytes": sum(r.length for r in every),
             "region_count": len(self.regions),
             "big_count": len(self.bigs),
+        }
+
+
+class Cache:
+    """A thread cache (layout version 2), as root.caches lists it."""
+
+    def __init__(self, address, values, bins, counts):
+        self.address = address
+        self.values = values
+        self.thread = values["thread"]
+        self.state = values["state"]  # "live", "idle", or the raw word
+        self.bins = bins  # the top node of each bin, or 0
+        self.counts = counts
+        self.listed = 0  # blocks its lists were found to hold
+        self.listed_bytes = 0
+
+    def as_dict(self):
+        return {
+            "address": self.address, "thread": self.thread, "state": self.state,
+            "blocks": self.values["blocks"], "bytes": self.values["bytes"],
+            "allocations": self.values["allocations"], "frees": self.values["frees"],
+            "busy": self.values["busy"] or None,
         }
 
 
@@ -117,6 +140,9 @@ class Heap:
         self.nodes = array("Q")
         self.extents = {}  # node -> extent, where it differs from node.size
         self.frees = {}  # free node -> (arena, size, next link, prev link)
+        self.cached = {}  # cached node -> (arena, size, next in bin, cache)
+        self.caches = []  # Cache, in root.caches order
+        self.busy = {}  # node -> the Cache whose thread was changing it
         self.problems = []
         self.notes = []
         self._by_node = {}
@@ -259,6 +285,9 @@ class Heap:
             "blocks": len(self.nodes),
             "used_blocks": sum(r.used_blocks for r in every),
             "free_blocks": sum(r.free_blocks for r in every),
+            "cached_blocks": sum(r.cached_blocks for r in every),
+            "cached_bytes": sum(r.cached_bytes for r in every),
+            "caches": len(self.caches),
             "unknown_blocks": sum(r.unknown_blocks for r in every),
             "requested_bytes": sum(r.requested_bytes for r in every),
             "used_bytes": sum(r.used_bytes for r in every),

@@ -50,22 +50,24 @@ SPECS = {
         ". free, ! damaged,\n~ wilderness."),
     "ant-walk": Spec(
         "List the blocks of the Ant heap in address order, one row per block.",
-        "ant-walk [--used|--free] [--min-size N] [--limit N] [--json] [--root ADDR]",
+        "ant-walk [--used|--free|--cached] [--min-size N] [--limit N] [--json] [--root ADDR]",
         [("--used", None, "only blocks in use"),
          ("--free", None, "only free blocks"),
+         ("--cached", None, "only blocks waiting in a thread cache (freed by the\n"
+                            "program, not yet returned to the heap)"),
          ("--min-size", "N", "only blocks of at least N bytes (block size; 4K, 1M, 0x100 work)"),
          ("--limit", "N", "stop after N rows"),
          JSON, ROOT],
         more="Columns: node address, mem address (what malloc returned), block size\n"
-        "(node included), requested bytes, state (used, free, or unknown when the\n"
-        "node is damaged), serial (the Nth allocation), and site (the caller of\n"
+        "(node included), requested bytes, state (used, free, cached in a thread\n"
+        "cache, or unknown when the node is damaged), serial (the Nth allocation), and site (the caller of\n"
         "malloc, with its symbol and line where gdb knows them). Regions come in\n"
         "the order of their arena's lists; blocks within a region by address."),
     "ant-check": Spec(
         "Check every rule of the Ant heap layout and name each problem and its culprit.",
         "ant-check [--json] [--root ADDR]",
         [JSON, ROOT],
-        more="Prints one line per problem, naming the invariant (I1..I12 of\n"
+        more="Prints one line per problem, naming the invariant (I1..I13 of\n"
         "<ant/layout.h>) and both sides of the broken relation, then a verdict.\n"
         "With problems it ends in an error, so `gdb -batch` exits non-zero.\n\n"
         "Problem kinds:\n" + "\n".join(
@@ -86,6 +88,9 @@ _SIZE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)\s*(b|k|kib|kb|m|mib|mb|g|gib|gb)?$", 
 _SCALE = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
+_STATE_FLAGS = {"--used", "--free", "--cached"}
+
+
 def parse_size(text, what):
     match = _SIZE.match(text.strip())
     if not match:
@@ -99,7 +104,7 @@ def parse(command, text):
     """The options of one invocation as a dict; raises UsageError."""
     spec = SPECS[command]
     values = {"json": False, "help": False, "root": None, "used": False,
-              "free": False, "min_size": 0, "limit": None, "address": None}
+              "free": False, "cached": False, "min_size": 0, "limit": None, "address": None}
     flags = {flag: value for flag, value, _ in spec.options}
     words = text.split()
     if "--help" in words:
@@ -132,8 +137,9 @@ def parse(command, text):
             inline = words[index]
             index += 1
         values[name[2:].replace("-", "_")] = inline
-    if values["used"] and values["free"]:
-        raise UsageError("--used and --free exclude each other")
+    states = [flag for flag in ("used", "free", "cached") if values[flag]]
+    if len(states) > 1:
+        raise UsageError("--%s exclude each other" % " and --".join(states))
     if isinstance(values["min_size"], str):
         values["min_size"] = parse_size(values["min_size"], "--min-size")
     if isinstance(values["limit"], str):
@@ -167,7 +173,7 @@ def complete(command, text, word):
             return []
     present = set(words)
     flags = [flag for flag, _, _ in spec.options] + ["--help"]
-    if command == "ant-walk" and present & {"--used", "--free"}:
-        flags = [flag for flag in flags if flag not in ("--used", "--free")]
+    if command == "ant-walk" and present & _STATE_FLAGS:
+        flags = [flag for flag in flags if flag not in _STATE_FLAGS]
     cut = len(token) - len(word)
     return [flag[cut:] for flag in flags if flag.startswith(token) and flag not in present]

@@ -46,6 +46,7 @@ def heap_dict(heap):
     result["poison_check"] = layout.poison_check
     result["arena_detail"] = [_arena_dict(arena) for arena in heap.arenas]
     result["region_detail"] = [_region_dict(region) for region in heap.regions]
+    result["cache_detail"] = [cache.as_dict() for cache in heap.caches]
     result["last_error"] = layout.last_error()
     result["notes"] = list(heap.notes)
     return result
@@ -67,6 +68,7 @@ def _region_dict(region):
         "length": region.length, "wilderness": region.wilderness,
         "wilderness_bytes": region.wilderness_bytes, "blocks": region.blocks,
         "used_blocks": region.used_blocks, "free_blocks": region.free_blocks,
+        "cached_blocks": region.cached_blocks, "cached_bytes": region.cached_bytes,
         "unknown_blocks": region.unknown_blocks,
         "requested_bytes": region.requested_bytes, "used_bytes": region.used_bytes,
         "free_bytes": region.free_bytes, "largest_free": region.largest_free,
@@ -81,14 +83,23 @@ def heap_lines(heap):
     yield "Ant heap at 0x%x: layout version %d, fit %s, %s" % (
         layout.address, layout.version, fit, _many(s["arenas"], "arena"))
     rows = [
-        ("blocks", "%s (%s used, %s free%s)" % (
+        ("blocks", "%s (%s used, %s free%s%s)" % (
             _count(s["blocks"]), _count(s["used_blocks"]), _count(s["free_blocks"]),
+            ", %s cached" % _count(s["cached_blocks"]) if s["cached_blocks"] else "",
             ", %s damaged" % _count(s["unknown_blocks"]) if s["unknown_blocks"] else "")),
         ("requested", "%s in used blocks of %s" % (human(s["requested_bytes"]),
                                                     human(s["used_bytes"]))),
         ("free", "%s in free blocks, largest %s" % (human(s["free_bytes"]),
                                                     human(s["largest_free"]))),
         ("wilderness", human(s["wilderness_bytes"])),
+    ]
+    if layout.version >= 2:
+        live = sum(1 for cache in heap.caches if cache.state == "live")
+        rows.append(("thread caches", "%s in %s (%d live), %s blocks per size" % (
+            human(s["cached_bytes"]), _many(len(heap.caches), "cache"), live,
+            layout.cache_limit) if heap.caches else "none yet (%s blocks per size)" % (
+                layout.cache_limit if layout.cache_limit else "off: 0")))
+    rows += [
         ("mapped", "%s in %s and %s" % (human(s["mapped_bytes"]), _many(s["regions"], "region"),
                                         _many(s["bigs"], "big block"))),
         ("fragmentation", "%.2f (1 - largest free extent / free bytes, wilderness "
@@ -97,6 +108,12 @@ def heap_lines(heap):
     ]
     for name, text in rows:
         yield "  %-14s %s" % (name, text)
+    shown = [cache for cache in heap.caches if cache.values["blocks"] or cache.state == "live"]
+    for cache in shown[:MAX_REGION_LINES]:
+        yield "    cache 0x%x thread %d %s: %s, %s%s" % (
+            cache.address, cache.thread, cache.state, _many(cache.values["blocks"], "block"),
+            human(cache.values["bytes"]),
+            ", changing node 0x%x" % cache.values["busy"] if cache.values["busy"] else "")
     if heap.regions:
         yield ""
         yield "  regions (%s)" % LEGEND
@@ -342,9 +359,11 @@ def block_lines(heap, block, sites, address=None):
         value = "unreadable" if tail["value"] is None else "0x%016x" % tail["value"]
         yield "  tail at mem+%d: %s, expected 0x%016x  %s" % (
             block.requested, value, tail["expected"], "ok" if tail["ok"] else "DAMAGED")
-    if info["links"]:
-        yield "  free links: next 0x%x, prev 0x%x" % (info["links"]["next"],
-                                                     info["links"]["prev"])
+    links = info["links"]
+    if links and "cache" in links:
+        yield "  cache links: next in bin 0x%x, cache 0x%x" % (links["next"], links["cache"])
+    elif links:
+        yield "  free links: next 0x%x, prev 0x%x" % (links["next"], links["prev"])
     poison = info["poison"]
     if poison:
         changed = "unreadable" if poison["changed"] is None else "%d changed" % poison["changed"]

@@ -1,9 +1,10 @@
 """Builds synthetic Ant heaps, byte for byte as <ant/layout.h> lays them out.
 
 An Image holds the root (with its field table, named as the allocator's
-root.c names it), arenas, HEAP regions and big mappings. Describe the blocks,
-call build(), then plant corruption with write()/node_write() and read the
-result through reader() or a core file from write_core().
+root.c names it), arenas, HEAP regions and big mappings, and in layout
+version 2 thread caches. Describe the blocks, call build(), then plant
+corruption with write()/node_write() and read the result through reader()
+or a core file from write_core().
 """
 import struct
 
@@ -29,10 +30,12 @@ ROOT_FIELDS = [
     ("root.last_error.mem", 608, 8), ("root.last_error.node", 616, 8),
     ("root.last_error.request", 624, 8), ("root.last_error.serial", 632, 8),
     ("root.last_error.site", 640, 8), ("root.last_error.culprit", 648, 8),
-    ("root.last_error.message", 656, 384), ("root.fields", 1040, 2560),
+    ("root.last_error.message", 656, 384), ("root.fields", 1040, 3584),
 ]
-ROOT_SIZE = 3600
+ROOT_SIZE = 4640
 FIELDS_AT = 1040
+ROOT_FIELDS_V2 = [("root.caches", 4624, 8), ("root.cache_limit", 4632, 4),
+                  ("root.cache_bins", 4636, 4)]
 NODE_FIELDS = [
     ("node.prev", 0, 8), ("node.next", 8, 8), ("node.size", 16, 8),
     ("node.requested", 24, 8), ("node.serial", 32, 8), ("node.site", 40, 8),
@@ -52,7 +55,22 @@ COUNTER_NAMES = [
 ARENA_FIELDS = [("arena.index", 0, 4), ("arena.regions", 8, 8), ("arena.bigs", 16, 8)] + [
     ("arena." + name, 24 + 8 * i, 8) for i, name in enumerate(COUNTER_NAMES)
 ]
+ARENA_FIELDS_V2 = [("arena.busy", 112, 8)]
 ARENA_SIZE = 1024
+
+# struct ant_cache (layout version 2).
+CACHE_BINS = 60
+CACHE_FIELDS = [
+    ("cache.magic", 0, 8), ("cache.next", 8, 8), ("cache.thread", 16, 8),
+    ("cache.state", 24, 4), ("cache.bin_count", 28, 4), ("cache.blocks", 32, 8),
+    ("cache.bytes", 40, 8), ("cache.requested_delta", 48, 8),
+    ("cache.allocations", 56, 8), ("cache.frees", 64, 8), ("cache.busy", 72, 8),
+    ("cache.bins", 80, 8 * CACHE_BINS), ("cache.counts", 560, 2 * CACHE_BINS),
+]
+CACHE_SIZE = 680
+CACHE_LIVE = 0x4556494C
+CACHE_IDLE = 0x454C4449
+CACHES_AT = 0x555555700000
 
 SECRET = 0x3C6EF372FE94F82B
 ROOT_AT = 0x555555558000
@@ -99,6 +117,14 @@ class Region:
         self.blocks.append(block)
         return block
 
+    def cached(self, cache, size, serial=0, site=0x401000):
+        """A block in `cache`, on top of its bin (version 2)."""
+        block = Block(self, size, "cached", 0, serial, site)
+        block.cache = cache
+        self.blocks.append(block)
+        cache.blocks.append(block)
+        return block
+
     @property
     def wilderness(self):
         at = self.address + 64
@@ -128,13 +154,30 @@ class Arena:
         return region.blocks[0]
 
 
+class Cache:
+    """A thread cache; its blocks are listed in the order they were added,
+    the last one on top of its bin."""
+
+    def __init__(self, image, address, thread, state):
+        self.image = image
+        self.address = address
+        self.thread = thread
+        self.state = state
+        self.blocks = []
+        self.busy = 0  # a node or Block its thread is changing
+        self.counters = {}
+
+
 class Image:
     """A heap image; addresses are fixed so tests can name them."""
 
-    def __init__(self, secret=SECRET, root=ROOT_AT, poison=0xA5):
+    def __init__(self, secret=SECRET, root=ROOT_AT, poison=0xA5, version=1):
         self.secret = secret
         self.root = root
         self.poison = poison
+        self.version = version
+        self.caches = []
+        self.arena_busy = {}  # arena index -> node its lock holder holds BUSY
         self.arenas = []
         self.segments = {}  # address -> bytearray
         self._next_region = HEAP_AT
@@ -155,6 +198,11 @@ class Image:
         self.arenas.append(arena)
         return arena
 
+    def cache(self, thread=4242, state=CACHE_LIVE):
+        cache = Cache(self, CACHES_AT + 1024 * len(self.caches), thread, state)
+        self.caches.append(cache)
+        return cache
+
     # -- laying out bytes ---------------------------------------------------
 
     def build(self):
@@ -164,13 +212,42 @@ class Image:
         self.segments[ARENAS_AT] = arenas
         for arena in self.arenas:
             self._arena(arena, arenas)
+        if self.caches:
+            self.segments[CACHES_AT] = self._caches()
         self._root(root)
         return self
+
+    def _caches(self):
+        data = bytearray(1024 * len(self.caches))
+        for index, cache in enumerate(self.caches):
+            base = 1024 * index
+            bins, counts = [0] * CACHE_BINS, [0] * CACHE_BINS
+            for block in cache.blocks:
+                slot = (block.size - 80) // 16
+                Q.pack_into(self.segments[block.region.address],
+                            block.mem - block.region.address, bins[slot])
+                bins[slot] = block.node
+                counts[slot] += 1
+            values = {"blocks": len(cache.blocks), "bytes": sum(b.size for b in cache.blocks),
+                      "requested_delta": 0, "allocations": 0, "frees": len(cache.blocks)}
+            values.update(cache.counters)
+            following = self.caches[index + 1].address if index + 1 < len(self.caches) else 0
+            struct.pack_into("<QQQIIQQqQQQ", data, base, L.CACHE_MAGIC, following, cache.thread,
+                             cache.state, CACHE_BINS, values["blocks"], values["bytes"],
+                             values["requested_delta"], values["allocations"], values["frees"],
+                             getattr(cache.busy, "node", cache.busy))
+            struct.pack_into("<%dQ" % CACHE_BINS, data, base + 80, *bins)
+            struct.pack_into("<%dH" % CACHE_BINS, data, base + 560, *counts)
+        return data
 
     def _root(self, root):
         entries = [("root", 0, ROOT_SIZE)] + ROOT_FIELDS + [("node", 0, 64)] + NODE_FIELDS
         entries += [("region", 0, 64)] + REGION_FIELDS + [("arena", 0, ARENA_SIZE)] + ARENA_FIELDS
-        struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, 1, ROOT_SIZE, self.root,
+        if self.version >= 2:
+            entries += ROOT_FIELDS_V2 + ARENA_FIELDS_V2 + [("cache", 0, CACHE_SIZE)] + CACHE_FIELDS
+            struct.pack_into("<QII", root, 4624, self.caches[0].address if self.caches else 0,
+                             16, CACHE_BINS)
+        struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, self.version, ROOT_SIZE, self.root,
                          len(entries), FIELDS_AT)
         struct.pack_into("<IIIIIIQQQII", root, 32, 64, 64, 16, 8, 80, self.poison, 4096,
                          self.secret, self._serial, len(self.arenas), 3)
@@ -213,6 +290,8 @@ class Image:
                          arena.bigs[0].address if arena.bigs else 0)
         for i, name in enumerate(COUNTER_NAMES):
             Q.pack_into(arenas, base + 24 + 8 * i, counts[name])
+        busy = self.arena_busy.get(arena.index, 0)
+        Q.pack_into(arenas, base + 112, getattr(busy, "node", busy))
 
     def _region(self, region, previous, counts, free_nodes):
         data = bytearray(region.length)
@@ -239,7 +318,7 @@ class Image:
             nxt = nodes[i + 1].node if i + 1 < len(nodes) else 0
             prev = nodes[i - 1].node if i else 0
             self._node(data, region, block, prev, nxt, big)
-            if block.state == "used":
+            if block.state in ("used", "cached"):
                 counts["used_blocks"] += 1
                 counts["used_bytes"] += block.size
                 counts["requested_bytes"] += block.requested
@@ -251,7 +330,8 @@ class Image:
 
     def _node(self, data, region, block, prev, nxt, big):
         offset = block.node - region.address
-        state = L.STATE_USED if block.state == "used" else L.STATE_FREE
+        state = {"used": L.STATE_USED, "free": L.STATE_FREE,
+                 "cached": L.STATE_CACHED}[block.state]
         NODE.pack_into(data, offset, prev, nxt, block.size, block.requested, block.serial,
                        block.site, state, region.arena.index, L.FLAG_BIG if big else 0, 0)
         seal(data, offset, block.node, self.secret)
@@ -262,6 +342,8 @@ class Image:
             Q.pack_into(data, mem + block.requested, L.tail_sentinel(self.secret, block.node))
         else:
             data[mem + 16:offset + block.size] = bytes([self.poison]) * (block.size - 80)
+            if block.state == "cached":
+                Q.pack_into(data, mem + 8, block.cache.address)
 
     # -- reading and planting ---------------------------------------------------
 

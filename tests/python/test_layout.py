@@ -74,8 +74,8 @@ class RootTest(unittest.TestCase):
             self.root()
 
     def test_unknown_version(self):
-        self.image.write_word(self.image.root + 8, 2, 4)
-        with self.assertRaisesRegex(UnsupportedVersion, "layout version 2; this ant-gdb reads version 1"):
+        self.image.write_word(self.image.root + 8, 3, 4)
+        with self.assertRaisesRegex(UnsupportedVersion, "layout version 3; this ant-gdb reads version 1, 2"):
             self.root()
 
     def test_truncated_field_table(self):

@@ -72,9 +72,9 @@ class CompleteTest(unittest.TestCase):
     def test_flags(self):
         # gdb breaks words at "-", so `word` is what follows the last one.
         self.assertEqual(options.complete("ant-walk", "--", ""),
-                         ["used", "free", "min-size", "limit", "json", "root", "help"])
+                         ["used", "free", "cached", "min-size", "limit", "json", "root", "help"])
         self.assertEqual(options.complete("ant-walk", "--", "--"),
-                         ["--used", "--free", "--min-size", "--limit", "--json", "--root",
+                         ["--used", "--free", "--cached", "--min-size", "--limit", "--json", "--root",
                           "--help"])
         self.assertEqual(options.complete("ant-walk", "--used --l", "l"), ["limit"])
         self.assertEqual(options.complete("ant-walk", "--used --min-", ""), ["size"])

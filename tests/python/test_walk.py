@@ -22,7 +22,8 @@ class CleanHeapTest(unittest.TestCase):
         free_all = 256 + 15600
         self.assertEqual(summary, {
             "layout_version": 1, "root": H.ROOT_AT, "arenas": 1, "regions": 1, "bigs": 1,
-            "blocks": 7, "used_blocks": 5, "free_blocks": 2, "unknown_blocks": 0,
+            "blocks": 7, "used_blocks": 5, "free_blocks": 2, "cached_blocks": 0,
+            "cached_bytes": 0, "caches": 0, "unknown_blocks": 0,
             "requested_bytes": 24 + 100 + 1 + 40 + 100000,
             "used_bytes": 96 + 176 + 80 + 112 + 100080, "free_bytes": 160 + 96,
             "wilderness_bytes": 0x4000 - 0x310, "mapped_bytes": 0x4000 + 102400,
