@@ -149,7 +149,7 @@ void ant_release(void *mem, void *site)
     ant_ensure_init();
     if (ant_cache_put(mem))
         return;
-    ant_arena_t *arena = ant_arena_for_thread();
+    ant_arena_t *arena = ant_arena_owning(mem);
     ant_lock(arena);
     ant_region_t *region = 0;
     ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
@@ -225,7 +225,7 @@ void *ant_resize(void *mem, size_t size, void *site)
         return 0;
     }
     ant_ensure_init();
-    ant_arena_t *arena = ant_arena_for_thread();
+    ant_arena_t *arena = ant_arena_owning(mem);
     ant_lock(arena);
     ant_region_t *region = 0;
     ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
@@ -248,7 +248,7 @@ size_t ant_requested_size(const void *mem)
 {
     if (!mem || !ant_ready || (uintptr_t)mem % ANT_ALIGN)
         return 0;
-    ant_arena_t *arena = ant_arena_for_thread();
+    ant_arena_t *arena = ant_arena_owning(mem);
     size_t size = 0;
     ant_lock(arena);
     ant_region_t *r = ant_region_of(arena, mem);

@@ -1,34 +1,89 @@
 /*
  * arena.c: arenas and their locks.
  *
- * One arena serves every thread for now; the root keeps an array of arena
- * pointers so that a debugger reading a core needs no thread-local storage
- * to find them all.
+ * Threads are spread over up to `arenas` arenas (ANT_OPTIONS), each with
+ * its own lock, regions and bins, so that two threads seldom wait for each
+ * other: a thread keeps the arena it was first given, in turn. A block
+ * goes back to the arena it came from, whichever thread frees it. The root
+ * keeps an array of arena pointers so that a debugger reading a core needs
+ * no thread-local storage to find them all.
  */
 #include "internal.h"
 
 #include <string.h>
+#include <unistd.h>
 
-static ant_arena_t first_arena = {.lock = PTHREAD_MUTEX_INITIALIZER};
+/* Untouched, an arena costs no memory: these pages stay unmapped zeros
+ * until a thread is given the arena. */
+static ant_arena_t arenas[ANT_MAX_ARENAS];
+static pthread_mutex_t making = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t next_turn;
+static __thread ant_arena_t *my_arena __attribute__((tls_model("initial-exec")));
 
 ant_arena_t *ant_arena_at(uint32_t index)
 {
-    return index == 0 ? &first_arena : 0;
+    return index < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE) ? &arenas[index] : 0;
+}
+
+/* The arena count the options ask for: by default two per CPU. */
+static uint32_t arena_limit(void)
+{
+    size_t n = ant_opt.arenas;
+    if (!n) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? 2 * (size_t)cpus : 1;
+    }
+    return n > ANT_MAX_ARENAS ? ANT_MAX_ARENAS : (uint32_t)n;
+}
+
+static ant_arena_t *give_arena(void)
+{
+    uint32_t index = __atomic_fetch_add(&next_turn, 1, __ATOMIC_RELAXED) % arena_limit();
+    pthread_mutex_lock(&making);
+    while (ant_heap_root.arena_count <= index)
+        ant_arena_setup(&arenas[ant_heap_root.arena_count], ant_heap_root.arena_count);
+    pthread_mutex_unlock(&making);
+    return &arenas[index];
 }
 
 ant_arena_t *ant_arena_for_thread(void)
 {
-    return &first_arena;
+    ant_arena_t *a = my_arena;
+    if (ANT_UNLIKELY(!a))
+        a = my_arena = give_arena();
+    return a;
 }
 
+/*
+ * The arena a block belongs to: by the spans without a lock, else by
+ * asking each arena under its lock. For a pointer no arena holds, the
+ * caller's own, whose validation then reports it.
+ */
+ant_arena_t *ant_arena_owning(const void *mem)
+{
+    int index = ant_span_arena(mem);
+    if (index >= 0 && ant_arena_at((uint32_t)index))
+        return &arenas[index];
+    uint32_t count = __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < count; i++) {
+        ant_lock(&arenas[i]);
+        bool holds = ant_region_of(&arenas[i], mem) || ant_big_of(&arenas[i], mem);
+        ant_unlock(&arenas[i]);
+        if (holds)
+            return &arenas[i];
+    }
+    return ant_arena_for_thread();
+}
+
+/* Publishes a new arena: set up, then pointed to, then counted. */
 void ant_arena_setup(ant_arena_t *arena, uint32_t index)
 {
+    pthread_mutex_init(&arena->lock, 0);
     arena->index = index;
     arena->mmap_threshold = ant_opt.mmap_threshold;
     arena->trim_threshold = ant_opt.trim_threshold;
     ant_heap_root.arenas[index] = arena;
-    if (ant_heap_root.arena_count <= index)
-        ant_heap_root.arena_count = index + 1;
+    __atomic_store_n(&ant_heap_root.arena_count, index + 1, __ATOMIC_RELEASE);
 }
 
 void ant_lock(ant_arena_t *arena)
@@ -65,6 +120,7 @@ void ant_unlock_all(void)
 static void before_fork(void)
 {
     ant_ensure_init();
+    pthread_mutex_lock(&making);
     ant_lock_all();
     ant_cache_fork_prepare();
 }
@@ -73,10 +129,12 @@ static void parent_after_fork(void)
 {
     ant_cache_fork_parent();
     ant_unlock_all();
+    pthread_mutex_unlock(&making);
 }
 
 static void child_after_fork(void)
 {
+    pthread_mutex_init(&making, 0);
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);
     ant_cache_fork_child();

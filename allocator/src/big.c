@@ -13,6 +13,7 @@ static size_t page_up(size_t n)
     return (n + ant_page_size - 1) & ~(ant_page_size - 1);
 }
 
+/* Listed in the arena and published in the spans, or neither. */
 static void link_big(ant_arena_t *arena, ant_region_t *r)
 {
     r->prev = 0;
@@ -20,10 +21,12 @@ static void link_big(ant_arena_t *arena, ant_region_t *r)
     if (arena->bigs)
         arena->bigs->prev = r;
     arena->bigs = r;
+    ant_span_add(r);
 }
 
 static void unlink_big(ant_arena_t *arena, ant_region_t *r)
 {
+    ant_span_remove(r);
     if (r->prev)
         r->prev->next = r->next;
     else

@@ -56,6 +56,7 @@ struct ant_options {
     size_t region_size;    /* the first region's size; growth steps */
     size_t poison_check;   /* bytes of poison checked when a block is reused */
     size_t cache;          /* blocks per thread-cache bin; 0: no caches */
+    size_t arenas;         /* arenas threads are spread over; 0: twice the CPUs */
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */
     bool thresholds_given; /* the user set a threshold: keep both as given */
@@ -81,6 +82,7 @@ static inline void ant_ensure_init(void)
 
 ANT_HIDDEN ant_arena_t *ant_arena_for_thread(void);
 ANT_HIDDEN ant_arena_t *ant_arena_at(uint32_t index);
+ANT_HIDDEN ant_arena_t *ant_arena_owning(const void *mem);
 ANT_HIDDEN void ant_arena_setup(ant_arena_t *arena, uint32_t index);
 ANT_HIDDEN void ant_lock(ant_arena_t *arena);
 ANT_HIDDEN void ant_unlock(ant_arena_t *arena);
@@ -270,8 +272,12 @@ ANT_HIDDEN void ant_os_unmap(void *base, size_t length);
 ANT_HIDDEN void ant_os_release(void *start, void *end);
 
 ANT_HIDDEN ant_region_t *ant_region_of(ant_arena_t *arena, const void *addr);
-/* The HEAP regions' spans, readable without any lock (spans.c). */
+/* Where the regions and big mappings lie, readable without any lock
+ * (spans.c): ant_span_holds() answers for HEAP regions only, the only ones
+ * whose nodes a thread cache may touch; ant_span_arena() gives the arena
+ * of any mapping holding addr, or -1. */
 ANT_HIDDEN void ant_span_add(const ant_region_t *region);
+ANT_HIDDEN int ant_span_arena(const void *addr);
 ANT_HIDDEN void ant_span_grow(const ant_region_t *region);
 ANT_HIDDEN void ant_span_remove(const ant_region_t *region);
 ANT_HIDDEN bool ant_span_holds(const void *addr, size_t length);

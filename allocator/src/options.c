@@ -53,6 +53,8 @@ static const struct option table[] = {
      "a size from 64k to 1t, such as 1m"},
     {"poison_check", SIZE, &ant_opt.poison_check, 0, 0, (size_t)1 << 40,
      "a size in bytes, such as 4096 (0 checks no poison)"},
+    {"arenas", SIZE, &ant_opt.arenas, 0, 1, ANT_MAX_ARENAS,
+     "a count of arenas from 1 to 64, such as 4"},
     {"cache", SIZE, &ant_opt.cache, 0, 0, 1024,
      "a count of blocks from 0 to 1024, such as 16 (0: no thread caches)", &ant_opt.cache_given},
 };
@@ -132,7 +134,7 @@ static void apply(const char *entry, size_t len)
     if (!eq) {
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
-                 "trim_threshold, region_size, poison_check, cache)");
+                 "trim_threshold, region_size, poison_check, arenas, cache)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -163,7 +165,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, cache)");
+             "poison_check, arenas, cache)");
 }
 
 void ant_options_read(const char *text)

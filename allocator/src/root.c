@@ -182,7 +182,7 @@ void ant_init_slow(void)
     if (!ant_opt.cache_given)
         ant_opt.cache = ant_opt.fit == ANT_FIT_BINNED ? ANT_DEFAULT_CACHE : 0;
     ant_cache_setup();
-    ant_arena_setup(ant_arena_at(0), 0);
+    ant_arena_for_thread();
     __atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
     __atomic_store_n(&ant_ready, 1, __ATOMIC_RELEASE);
 }

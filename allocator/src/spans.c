@@ -1,15 +1,17 @@
 /*
- * spans.c: which addresses lie in a HEAP region, answered without a lock.
+ * spans.c: which region holds an address, and of which arena, answered
+ * without a lock.
  *
  * A thread freeing into its cache takes no lock, yet must not follow a
- * pointer that is not Ant's: a bad free has to be reported, not crash. So
- * every HEAP region is published here while it is mapped. A region is
- * unmapped only once empty, after its span is withdrawn; a free of a live
- * block never meets that, since its region is not empty. (A stale pointer
- * freed in one thread at the very moment another thread empties and unmaps
- * its region can still fault: that race is the one gap.) A region beyond
- * the table's capacity is not published: frees into it take the locked
- * path, which finds every region.
+ * pointer that is not Ant's: a bad free has to be reported, not crash. And
+ * a free that takes a lock must take the lock of the arena the block
+ * belongs to. So every HEAP region and big mapping is published here while
+ * it is mapped. A mapping is unmapped only after its span is withdrawn; a
+ * free of a live block never meets that. (A stale pointer freed in one
+ * thread at the very moment another thread unmaps its region can still
+ * fault: that race is the one gap.) A mapping beyond the table's capacity
+ * is not published: frees into it find their arena by the locked search of
+ * ant_arena_owning().
  */
 #include "internal.h"
 
@@ -18,6 +20,8 @@
 struct span {
     uintptr_t low;  /* first byte after the region header */
     uintptr_t high; /* the region's end; 0 for a withdrawn span */
+    uint32_t arena;
+    uint32_t big;   /* a big mapping, whose node no cache may touch */
 };
 
 static struct span spans[SPAN_MAX];
@@ -32,11 +36,13 @@ static uintptr_t low_of(const ant_region_t *r)
 /* A slot is rewritten high first (to 0), low, then high again, so that a
  * reader that sees the same high before and after reading low has read one
  * span, not half of two. */
-static void publish(struct span *s, uintptr_t low, uintptr_t high)
+static void publish(struct span *s, const ant_region_t *r)
 {
     __atomic_store_n(&s->high, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&s->low, low, __ATOMIC_RELEASE);
-    __atomic_store_n(&s->high, high, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->low, low_of(r), __ATOMIC_RELEASE);
+    __atomic_store_n(&s->arena, r->arena, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->big, r->kind == ANT_REGION_BIG, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->high, (uintptr_t)r + r->length, __ATOMIC_RELEASE);
 }
 
 void ant_span_add(const ant_region_t *r)
@@ -46,7 +52,7 @@ void ant_span_add(const ant_region_t *r)
     while (i < n && __atomic_load_n(&spans[i].high, __ATOMIC_RELAXED))
         i++;
     if (i < SPAN_MAX) {
-        publish(&spans[i], low_of(r), (uintptr_t)r + r->length);
+        publish(&spans[i], r);
         if (i == n)
             __atomic_store_n(&span_count, n + 1, __ATOMIC_RELEASE);
     }
@@ -80,7 +86,8 @@ void ant_span_remove(const ant_region_t *r)
     pthread_mutex_unlock(&span_lock);
 }
 
-bool ant_span_holds(const void *addr, size_t length)
+/* The span holding [addr, addr + length), read whole; 0 if none. */
+static bool find_span(const void *addr, size_t length, struct span *out)
 {
     uintptr_t a = (uintptr_t)addr;
     unsigned n = __atomic_load_n(&span_count, __ATOMIC_ACQUIRE);
@@ -88,9 +95,23 @@ bool ant_span_holds(const void *addr, size_t length)
         uintptr_t high = __atomic_load_n(&spans[i].high, __ATOMIC_ACQUIRE);
         if (a >= high)
             continue;
-        uintptr_t low = __atomic_load_n(&spans[i].low, __ATOMIC_ACQUIRE);
-        if (a >= low && length <= high - a && __atomic_load_n(&spans[i].high, __ATOMIC_ACQUIRE) == high)
+        out->low = __atomic_load_n(&spans[i].low, __ATOMIC_ACQUIRE);
+        out->arena = __atomic_load_n(&spans[i].arena, __ATOMIC_ACQUIRE);
+        out->big = __atomic_load_n(&spans[i].big, __ATOMIC_ACQUIRE);
+        if (a >= out->low && length <= high - a && __atomic_load_n(&spans[i].high, __ATOMIC_ACQUIRE) == high)
             return true;
     }
     return false;
+}
+
+bool ant_span_holds(const void *addr, size_t length)
+{
+    struct span s;
+    return find_span(addr, length, &s) && !s.big;
+}
+
+int ant_span_arena(const void *addr)
+{
+    struct span s;
+    return find_span(addr, 1, &s) ? (int)s.arena : -1;
 }

@@ -52,6 +52,7 @@ static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
         .serial = n->serial,
         .site = (void *)(uintptr_t)n->site,
         .big = (n->flags & ANT_FLAG_BIG) != 0,
+        .arena = n->arena,
     };
     return fn(&info, arg);
 }

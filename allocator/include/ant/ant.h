@@ -59,6 +59,7 @@ typedef struct ant_block_info {
     uint64_t serial;  /* for a free or cached block: its last owner's */
     void *site;       /* the allocating caller's return address */
     int big;          /* nonzero for a block with a mapping of its own */
+    unsigned arena;   /* the arena it belongs to */
 } ant_block_info_t;
 
 /*
