@@ -96,8 +96,11 @@ void ant_unlock(ant_arena_t *arena)
     pthread_mutex_unlock(&arena->lock);
 }
 
+/* Every arena, and no new one until ant_unlock_all(): a walk over
+ * arena_count then sees only locked arenas. */
 void ant_lock_all(void)
 {
+    pthread_mutex_lock(&making);
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         ant_lock(ant_heap_root.arenas[i]);
 }
@@ -106,6 +109,7 @@ void ant_unlock_all(void)
 {
     for (uint32_t i = ant_heap_root.arena_count; i-- > 0;)
         ant_unlock(ant_heap_root.arenas[i]);
+    pthread_mutex_unlock(&making);
 }
 
 /*
@@ -120,7 +124,6 @@ void ant_unlock_all(void)
 static void before_fork(void)
 {
     ant_ensure_init();
-    pthread_mutex_lock(&making);
     ant_lock_all();
     ant_cache_fork_prepare();
 }
@@ -129,7 +132,6 @@ static void parent_after_fork(void)
 {
     ant_cache_fork_parent();
     ant_unlock_all();
-    pthread_mutex_unlock(&making);
 }
 
 static void child_after_fork(void)

@@ -134,6 +134,48 @@ static void end_change(ant_cache_t *c)
     __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
 }
 
+static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, ant_node_t *node);
+
+/*
+ * A full bin sends its older half back to the heap under one lock: that of
+ * the arena of its bottom block, whose blocks go back; blocks of other
+ * arenas stay. All of it happens under that lock, so a fork (which takes
+ * every arena lock first) never copies the list half cut.
+ */
+static void flush_half(ant_cache_t *c, unsigned bin)
+{
+    ant_node_t *keep_to = c->bins[bin];
+    for (unsigned i = 1; keep_to && i < c->counts[bin] / 2; i++)
+        keep_to = (ant_node_t *)(uintptr_t)((const uint64_t *)(const void *)ant_mem_of(keep_to))[0];
+    if (!keep_to)
+        return;
+    uint64_t links[2];
+    read_links(keep_to, links);
+    ant_node_t *bottom = (ant_node_t *)(uintptr_t)links[0];
+    if (!bottom || !ant_span_holds(bottom, ANT_MIN_BLOCK))
+        return;
+    ant_arena_t *arena = ant_arena_at(bottom->arena);
+    if (!arena)
+        return;
+    ant_lock(arena);
+    ant_node_t *tail = keep_to;
+    unsigned left = c->counts[bin];
+    ant_node_t *node = bottom;
+    for (unsigned n = left; node && n-- && ant_span_holds(node, ANT_MIN_BLOCK);) {
+        read_links(node, links);
+        ant_node_t *below = (ant_node_t *)(uintptr_t)links[0];
+        if (node->arena == arena->index && give_back_locked(c, arena, node)) {
+            left--;
+            write_links(tail, below, c);
+        } else {
+            tail = node;
+        }
+        node = below;
+    }
+    c->counts[bin] = (uint16_t)left;
+    ant_unlock(arena);
+}
+
 bool ant_cache_put(void *mem)
 {
     ant_cache_t *c = my_cache;
@@ -145,8 +187,13 @@ bool ant_cache_put(void *mem)
     uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
     size_t size = node->size;
     if ((uint32_t)mark != ANT_STATE_USED || (mark & ANT_MARK_BUSY) || size > ANT_CACHE_MAX_BLOCK ||
-        size < ANT_MIN_BLOCK || size % ANT_ALIGN || c->counts[bin_of(size)] >= ant_opt.cache)
+        size < ANT_MIN_BLOCK || size % ANT_ALIGN)
         return false;
+    if (c->counts[bin_of(size)] >= ant_opt.cache) {
+        flush_half(c, bin_of(size));
+        if (c->counts[bin_of(size)] >= ant_opt.cache)
+            return false;
+    }
     if (!begin_change(c, node))
         return false;
     if (!ant_node_try_hold(node, mark)) {
@@ -191,8 +238,10 @@ static void *refuse(ant_cache_t *c, unsigned bin, const struct ant_problem *p)
 
 void *ant_cache_take(size_t size, void *site)
 {
+    if (size > ANT_CACHE_MAX_BLOCK - ANT_NODE_SIZE - ANT_TAIL_SIZE)
+        return 0;
     ant_cache_t *c = my_cache;
-    if (!c || size > ANT_CACHE_MAX_BLOCK - ANT_NODE_SIZE - ANT_TAIL_SIZE)
+    if (ANT_UNLIKELY(!c) && !(c = make_cache()))
         return 0;
     size_t block = ant_block_size_for(size);
     unsigned bin = bin_of(block);
@@ -239,24 +288,31 @@ void *ant_cache_take(size_t size, void *site)
     return ant_mem_of(node);
 }
 
-/* Gives one cached block back to its arena as a free block. */
+/* Gives one cached block back to its arena, whose lock the caller
+ * holds, as a free block; false if it is not a sound cached block there. */
+static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, ant_node_t *node)
+{
+    ant_region_t *region = ant_region_of(arena, node);
+    if (!region || !ant_region_holds(region, node, ANT_NODE_SIZE) || !ant_head_ok(node) ||
+        node->state != ANT_STATE_CACHED)
+        return false;
+    add(&c->blocks, (uint64_t)-1);
+    add(&c->bytes, (uint64_t)0 - node->size);
+    ant_count_out(arena, node);
+    node->state = ANT_STATE_FREE;
+    ant_seal(node);
+    ant_count_in(arena, node);
+    ant_settle_free(arena, region, node);
+    return true;
+}
+
 static void give_back(ant_cache_t *c, ant_node_t *node)
 {
     ant_arena_t *arena = ant_arena_at(node->arena);
     if (!arena)
         return;
     ant_lock(arena);
-    ant_region_t *region = ant_region_of(arena, node);
-    if (region && ant_region_holds(region, node, ANT_NODE_SIZE) && ant_head_ok(node) &&
-        node->state == ANT_STATE_CACHED) {
-        add(&c->blocks, (uint64_t)-1);
-        add(&c->bytes, (uint64_t)0 - node->size);
-        ant_count_out(arena, node);
-        node->state = ANT_STATE_FREE;
-        ant_seal(node);
-        ant_count_in(arena, node);
-        ant_settle_free(arena, region, node);
-    }
+    give_back_locked(c, arena, node);
     ant_unlock(arena);
 }
 
