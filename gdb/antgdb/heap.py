@@ -213,8 +213,15 @@ class _Walk:
                     cur, last, last_free = self._slow(region, cur, last, last_free, end)
                     continue
             cur, last, last_free, failed = run(buf, base, cur, last, last_free)
-            if failed:
-                cur, last, last_free = self._slow(region, cur, last, last_free, end)
+            if not failed:
+                continue
+            size = _WORD.unpack_from(buf, cur - base + 16)[0]
+            if cur > base and top < cur + size <= min(end, cur + WINDOW):
+                # The block runs past the window but would fit in one read
+                # from its node: read that, and test the block again whole.
+                top = cur
+                continue
+            cur, last, last_free = self._slow(region, cur, last, last_free, end)
         region.requested_bytes += run.requested
         region.free_blocks += run.free_count
         region.free_bytes += run.free_bytes
