@@ -116,7 +116,10 @@ class Heap:
         self.regions = []  # HEAP regions and big mappings, in walk order
         self.nodes = array("Q")
         self.extents = {}  # node -> extent, where it differs from node.size
-        self.frees = {}  # free node -> (arena, size, next link, prev link)
+        # free node -> (arena, size, next link, prev link), in walk order:
+        # region by region as in regions, region.free_blocks of them each,
+        # by address within one.
+        self.frees = {}
         self.problems = []
         self.notes = []
         self._by_node = {}
