@@ -96,6 +96,14 @@ def damages(blocks):
             yield name, block, plant
 
 
+class LoadTest(unittest.TestCase):
+    def test_another_abi_is_refused(self):
+        with mock.patch.object(native, "ABI", native.ABI + 1):
+            loaded, why = native._try_load()
+        self.assertIsNone(loaded)
+        self.assertIn("its ABI is %d, this antgdb needs %d" % (native.ABI, native.ABI + 1), why)
+
+
 class SameWalkTest(unittest.TestCase):
     def test_the_walk_runs_in_c(self):
         chosen = []
