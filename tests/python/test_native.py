@@ -61,35 +61,41 @@ def build():
 def damages(blocks):
     """(name, block, plant(image, block) -> reader or None) for every kind."""
     def field(name, value, reseal=True):
-        return lambda image, block: image.node_write(block, name, value, reseal)
+        """Sets a node field to value, or to value(block) if it is callable."""
+        def plant(image, block):
+            image.node_write(block, name, value(block) if callable(value) else value, reseal)
+        return plant
 
-    def write(offset, raw):
-        return lambda image, block: image.write(block.node + offset, raw)
+    def write(where, raw):
+        return lambda image, block: image.write(where(block), raw)
+
+    def word(where, value):
+        return lambda image, block: image.write_word(where(block), value(block))
 
     kinds = [
         ("head", field("head", 0x1234, False)),
-        ("zeroed node", write(0, bytes(64))),
-        ("prev", lambda image, block: image.node_write(block, "prev", block.node + 16, True)),
+        ("zeroed node", write(lambda b: b.node, bytes(64))),
+        ("prev", field("prev", lambda b: b.node + 16)),
         ("next zero", field("next", 0)),
-        ("next wrong", lambda image, block: image.node_write(block, "next", block.node + 96, True)),
-        ("size misaligned", lambda image, block: image.node_write(block, "size", block.size + 8, True)),
+        ("next wrong", field("next", lambda b: b.node + 96)),
+        ("size misaligned", field("size", lambda b: b.size + 8)),
         ("size small", field("size", 16)),
         ("size zero", field("size", 0)),
         ("size huge", field("size", U64 - 15)),
-        ("size wraps", lambda image, block: image.node_write(block, "size", (1 << 64) - block.node + 0x40, True)),
-        ("size into wilderness", lambda image, block: image.node_write(block, "size", block.size + 0x8000, True)),
-        ("requested too many", lambda image, block: image.node_write(block, "requested", block.size, True)),
+        ("size wraps", field("size", lambda b: (1 << 64) - b.node + 0x40)),
+        ("size into wilderness", field("size", lambda b: b.size + 0x8000)),
+        ("requested too many", field("requested", lambda b: b.size)),
         ("requested wraps", field("requested", U64 - 7)),
         ("unknown state", field("state", CACHED)),
         ("flags", field("flags", 1)),
         ("arena", field("arena", 3)),
-        ("tail", lambda image, block: image.write(block.mem + block.requested, b"\0")),
-        ("poison", lambda image, block: image.write(block.mem + 40, b"\0")),
-        ("last poison byte", lambda image, block: image.write(block.node + block.size - 1, b"\1")),
-        ("free link", lambda image, block: image.write_word(block.mem, block.node + 0x40)),
+        ("tail", write(lambda b: b.mem + b.requested, b"\0")),
+        ("poison", write(lambda b: b.mem + 40, b"\0")),
+        ("last poison byte", write(lambda b: b.node + b.size - 1, b"\1")),
+        ("free link", word(lambda b: b.mem, lambda b: b.node + 0x40)),
         ("region unreadable", lambda image, block: image.reader(skip=(block.region.address,))),
-        ("wilderness", lambda image, block: image.write_word(block.region.address + 32, block.node)),
-        ("region last", lambda image, block: image.write_word(block.region.address + 48, block.node)),
+        ("wilderness", word(lambda b: b.region.address + 32, lambda b: b.node)),
+        ("region last", word(lambda b: b.region.address + 48, lambda b: b.node)),
     ]
     for name, plant in kinds:
         for block in (blocks[0], blocks[1], blocks[7], blocks[9], blocks[11]):

@@ -14,7 +14,6 @@ import unittest
 
 import gdbpath  # noqa: F401
 from antgdb import fastpath, native
-from antgdb import layout as L
 
 SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
 ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150")) * 20
@@ -176,7 +175,9 @@ class NativeFuzzTest(unittest.TestCase):
                 mutate(rng, params, window, base, blocks)
             else:
                 window, blocks, stop = bytearray(rng.randbytes(length)), [], base + length
-            start = rng.choice(blocks)[0] if blocks and rng.random() < 0.8 else rng.randrange(length + 1)
+            start = rng.randrange(length + 1)
+            if blocks and rng.random() < 0.8:
+                start = rng.choice(blocks)[0]
             cur = base + start
             if cur > U64:
                 continue  # no node lies above 2^64: the walk never asks
