@@ -7,7 +7,7 @@
 # extension by a path relative to itself, so the installed tree can move.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/gdb/ DESTINATION ${ANT_INSTALL_GDBDIR}
   FILES_MATCHING PATTERN "*.py" PATTERN "*.md"
-  PATTERN "__pycache__" EXCLUDE)
+  PATTERN "__pycache__" EXCLUDE PATTERN "native" EXCLUDE)
 
 if(IS_ABSOLUTE "${ANT_INSTALL_GDBDIR}" OR IS_ABSOLUTE "${ANT_INSTALL_GDB_AUTOLOADDIR}")
   cmake_path(ABSOLUTE_PATH ANT_INSTALL_GDBDIR BASE_DIRECTORY ${CMAKE_INSTALL_PREFIX}
@@ -24,3 +24,6 @@ foreach(lib ant antmalloc)
   file(GENERATE OUTPUT ${script} INPUT ${PROJECT_BINARY_DIR}/${lib}-autoload-gdb.py)
   install(FILES ${script} DESTINATION ${ANT_INSTALL_GDB_AUTOLOADDIR})
 endforeach()
+
+# The native walker goes next to ant-gdb.py, where antgdb/native.py looks.
+install(TARGETS antfastwalk LIBRARY DESTINATION ${ANT_INSTALL_GDBDIR})

@@ -5,19 +5,19 @@ block lookup (model.Heap). It trusts no pointer: every list is bounded (a
 visited set, a hard cap, region bounds), every read may fail, and after a
 bad node the walk resynchronises by adjacency (node + size), by the next
 link, or by scanning for the next node whose head sentinel checks out, then
-goes on. The hot loop reads the heap in windows of a MiB and tests each node
-inline; any failure goes to check.Checker.
+goes on. The hot loop reads the heap in windows of a MiB and tests their
+nodes with a fastpath runner, in C where gdb/native is built; any node it
+refuses goes to check.Checker.
 """
 import bisect
 import re
 import struct
 
+from . import fastpath, native
 from .check import Checker
 from .errors import Unreadable
 from .layout import (
-    CACHE_MAGIC, CACHE_STATES, HEAD_OFFSET, HEAD_PRIME, HEAD_SHIFT, MASK64,
-    NODE_WORDS, REGION_BIG, REGION_HEAP, REGION_MAGIC, STATE_FREE, STATE_USED,
-    TAIL_MULTIPLIER, TAIL_NONZERO, ascii_word,
+    CACHE_MAGIC, CACHE_STATES, NODE_WORDS, REGION_BIG, REGION_HEAP, REGION_MAGIC, ascii_word,
 )
 from .memory import WINDOW, next_readable, read_upto
 from .model import REGION_KINDS, Arena, Cache, Heap, Region
@@ -28,22 +28,21 @@ MAX_REGION_LENGTH = 1 << 46
 MAX_BLOCKS = 1 << 28  # a hard stop, far above any heap a Python walk can hold
 MAX_CACHES = 1 << 16  # one per thread that ever allocated; more means a loop
 _WORD = struct.Struct("<Q")
-# The node words the hot loop tests: prev next size requested, then (past
-# serial and site) the word of state, arena and flags, and the head.
-_HOT_WORDS = struct.Struct("<4Q16x2Q")
 _LINKS = struct.Struct("<QQ")
 _STATE_MARK = re.compile(rb"USED|FREE|CACH")  # node.state in ASCII, at node + 48
 _STATE_OFFSET = 48
 _CONTENT_KINDS = ("overflow", "use-after-free", "coalesce")
 
 
-def walk(reader, layout, sites=None):
+def walk(reader, layout, sites=None, accelerate=True):
     """Walks the heap of a validated root and checks it; returns a Heap.
-    `sites` (a sites.Sites) names the allocator's callers in sentences."""
+    `sites` (a sites.Sites) names the allocator's callers in sentences;
+    accelerate=False keeps the hot loop in Python even where the native
+    walker is loaded (it finds the same)."""
     heap = Heap(layout, reader)
     checker = Checker(heap, sites or Sites())
     checker.last_error()
-    _Walk(heap, checker).run()
+    _Walk(heap, checker, native.load() if accelerate else None).run()
     checker.finish()
     return heap
 
@@ -56,9 +55,10 @@ def _unsound(problems):
 
 
 class _Walk:
-    def __init__(self, heap, checker):
+    def __init__(self, heap, checker, accelerator):
         self.heap = heap
         self.check = checker
+        self.native = accelerator  # a native.Native, or None
         self.reader = heap.reader
         self.layout = heap.layout
         self.spans = []  # (start, end) of regions already walked, sorted
@@ -252,32 +252,16 @@ class _Walk:
     # -- a HEAP region: the hot loop -----------------------------------------
 
     def _heap_region(self, region):
-        """Walks the blocks of a HEAP region by adjacency, testing every rule
-        that one node can break inline; the first failure sends the node to
-        the checker. Locals only: this loop runs once per block."""
+        """Walks the blocks of a HEAP region by adjacency, a window at a
+        time: a fastpath runner tests the nodes of the window, and the first
+        node it refuses goes to the checker."""
         layout = self.layout
         node_size = layout.node_size
         start = region.address + layout.region_header_size
         end = region.wilderness
         self._region_ends(region, start, end)
-        secret = layout.secret
-        amask = layout.alignment - 1
-        min_block = layout.min_block
-        used_word = STATE_USED | (region.arena << 32)
-        free_word = STATE_FREE | (region.arena << 32)
-        overhead = node_size + layout.tail_size
-        poison_from = node_size + 16
-        poison = layout.poison
-        unpack = _HOT_WORDS.unpack_from
-        word = _WORD.unpack_from
-        links = _LINKS.unpack_from
-        from_bytes = int.from_bytes
-        append = self.heap.nodes.append
-        frees = self.heap.frees
-        arena = region.arena
-        prime, shift, mask = HEAD_PRIME, HEAD_SHIFT - 61 * 7, MASK64
-        multiplier, nonzero, head_at = TAIL_MULTIPLIER, TAIL_NONZERO, HEAD_OFFSET
-        requested_sum = free_count = free_sum = largest = 0
+        run = fastpath.runner(fastpath.Params(layout, region.arena), region.arena, end,
+                              self.heap.nodes, self.heap.frees, self.heap.cached, self.native)
         cur, last, last_free = start, 0, None
         buf, base, top = b"", start, start
         while cur < end:
@@ -289,43 +273,22 @@ class _Walk:
                 if cur + node_size > top:
                     cur, last, last_free = self._slow(region, cur, last, last_free, end)
                     continue
-            off = cur - base
-            prev, nxt, size, req, state, head = unpack(buf, off)
-            key = cur ^ secret
-            after = cur + size
-            # 2^448 = 2^21 (mod 2^61 - 1): the address word's weight, reduced.
-            if ((from_bytes(buf[off:off + head_at], "little") + (key << shift)) % prime
-                    != head or prev != last or after > top or size & amask
-                    or size < min_block or (nxt != after and (nxt or after != end))):
-                cur, last, last_free = self._slow(region, cur, last, last_free, end)
+            cur, last, last_free, failed = run(buf, base, cur, last, last_free)
+            if not failed:
                 continue
-            if state == used_word:
-                if (req + overhead > size or word(buf, off + node_size + req)[0]
-                        != ((key * multiplier) & mask) | nonzero):
-                    cur, last, last_free = self._slow(region, cur, last, last_free, end)
-                    continue
-                requested_sum += req
-            elif state == free_word:
-                if (last_free == last or buf.count(poison, off + poison_from, off + size)
-                        != size - poison_from):
-                    cur, last, last_free = self._slow(region, cur, last, last_free, end)
-                    continue
-                frees[cur] = (arena, size) + links(buf, off + node_size)
-                free_count += 1
-                free_sum += size
-                if size > largest:
-                    largest = size
-                last_free = cur
-            else:
-                cur, last, last_free = self._slow(region, cur, last, last_free, end)
+            size = _WORD.unpack_from(buf, cur - base + 16)[0]
+            if cur > base and top < cur + size <= min(end, cur + WINDOW):
+                # The block runs past the window but would fit in one read
+                # from its node: read that, and test the block again whole.
+                top = cur
                 continue
-            append(cur)
-            last = cur
-            cur = after
-        region.requested_bytes += requested_sum
-        region.free_blocks += free_count
-        region.free_bytes += free_sum
-        region.largest_free = max(region.largest_free, largest)
+            cur, last, last_free = self._slow(region, cur, last, last_free, end)
+        region.requested_bytes += run.requested
+        region.free_blocks += run.free_count
+        region.free_bytes += run.free_bytes
+        region.largest_free = max(region.largest_free, run.largest)
+        region.cached_blocks += run.cached_count
+        region.cached_bytes += run.cached_bytes
         # Blocks tile what the walk covered: the used bytes are the rest.
         region.used_bytes = (cur - start - region.skipped_bytes - region.free_bytes
                              - region.unknown_bytes - region.cached_bytes)

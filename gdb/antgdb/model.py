@@ -139,10 +139,13 @@ class Heap:
         self.regions = []  # HEAP regions and big mappings, in walk order
         self.nodes = array("Q")
         self.extents = {}  # node -> extent, where it differs from node.size
-        self.frees = {}  # free node -> (arena, size, next link, prev link)
+        # free node -> (arena, size, next link, prev link), in walk order:
+        # region by region as in regions, region.free_blocks of them each,
+        # by address within one.
+        self.frees = {}
         self.cached = {}  # cached node -> (arena, size, next in bin, cache)
         self.caches = []  # Cache, in root.caches order
-        self.busy = {}  # node -> the Cache whose thread was changing it
+        self.busy = {}  # node -> who was changing it (a thread's cache, an arena)
         self.problems = []
         self.notes = []
         self._by_node = {}

@@ -3,6 +3,8 @@ picture of every region. Text comes as lines so that a million-row walk
 streams instead of being built whole; `sites` is a sites.Sites."""
 import bisect
 import json
+from itertools import accumulate
+from operator import itemgetter
 
 from .check import block_facts, number
 from .layout import COUNTERS, FIT_NAMES, ascii_word
@@ -175,27 +177,39 @@ def _cell(region, width):
 
 
 def _free_cells(heap, width):
-    """Free bytes per cell of every HEAP region, in one pass over the free
-    blocks: they come region by region, so the region is looked up only
-    when it changes, and most blocks fall in a single cell."""
-    cells = {r.address: [0] * width for r in heap.regions if r.kind == "heap"}
-    base = end = cell = 0
-    counts = None
-    for node, (_, size, _, _) in heap.frees.items():
-        if not base <= node < end:
-            region = heap.region_at(node)
-            if region is None or region.kind != "heap":
-                base = end = 0
-                continue
-            base, end, cell = region.address, region.end, _cell(region, width)
-            counts = cells[base]
-        stop = min(node + size, end)
-        index = (node - base) // cell
-        if stop <= base + (index + 1) * cell:
-            counts[index] += stop - node
-        else:
-            _spread(counts, base, cell, node, stop)
+    """Free bytes per cell of every HEAP region. heap.frees holds each
+    region's free blocks together, by address, so the blocks starting in a
+    cell are found by bisection and their bytes by a difference of running
+    sums; only the last one in a cell can run past its end."""
+    nodes = list(heap.frees)
+    sizes = list(map(itemgetter(1), heap.frees.values()))
+    sums = [0]
+    sums += accumulate(sizes)
+    cells = {}
+    lo = 0
+    for region in heap.regions:
+        hi = lo + region.free_blocks
+        if region.kind == "heap":
+            cells[region.address] = _region_cells(region, width, nodes, sizes, sums, lo, hi)
+        lo = hi
     return cells
+
+
+def _region_cells(region, width, nodes, sizes, sums, lo, hi):
+    base, end, cell = region.address, region.end, _cell(region, width)
+    firsts = [bisect.bisect_left(nodes, base + index * cell, lo, hi)
+              for index in range(width + 1)]
+    counts = [sums[after] - sums[first] for first, after in zip(firsts, firsts[1:])]
+    for index in range(width):
+        if firsts[index + 1] == firsts[index]:
+            continue
+        node, size = nodes[firsts[index + 1] - 1], sizes[firsts[index + 1] - 1]
+        stop = min(node + size, end)
+        if stop == node + size and stop <= base + (index + 1) * cell:
+            continue
+        counts[index] -= size
+        _spread(counts, base, cell, node, stop)
+    return counts
 
 
 def _spread(cells, base, cell, start, end):

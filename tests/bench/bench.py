@@ -6,7 +6,9 @@ Run it through CMake, which builds what it needs and passes the paths:
     cmake --build build --target bench
 
 ANT_BENCH_RUNS=N in the environment sets the runs per allocator (5 by
-default), ANT_BENCH_ONLY=churn,gdb a subset of the workloads. The table is
+default), ANT_BENCH_ONLY=churn,gdb a subset of the workloads. The gdb part
+uses the native walker built with it unless ANT_GDB_NATIVE says otherwise
+(ANT_GDB_NATIVE=0 times the pure-Python walk), and names it. The table is
 printed and also written as Markdown next to the programs
 (build/tests/bench/bench-results.md). A benchmark, not a test: it asserts
 no time; it fails only when a run fails or prints another checksum than
@@ -41,6 +43,7 @@ def arguments():
     parser.add_argument("--programs", required=True, help="the folder of the bench_* programs")
     parser.add_argument("--million", required=True, help="the bench_million program")
     parser.add_argument("--extension", required=True, help="gdb/ant-gdb.py")
+    parser.add_argument("--native", default="", help="the native walker, libantfastwalk.so")
     parser.add_argument("--work", required=True, help="a scratch folder for the core")
     parser.add_argument("--markdown", required=True, help="where to write the Markdown table")
     parser.add_argument("--runs", type=int, default=5)
@@ -166,7 +169,7 @@ def main():
     elif GDB in selected:
         try:
             gdb_rows, gdb_notes = gdbwalk.measure(args.million, args.extension, args.work,
-                                                  args.runs, say)
+                                                  args.runs, say, args.native)
         except (RuntimeError, OSError, subprocess.SubprocessError) as error:
             failures.append("gdb walk: %s" % error)
 

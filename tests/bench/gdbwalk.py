@@ -5,7 +5,8 @@ API and stops on SIGTRAP; gdb writes its core once with gcore. Each command
 then runs in a gdb of its own on that core, and so does gdb with nothing
 but the program and the core, whose time is subtracted: what remains is
 ours (loading the extension, walking, rendering). Ant only: no other
-allocator has a heap these commands read.
+allocator has a heap these commands read. The notes name the walker the
+extension ran: the native one, or Python and why.
 """
 import os
 import statistics
@@ -23,6 +24,20 @@ def gdb_argv(program, ex):
     for command in ex:
         argv += ["-ex", command]
     return argv + [program]
+
+
+def walker(program, extension, env):
+    """Which walker the extension runs in this environment, as
+    antgdb.native.describe() says: "native (PATH)" or "python (why)"."""
+    argv = gdb_argv(program, ["source " + extension, "python from antgdb import native; "
+                              "print('walker: ' + native.describe())"])
+    out = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True, env=env,
+                         timeout=600).stdout
+    said = [line[len("walker: "):] for line in out.splitlines() if line.startswith("walker: ")]
+    if not said:
+        raise RuntimeError("gdb did not say which walker the extension runs: " + out[-600:])
+    return said[0]
 
 
 def write_core(program, core):
@@ -97,15 +112,21 @@ def steps(extension, core, walk_file):
     ]
 
 
-def measure(program, extension, work, runs, say):
+def measure(program, extension, work, runs, say, native=None):
     """Returns (rows, notes): for each step its median seconds, those
-    seconds less gdb's start-up, and what it reported."""
+    seconds less gdb's start-up, and what it reported. The extension loads
+    the native walker at `native` unless ANT_GDB_NATIVE is already set."""
+    env = dict(os.environ)
+    if native and "ANT_GDB_NATIVE" not in env:
+        env["ANT_GDB_NATIVE"] = native
     os.makedirs(work, exist_ok=True)
     core = os.path.join(work, "million.core")
     seconds, heap = write_core(program, core)
     notes = ["%s; core of %.0f MiB written by gcore in %.1f s" % (
-        heap, os.path.getsize(core) / 2**20, seconds)]
-    say(notes[0])
+        heap, os.path.getsize(core) / 2**20, seconds),
+        "walker: " + walker(program, extension, env)]
+    for note in notes:
+        say(note)
     plan = steps(extension, core, os.path.join(work, "walk.json"))
     try:
         for round in range(runs):
@@ -114,7 +135,7 @@ def measure(program, extension, work, runs, say):
                 start = time.perf_counter()
                 proc = subprocess.run(gdb_argv(program, step.commands), stdin=subprocess.DEVNULL,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      universal_newlines=True, timeout=1800)
+                                      universal_newlines=True, env=env, timeout=1800)
                 step.seconds.append(time.perf_counter() - start)
                 step.result = step.verify(proc.stdout)
             say("gdb round %d of %d done" % (round + 1, runs))

@@ -28,7 +28,8 @@ with open(os.path.join(workdir, "expected.json"), "w") as f:
     json.dump(manifest, f)
 
 probe = manifest["damaged"] or manifest["blocks"][len(manifest["blocks"]) // 2][0]
-for name, command in (("heap", "ant-heap --json"), ("walk", "ant-walk --json"),
+for name, command in (("walker", "python from antgdb import native; print(native.describe())"),
+                      ("heap", "ant-heap --json"), ("walk", "ant-walk --json"),
                       ("block", "ant-block %d --json" % (probe + 5)), ("heap-text", "ant-heap"),
                       ("check", "ant-check --json")):
     print("\n" + MARK + name)

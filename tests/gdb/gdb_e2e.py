@@ -9,7 +9,8 @@ heap planted with SCENARIO's damage, runs the commands, checks what they
 say against the manifest the program wrote, and writes a core with gcore
 for the core tests. core: reads that core, with or without the program,
 and checks the same. One gdb per run, settings pinned; this script, not
-gdb's exit status, decides pass or fail.
+gdb's exit status, decides pass or fail. Where ANT_GDB_NATIVE names the
+native walker, a run that walked in Python fails.
 """
 import json
 import os
@@ -38,6 +39,7 @@ def parse_json(text, what, failures):
 def commands_for(manifest):
     probe = manifest["damaged"] or manifest["blocks"][len(manifest["blocks"]) // 2][0]
     return [
+        ("walker", "python from antgdb import native; print(native.describe())"),
         ("heap", "ant-heap --json"),
         ("walk", "ant-walk --json"),
         ("block", "ant-block %d --json" % (probe + 5)),
@@ -53,6 +55,8 @@ def verify(manifest, out, failures, scenario):
     check = parse_json(out.get("check", ""), "ant-check --json", failures)
     if "Traceback" in "\n".join(out.values()):
         failures.append("a Python traceback reached the user")
+    if os.environ.get("ANT_GDB_NATIVE", "0") != "0" and not out.get("walker", "").startswith("native"):
+        failures.append("ANT_GDB_NATIVE is set, but the walk ran %r" % out.get("walker"))
     if None in (heap, walk, block, check):
         return
     expected = {mem: size for mem, size in manifest["blocks"]}

@@ -66,7 +66,7 @@ foreach(file
     ${LIBDIR}/libant.so.${VERSION} ${LIBDIR}/libant.a ${LIBDIR}/libantmalloc.so.${VERSION}
     ${CMAKEDIR}/ant-config.cmake ${CMAKEDIR}/ant-config-version.cmake ${CMAKEDIR}/ant-targets.cmake
     ${PKGCONFIGDIR}/ant.pc ${PKGCONFIGDIR}/antmalloc.pc
-    ${GDBDIR}/ant-gdb.py ${GDBDIR}/antgdb/__init__.py
+    ${GDBDIR}/ant-gdb.py ${GDBDIR}/antgdb/__init__.py ${GDBDIR}/libantfastwalk.so
     ${AUTOLOADDIR}/libant.so.${VERSION}-gdb.py ${AUTOLOADDIR}/libantmalloc.so.${VERSION}-gdb.py)
   if(NOT EXISTS ${prefix}/${file})
     message(FATAL_ERROR "not installed: ${file}")
@@ -104,15 +104,20 @@ foreach(package ant antmalloc)
 endforeach()
 
 # 4. gdb auto-loads the extension for each library; loading it a second
-# time, for the other library, must be harmless.
+# time, for the other library, must be harmless. The extension walks with
+# the native walker installed beside it, unless told otherwise.
+unset(ENV{ANT_GDB_NATIVE})
 run(${GDB} -nx -batch -iex "add-auto-load-safe-path ${prefix}"
   -ex "file ${prefix}/${LIBDIR}/libant.so.${SOVERSION}"
   -ex "info auto-load python-scripts"
   -ex "file ${prefix}/${LIBDIR}/libantmalloc.so.${SOVERSION}"
   -ex "info auto-load python-scripts"
-  -ex "help ant-heap")
+  -ex "help ant-heap"
+  -ex "python from antgdb import native"
+  -ex "python print(native.describe())")
 expect("gdb auto-loaded the script of libant" "${output}" "Yes +[^\n]*/libant\\.so\\.${VERSION}-gdb\\.py")
 expect("gdb auto-loaded the script of libantmalloc" "${output}" "Yes +[^\n]*/libantmalloc\\.so\\.${VERSION}-gdb\\.py")
+expect("the installed extension walks natively" "${output}" "native \\([^\n]*/libantfastwalk\\.so\\)")
 if(output MATCHES "Traceback|Error|Undefined command|declined")
   message(FATAL_ERROR "gdb did not load the extension cleanly:\n${output}")
 endif()

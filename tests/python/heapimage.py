@@ -411,14 +411,15 @@ def write_core(path, segments, extra=()):
         out.write(header + b"".join(headers) + body)
 
 
-def walk(image, reader=None, symbolize=None):
+def walk(image, reader=None, symbolize=None, accelerate=True):
     """Reads the image's root and walks its heap, as the commands do;
-    `symbolize(address) -> (symbol, line)` names sites."""
+    `symbolize(address) -> (symbol, line)` names sites; accelerate=False
+    keeps the walk in Python even where the native walker is loaded."""
     from antgdb import heap
     from antgdb.sites import Sites
 
     reader = reader or image.reader()
-    return heap.walk(reader, L.read_root(reader, image.root), Sites(symbolize))
+    return heap.walk(reader, L.read_root(reader, image.root), Sites(symbolize), accelerate)
 
 
 def sample():

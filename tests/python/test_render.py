@@ -1,9 +1,11 @@
 """What the commands print: the JSON shapes of DESIGN.md section 3, and text."""
 import json
+import random
 import unittest
 
 import gdbpath  # noqa: F401
 import heapimage as H
+import test_fuzz
 from antgdb import render
 from antgdb.sites import Sites
 
@@ -71,6 +73,23 @@ class HeapShapeTest(Rendered):
         image.write(region.blocks[2].node, b"\xff" * 8)
         pictures = render._strips(H.walk(image), width=16)
         self.assertEqual(pictures[region.address][5], "!")
+
+    def test_free_cells_hold_the_free_bytes_of_damaged_heaps(self):
+        rng = random.Random(7)
+        for round_ in range(60):
+            image = test_fuzz.build(rng)
+            for _ in range(rng.randrange(0, 4)):
+                test_fuzz.scribble(rng, image)
+            heap = H.walk(image)
+            width = rng.choice((7, 64, 300))
+            expected = {r.address: [0] * width for r in heap.regions if r.kind == "heap"}
+            for node, (_, size, _, _) in heap.frees.items():
+                region = heap.region_at(node)
+                if region.kind == "heap":
+                    render._spread(expected[region.address], region.address,
+                                   render._cell(region, width), node, min(node + size, region.end))
+            with self.subTest(round=round_, width=width):
+                self.assertEqual(render._free_cells(heap, width), expected)
 
 
 class WalkShapeTest(Rendered):

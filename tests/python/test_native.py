@@ -1,0 +1,180 @@
+"""The native walker against the Python one, on whole heaps: for every kind
+of damage, planted or scribbled at random, both walks must find the same
+nodes, problems and counters, and every command must print the same.
+Windows and output arrays are shrunk too, so that blocks straddle windows
+and the C fills its arrays mid-window.
+
+Needs the library: run through native_run.py with ANT_GDB_NATIVE set."""
+import json
+import os
+import random
+import unittest
+from unittest import mock
+
+import gdbpath  # noqa: F401
+import heapimage as H
+import test_fuzz
+from antgdb import fastpath, native, render
+from antgdb import heap as walker
+from antgdb.sites import Sites
+
+SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
+ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150"))
+U64 = (1 << 64) - 1
+CACHED = 0x48434143  # "CACH": a state the walk does not know
+
+
+def setUpModule():
+    if native.load() is None:
+        raise unittest.SkipTest("the native walker is not loaded: " + native.describe())
+
+
+def snapshot(heap):
+    """What a walk found, and everything the commands print from it."""
+    sites = Sites()
+    return {
+        "nodes": list(heap.nodes), "extents": heap.extents, "frees": heap.frees,
+        "cached": heap.cached,
+        "problems": [problem.as_dict() for problem in heap.problems],
+        "notes": heap.notes,
+        "regions": [(r.lo, r.hi, r.skipped_bytes, r.unknown_bytes) for r in heap.regions],
+        "heap": json.dumps(render.heap_dict(heap)),
+        "text": list(render.heap_lines(heap)) + list(render.check_lines(heap)),
+        "rows": list(render.walk_json_lines(heap, heap.rows(), sites)),
+    }
+
+
+def build():
+    """Two HEAP regions of used and free blocks of many sizes, and a big one."""
+    image = H.Image()
+    arena = image.arena()
+    first = arena.region(0x4000)
+    blocks = [first.used(24), first.free(160, serial=90, site=0x401200), first.used(100),
+              first.free(96), first.used(1), first.used(40), first.used(300),
+              first.free(4096), first.used(2000), first.used(7)]
+    second = arena.region(0x3000)
+    blocks += [second.used(0), second.free(80), second.used(500), second.used(16)]
+    arena.big(100000)
+    image.build()
+    return image, blocks
+
+
+def damages(blocks):
+    """(name, block, plant(image, block) -> reader or None) for every kind."""
+    def field(name, value, reseal=True):
+        """Sets a node field to value, or to value(block) if it is callable."""
+        def plant(image, block):
+            image.node_write(block, name, value(block) if callable(value) else value, reseal)
+        return plant
+
+    def write(where, raw):
+        return lambda image, block: image.write(where(block), raw)
+
+    def word(where, value):
+        return lambda image, block: image.write_word(where(block), value(block))
+
+    kinds = [
+        ("head", field("head", 0x1234, False)),
+        ("zeroed node", write(lambda b: b.node, bytes(64))),
+        ("prev", field("prev", lambda b: b.node + 16)),
+        ("next zero", field("next", 0)),
+        ("next wrong", field("next", lambda b: b.node + 96)),
+        ("size misaligned", field("size", lambda b: b.size + 8)),
+        ("size small", field("size", 16)),
+        ("size zero", field("size", 0)),
+        ("size huge", field("size", U64 - 15)),
+        ("size wraps", field("size", lambda b: (1 << 64) - b.node + 0x40)),
+        ("size into wilderness", field("size", lambda b: b.size + 0x8000)),
+        ("requested too many", field("requested", lambda b: b.size)),
+        ("requested wraps", field("requested", U64 - 7)),
+        ("unknown state", field("state", CACHED)),
+        ("flags", field("flags", 1)),
+        ("arena", field("arena", 3)),
+        ("tail", write(lambda b: b.mem + b.requested, b"\0")),
+        ("poison", write(lambda b: b.mem + 40, b"\0")),
+        ("last poison byte", write(lambda b: b.node + b.size - 1, b"\1")),
+        ("free link", word(lambda b: b.mem, lambda b: b.node + 0x40)),
+        ("region unreadable", lambda image, block: image.reader(skip=(block.region.address,))),
+        ("wilderness", word(lambda b: b.region.address + 32, lambda b: b.node)),
+        ("region last", word(lambda b: b.region.address + 48, lambda b: b.node)),
+    ]
+    for name, plant in kinds:
+        for block in (blocks[0], blocks[1], blocks[7], blocks[9], blocks[11]):
+            yield name, block, plant
+
+
+class LoadTest(unittest.TestCase):
+    def test_another_abi_is_refused(self):
+        with mock.patch.object(native, "ABI", native.ABI + 1):
+            loaded, why = native._try_load()
+        self.assertIsNone(loaded)
+        self.assertIn("its ABI is %d, this antgdb needs %d" % (native.ABI, native.ABI + 1), why)
+
+
+class SameWalkTest(unittest.TestCase):
+    def test_the_walk_runs_in_c(self):
+        chosen = []
+        runner = fastpath.runner
+
+        def recorded(*args):
+            run = runner(*args)
+            chosen.append(type(run).__name__)
+            return run
+
+        with mock.patch.object(fastpath, "runner", recorded):
+            H.walk(build()[0])
+        self.assertEqual(chosen, ["NativeRun", "NativeRun"])
+
+    def compare(self, image, reader=None, window=None, room=None):
+        saved = walker.WINDOW, native.ROOM
+        try:
+            walker.WINDOW = window or walker.WINDOW
+            native.ROOM = room or native.ROOM
+            python = snapshot(H.walk(image, reader, accelerate=False))
+            fast = snapshot(H.walk(image, reader, accelerate=True))
+        finally:
+            walker.WINDOW, native.ROOM = saved
+        for key in python:
+            self.assertEqual(fast[key], python[key], key)
+
+    def test_clean_heaps(self):
+        image, _ = build()
+        for window, room in ((None, None), (100, None), (333, 1), (4096, 2)):
+            with self.subTest(window=window, room=room):
+                self.compare(image, window=window, room=room)
+
+    def test_two_free_neighbours(self):
+        image = H.Image()
+        region = image.arena().region(0x2000)
+        region.used(10)
+        region.free(96)
+        region.free(160)
+        region.used(20)
+        region.free(80)
+        image.build()
+        self.compare(image)
+
+    def test_every_planted_damage(self):
+        _, blocks = build()
+        for name, target, plant in damages(blocks):
+            image, fresh = build()
+            block = fresh[blocks.index(target)]
+            reader = plant(image, block)
+            for window, room in ((None, None), (256, 2)):
+                with self.subTest(damage=name, block=block.node, window=window, room=room):
+                    self.compare(image, reader, window, room)
+
+    def test_random_damage(self):
+        rng = random.Random(SEED)
+        for round_ in range(ROUNDS):
+            image = test_fuzz.build(rng)
+            for _ in range(rng.randrange(1, 4)):
+                test_fuzz.scribble(rng, image)
+            window = rng.choice((None, 64, 200, 1 << 12))
+            room = rng.choice((None, 1, 5))
+            with self.subTest(seed=SEED, round=round_, window=window, room=room):
+                self.compare(image, window=window, room=room)
+
+
+if __name__ == "__main__":
+    unittest.main()
