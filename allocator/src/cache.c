@@ -142,17 +142,27 @@ static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, ant_node_t *nod
  * arenas stay. All of it happens under that lock, so a fork (which takes
  * every arena lock first) never copies the list half cut.
  */
+/* A link read from a cached block's mem, which a dangling pointer may
+ * have overwritten: followed only into a HEAP region. */
+static bool followable(const ant_node_t *node)
+{
+    return node && (uintptr_t)node % ANT_ALIGN == 0 && ant_span_holds(node, ANT_MIN_BLOCK);
+}
+
 static void flush_half(ant_cache_t *c, unsigned bin)
 {
-    ant_node_t *keep_to = c->bins[bin];
-    for (unsigned i = 1; keep_to && i < c->counts[bin] / 2; i++)
-        keep_to = (ant_node_t *)(uintptr_t)((const uint64_t *)(const void *)ant_mem_of(keep_to))[0];
-    if (!keep_to)
-        return;
     uint64_t links[2];
+    ant_node_t *keep_to = c->bins[bin];
+    for (unsigned i = 1; followable(keep_to) && i < c->counts[bin] / 2; i++) {
+        read_links(keep_to, links);
+        keep_to = (ant_node_t *)(uintptr_t)links[0];
+    }
+    /* A bad link is left for ant_cache_take to find and report. */
+    if (!followable(keep_to))
+        return;
     read_links(keep_to, links);
     ant_node_t *bottom = (ant_node_t *)(uintptr_t)links[0];
-    if (!bottom || !ant_span_holds(bottom, ANT_MIN_BLOCK))
+    if (!followable(bottom))
         return;
     ant_arena_t *arena = ant_arena_at(bottom->arena);
     if (!arena)
@@ -161,7 +171,7 @@ static void flush_half(ant_cache_t *c, unsigned bin)
     ant_node_t *tail = keep_to;
     unsigned left = c->counts[bin];
     ant_node_t *node = bottom;
-    for (unsigned n = left; node && n-- && ant_span_holds(node, ANT_MIN_BLOCK);) {
+    for (unsigned n = left; followable(node) && n--;) {
         read_links(node, links);
         ant_node_t *below = (ant_node_t *)(uintptr_t)links[0];
         if (node->arena == arena->index && give_back_locked(c, arena, node)) {
@@ -296,6 +306,18 @@ static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, ant_node_t *nod
     if (!region || !ant_region_holds(region, node, ANT_NODE_SIZE) || !ant_head_ok(node) ||
         node->state != ANT_STATE_CACHED)
         return false;
+    /* Its links are about to be overwritten by the bins': damage to them
+     * is reported now or never. */
+    uint64_t links[2];
+    read_links(node, links);
+    const ant_node_t *below = (const ant_node_t *)(uintptr_t)links[0];
+    if (links[1] != (uintptr_t)c || (below && !followable(below))) {
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
+                                .what = "a thread-cache link changed, a write through a dangling pointer, in"};
+        ant_report(&p);
+        ant_report_done();
+        return false;
+    }
     add(&c->blocks, (uint64_t)-1);
     add(&c->bytes, (uint64_t)0 - node->size);
     ant_count_out(arena, node);

@@ -50,6 +50,19 @@ static void owner_at_malloc(void)
     ant_malloc(100);
 }
 
+/* The damaged block is sent back to the heap with half its bin before any
+ * malloc takes it: the send-off looks at its links first. */
+static void link_at_flush(void)
+{
+    char *more[20];
+    for (int i = 0; i < 20; i++)
+        more[i] = ant_malloc(100);
+    char *p = cached(100);
+    memset(p, 0x41, 8);
+    for (int i = 0; i < 20; i++)
+        ant_free(more[i]);
+}
+
 static void node_at_malloc(void)
 {
     char *p = cached(100);
@@ -79,6 +92,7 @@ static const struct child_scenario scenarios[] = {
     {"poison_at_malloc", poison_at_malloc},
     {"link_at_malloc", link_at_malloc},
     {"owner_at_malloc", owner_at_malloc},
+    {"link_at_flush", link_at_flush},
     {"node_at_malloc", node_at_malloc},
     {"poison_at_check", poison_at_check},
     {"overflow_at_free", overflow_at_free},
@@ -93,6 +107,7 @@ int main(int argc, char **argv)
         {"poison_at_malloc", 0, "use-after-free", 1, "poison changed, a write through a dangling pointer, in cached block"},
         {"link_at_malloc", 0, "use-after-free", 1, "a thread-cache link changed"},
         {"owner_at_malloc", 0, "use-after-free", 1, "a thread-cache link changed"},
+        {"link_at_flush", 0, "use-after-free", 1, "a thread-cache link changed, a write through a dangling pointer, in cached block"},
         {"node_at_malloc", 0, "header", 1, "the node of a block in a thread cache was overwritten"},
         {"poison_at_check", 0, "use-after-free", 1, "poison changed, a write through a dangling pointer, in cached block"},
         {"overflow_at_free", 0, "overflow", 1, "the program wrote past the end of block"},
