@@ -15,20 +15,27 @@ SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
 ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150"))
 
 
-def build(rng):
-    image = H.Image()
+def build(rng, version=1):
+    """Two regions of used and free blocks and a big block; in layout
+    version 2 also two thread caches holding some blocks."""
+    image = H.Image(version=version)
     arena = image.arena()
+    caches = [image.cache(thread=100 + i) for i in range(2)] if version >= 2 else []
     for _ in range(2):
         region = arena.region(0x3000)
         room = 0x3000 - 64 - 512
         while room > 0:
             if rng.random() < 0.25 and region.blocks and region.blocks[-1].state == "used":
                 block = region.free(rng.choice((80, 96, 160, 256)))
+            elif caches and rng.random() < 0.2:
+                block = region.cached(rng.choice(caches), rng.choice((80, 96, 160, 1024)))
             else:
                 block = region.used(rng.randrange(0, 300), site=0x401000 + rng.randrange(64))
             room -= block.size
         if region.blocks and room < 0:
-            region.blocks.pop()
+            dropped = region.blocks.pop()
+            if dropped.state == "cached":
+                dropped.cache.blocks.remove(dropped)
     arena.big(70000)
     return image.build()
 
@@ -55,7 +62,7 @@ class FuzzTest(unittest.TestCase):
     def test_random_damage_never_breaks_the_walk(self):
         rng = random.Random(SEED)
         for round_ in range(ROUNDS):
-            image = build(rng)
+            image = build(rng, version=1 + round_ % 2)
             for _ in range(rng.randrange(1, 4)):
                 scribble(rng, image)
             with self.subTest(seed=SEED, round=round_):
