@@ -192,7 +192,8 @@ bool ant_cache_put(void *mem)
     if (ANT_UNLIKELY(!c) && !(c = make_cache()))
         return false;
     ant_node_t *node = ant_node_of(mem);
-    if ((uintptr_t)mem % ANT_ALIGN || !ant_span_holds(node, ANT_MIN_BLOCK))
+    uintptr_t span_end = (uintptr_t)mem % ANT_ALIGN ? 0 : ant_heap_span_end(node, ANT_MIN_BLOCK);
+    if (!span_end)
         return false;
     uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
     size_t size = node->size;
@@ -212,7 +213,7 @@ bool ant_cache_put(void *mem)
     }
     /* Anything amiss goes to the locked path, which reports it. */
     if (node->head != ant_head_with(node, mark) || node->size != size ||
-        node->requested > size - ANT_NODE_SIZE - ANT_TAIL_SIZE || !ant_span_holds(node, size) ||
+        node->requested > size - ANT_NODE_SIZE - ANT_TAIL_SIZE || span_end - (uintptr_t)node < size ||
         !ant_tail_ok(node)) {
         ant_node_unhold(node, mark);
         end_change(c);

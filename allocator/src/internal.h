@@ -118,28 +118,22 @@ static inline bool ant_is_free(const ant_node_t *node)
 
 /*
  * ant_head_sentinel() of the node as it will be once its mark is `mark`,
- * computed with fewer steps; this runs twice on every malloc and free. A
- * word w is lo + hi * 2^61 with lo its low 61 bits, and 2^61 = 1 (mod p),
- * so w * 8^i = rot(lo, 3i) + hi * 8^i, where rot rotates within 61 bits
- * (exact even for lo = p, which rotates to itself, and p = 0). The eight
- * rotations sum below 2^64 and the eight small products below 2^27: two
- * reductions at the end give the same value as ant_head_sentinel().
+ * computed with fewer steps; this runs twice on every malloc and free.
+ * Word i weighs 2^(64 i) = 2^(3 i) (mod p), so the sum of w[i] << 3i, at
+ * most 88 bits wide, has the same residue; folding its bits above 61 onto
+ * the low ones (2^61 = 1) and one reduction give the value
+ * ant_head_sentinel() gives.
  */
-static inline uint64_t ant_head_lo(uint64_t w, unsigned k)
-{
-    uint64_t lo = w & ANT_HEAD_PRIME;
-    return ((lo << k) | (lo >> (61 - k))) & ANT_HEAD_PRIME;
-}
+__extension__ typedef unsigned __int128 ant_u128;
 
 static inline uint64_t ant_head_with(const ant_node_t *node, uint64_t mark)
 {
     const uint64_t *w = (const uint64_t *)(const void *)node;
     uint64_t key = (uint64_t)(uintptr_t)node ^ ant_heap_root.secret;
-    uint64_t rotated = (w[0] & ANT_HEAD_PRIME) + ant_head_lo(w[1], 3) + ant_head_lo(w[2], 6) + ant_head_lo(w[3], 9) +
-                       ant_head_lo(w[4], 12) + ant_head_lo(w[5], 15) + ant_head_lo(mark, 18) + ant_head_lo(key, 21);
-    uint64_t carried = (w[0] >> 61) + ((w[1] >> 61) << 3) + ((w[2] >> 61) << 6) + ((w[3] >> 61) << 9) +
-                       ((w[4] >> 61) << 12) + ((w[5] >> 61) << 15) + ((mark >> 61) << 18) + ((key >> 61) << 21);
-    return ant_head_reduce(ant_head_reduce(rotated) + carried);
+    ant_u128 x = (ant_u128)w[0] + ((ant_u128)w[1] << 3) + ((ant_u128)w[2] << 6) + ((ant_u128)w[3] << 9) +
+                 ((ant_u128)w[4] << 12) + ((ant_u128)w[5] << 15) + ((ant_u128)mark << 18) +
+                 ((ant_u128)key << 21);
+    return ant_head_reduce(((uint64_t)x & ANT_HEAD_PRIME) + (uint64_t)(x >> 61));
 }
 
 /* Recomputes the head sentinel after any field of the node changed. */
@@ -280,7 +274,13 @@ ANT_HIDDEN void ant_span_add(const ant_region_t *region);
 ANT_HIDDEN int ant_span_arena(const void *addr);
 ANT_HIDDEN void ant_span_grow(const ant_region_t *region);
 ANT_HIDDEN void ant_span_remove(const ant_region_t *region);
-ANT_HIDDEN bool ant_span_holds(const void *addr, size_t length);
+ANT_HIDDEN uintptr_t ant_heap_span_end(const void *addr, size_t length);
+
+/* [addr, addr + length) lies in a HEAP region, whose end is returned. */
+static inline bool ant_span_holds(const void *addr, size_t length)
+{
+    return ant_heap_span_end(addr, length) != 0;
+}
 ANT_HIDDEN bool ant_region_holds(const ant_region_t *region, const void *addr, size_t length);
 ANT_HIDDEN ant_node_t *ant_wilderness_carve(ant_arena_t *arena, size_t size, size_t align,
                                             ant_region_t **region_out);

@@ -95,6 +95,7 @@ static bool find_span(const void *addr, size_t length, struct span *out)
         uintptr_t high = __atomic_load_n(&spans[i].high, __ATOMIC_ACQUIRE);
         if (a >= high)
             continue;
+        out->high = high;
         out->low = __atomic_load_n(&spans[i].low, __ATOMIC_ACQUIRE);
         out->arena = __atomic_load_n(&spans[i].arena, __ATOMIC_ACQUIRE);
         out->big = __atomic_load_n(&spans[i].big, __ATOMIC_ACQUIRE);
@@ -104,10 +105,10 @@ static bool find_span(const void *addr, size_t length, struct span *out)
     return false;
 }
 
-bool ant_span_holds(const void *addr, size_t length)
+uintptr_t ant_heap_span_end(const void *addr, size_t length)
 {
     struct span s;
-    return find_span(addr, length, &s) && !s.big;
+    return find_span(addr, length, &s) && !s.big ? s.high : 0;
 }
 
 int ant_span_arena(const void *addr)
