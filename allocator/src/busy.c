@@ -50,7 +50,7 @@ static bool owned(const ant_node_t *node, uint64_t mark)
 
 /* Waits until the node is not BUSY; false if no thread is changing it or
  * it stays BUSY too long. */
-bool ant_busy_wait(const ant_node_t *node)
+static bool busy_wait(const ant_node_t *node)
 {
     long long start = 0;
     for (unsigned spins = 0;; spins++) {
@@ -79,7 +79,7 @@ bool ant_busy_wait(const ant_node_t *node)
 bool ant_head_settled(const ant_node_t *node)
 {
     for (int tries = 0; tries < 1000; tries++) {
-        if (!ant_busy_wait(node))
+        if (!busy_wait(node))
             return false;
         uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
         bool ok = !(mark & ANT_MARK_BUSY) && node->head == ant_head_with(node, mark);
@@ -95,7 +95,7 @@ bool ant_head_settled(const ant_node_t *node)
 bool ant_node_hold(ant_node_t *node, uint64_t *mark)
 {
     for (;;) {
-        if (!ant_busy_wait(node))
+        if (!busy_wait(node))
             return false;
         uint64_t m = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
         if (!(m & ANT_MARK_BUSY) && ant_node_try_hold(node, m)) {

@@ -156,8 +156,6 @@ static inline bool ant_head_ok(const ant_node_t *node)
 
 /* ---- The BUSY protocol (busy.c) ---- */
 
-ANT_HIDDEN bool ant_busy_wait(const ant_node_t *node);
-
 /* Sets BUSY in a node whose mark is `expect`; false if it is not that. */
 static inline bool ant_node_try_hold(ant_node_t *node, uint64_t expect)
 {

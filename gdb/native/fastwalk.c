@@ -150,6 +150,22 @@ static int poisoned(const unsigned char *at, uint64_t n, unsigned char poison)
     return 1;
 }
 
+/* A free or cached block's mem from poison_from on is all poison. */
+static int poisoned_block(const struct fastwalk_layout *layout, const unsigned char *node, uint64_t size)
+{
+    return layout->poison_from <= size
+        && poisoned(node + layout->poison_from, size - layout->poison_from, (unsigned char)layout->poison);
+}
+
+/* (node, size, mem[0:8], mem[8:16]) of a free or cached block. */
+static void record(uint64_t *out, uint64_t node, uint64_t size, const unsigned char *mem)
+{
+    out[0] = node;
+    out[1] = size;
+    out[2] = le64(mem);
+    out[3] = le64(mem + 8);
+}
+
 /* The bits of a Mersenne prime this code can sum below 2^64, else 0. */
 static unsigned prime_bits(uint64_t p)
 {
@@ -185,7 +201,6 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
     if (!supported(layout))
         return FASTWALK_UNSUPPORTED;
     unsigned bits = prime_bits(layout->head_prime);
-    unsigned char poison = (unsigned char)layout->poison;
     uint64_t cur = state->cur, last = state->last, last_free = state->last_free;
     uint64_t end = state->end;
     uint64_t n = 0, f = 0, c = 0;
@@ -230,14 +245,9 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
                 stop = FASTWALK_FULL;
                 break;
             }
-            if (last_free == last || layout->poison_from > size
-                || !poisoned(node + layout->poison_from, size - layout->poison_from, poison))
+            if (last_free == last || !poisoned_block(layout, node, size))
                 break;
-            uint64_t *out = frees + 4 * f++;
-            out[0] = cur;
-            out[1] = size;
-            out[2] = le64(node + layout->node_size);
-            out[3] = le64(node + layout->node_size + 8);
+            record(frees + 4 * f++, cur, size, node + layout->node_size);
             state->free_count++;
             state->free_sum += size;
             if (size > state->largest)
@@ -248,14 +258,9 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
                 stop = FASTWALK_FULL;
                 break;
             }
-            if (requested || layout->poison_from > size
-                || !poisoned(node + layout->poison_from, size - layout->poison_from, poison))
+            if (requested || !poisoned_block(layout, node, size))
                 break;
-            uint64_t *out = cached + 4 * c++;
-            out[0] = cur;
-            out[1] = size;
-            out[2] = le64(node + layout->node_size);
-            out[3] = le64(node + layout->node_size + 8);
+            record(cached + 4 * c++, cur, size, node + layout->node_size);
             state->cached_count++;
             state->cached_sum += size;
         } else {
