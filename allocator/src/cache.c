@@ -259,12 +259,11 @@ void *ant_cache_take(size_t size, void *site)
     ant_node_t *node = c->bins[bin];
     if (!node)
         return 0;
-    uint64_t mark;
     if (!begin_change(c, node))
         return 0;
     struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
                             .what = "the node of a block in a thread cache was overwritten:"};
-    mark = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
+    uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
     if (((mark & ANT_MARK_BUSY) || !ant_node_try_hold(node, mark)) && !ant_node_hold(node, &mark))
         return refuse(c, bin, &p);
     uint64_t links[2];
@@ -275,8 +274,7 @@ void *ant_cache_take(size_t size, void *site)
     }
     size_t limit = block - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
     const unsigned char *bad = ant_poison_damage(node, limit < ant_opt.poison_check ? limit : ant_opt.poison_check);
-    if (links[1] != (uintptr_t)c || (links[0] && !ant_span_holds((void *)(uintptr_t)links[0], ANT_MIN_BLOCK)) ||
-        links[0] % ANT_ALIGN || bad) {
+    if (links[1] != (uintptr_t)c || (links[0] && !followable((const ant_node_t *)(uintptr_t)links[0])) || bad) {
         ant_node_unhold(node, mark);
         p = (struct ant_problem){.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = bad ? "I3" : "I13",
                                  .at = bad,
