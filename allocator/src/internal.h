@@ -116,24 +116,9 @@ static inline bool ant_is_free(const ant_node_t *node)
 #define ANT_MARK_TURNS ((uint64_t)ANT_FLAG_TURNS << 48)
 #define ANT_MARK_STATE 0xffffffffull
 
-/*
- * ant_head_sentinel() of the node as it will be once its mark is `mark`,
- * computed with fewer steps; this runs twice on every malloc and free.
- * Word i weighs 2^(64 i) = 2^(3 i) (mod p), so the sum of w[i] << 3i, at
- * most 88 bits wide, has the same residue; folding its bits above 61 onto
- * the low ones (2^61 = 1) and one reduction give the value
- * ant_head_sentinel() gives.
- */
-__extension__ typedef unsigned __int128 ant_u128;
-
 static inline uint64_t ant_head_with(const ant_node_t *node, uint64_t mark)
 {
-    const uint64_t *w = (const uint64_t *)(const void *)node;
-    uint64_t key = (uint64_t)(uintptr_t)node ^ ant_heap_root.secret;
-    ant_u128 x = (ant_u128)w[0] + ((ant_u128)w[1] << 3) + ((ant_u128)w[2] << 6) + ((ant_u128)w[3] << 9) +
-                 ((ant_u128)w[4] << 12) + ((ant_u128)w[5] << 15) + ((ant_u128)mark << 18) +
-                 ((ant_u128)key << 21);
-    return ant_head_reduce(((uint64_t)x & ANT_HEAD_PRIME) + (uint64_t)(x >> 61));
+    return ant_head_sentinel_as(ant_heap_root.secret, node, mark);
 }
 
 /* Recomputes the head sentinel after any field of the node changed. */

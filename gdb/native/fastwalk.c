@@ -119,8 +119,9 @@ static uint64_t times_power(uint64_t w, unsigned k, unsigned bits, uint64_t p)
  * The head sentinel as layout.head_sentinel() computes it: the words below
  * the head and (node ^ secret) << head_shift read as one little-endian
  * integer, modulo p. Word i weighs 2^(64 i) = 2^(64 i mod bits) (mod p), so
- * the integer's residue is a sum of rotations, as ant_head_sentinel() in
- * <ant/layout.h> computes it for the allocator.
+ * the integer's residue is a sum of rotations within `bits` bits. The
+ * allocator's ant_head_sentinel() in <ant/layout.h> computes the same value
+ * for its one modulus, 2^61 - 1.
  */
 static uint64_t head_sentinel(const struct fastwalk_layout *layout, unsigned bits,
                               const unsigned char *node, uint64_t address)

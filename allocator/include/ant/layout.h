@@ -369,11 +369,15 @@ struct ant_root {
 /*
  * The head sentinel: the node's first seven words and the address mixed with
  * the secret, read as one 512-bit little-endian integer, modulo 2^61 - 1.
- * Since 2^64 = 8 (mod 2^61 - 1), that is sum(w[i] * 8^i) mod p, and
- * multiplying by 8^i is a rotation by 3i bits within 61 bits: eight
- * independent rotations and one sum, which a CPU runs side by side. In
- * Python it is int.from_bytes(node[0:56] + (addr ^ secret).to_bytes(8,
- * "little"), "little") % (2**61 - 1). Any change of one word changes it.
+ * Since 2^64 = 8 (mod 2^61 - 1), word i weighs 8^i = 2^(3i): the residue is
+ * that of sum(w[i] << 3i), a number of at most 88 bits, whose bits above 61
+ * fold onto the low ones (2^61 = 1) before one last reduction. In Python it
+ * is int.from_bytes(node[0:56] + (addr ^ secret).to_bytes(8, "little"),
+ * "little") % (2**61 - 1). Any change of one word changes it.
+ *
+ * ant_head_sentinel_as() is the sentinel the node will have once its word
+ * of state, arena and flags (words[6]) is `mark`: what the allocator seals
+ * while it holds the node BUSY.
  */
 static inline uint64_t ant_head_reduce(uint64_t x)
 {
@@ -381,21 +385,22 @@ static inline uint64_t ant_head_reduce(uint64_t x)
     return x >= ANT_HEAD_PRIME ? x - ANT_HEAD_PRIME : x;
 }
 
-/* w * 8^i mod p, for w already below p. */
-static inline uint64_t ant_head_term(uint64_t w, unsigned i)
+__extension__ typedef unsigned __int128 ant_head_wide_t;
+
+static inline uint64_t ant_head_sentinel_as(uint64_t secret, const ant_node_t *node, uint64_t mark)
 {
-    unsigned k = 3 * i;
-    return k ? ((w << k) | (w >> (61 - k))) & ANT_HEAD_PRIME : w;
+    const uint64_t *w = (const uint64_t *)(const void *)node;
+    uint64_t key = (uint64_t)(uintptr_t)node ^ secret;
+    ant_head_wide_t x = (ant_head_wide_t)w[0] + ((ant_head_wide_t)w[1] << 3) + ((ant_head_wide_t)w[2] << 6) +
+                        ((ant_head_wide_t)w[3] << 9) + ((ant_head_wide_t)w[4] << 12) +
+                        ((ant_head_wide_t)w[5] << 15) + ((ant_head_wide_t)mark << 18) +
+                        ((ant_head_wide_t)key << 21);
+    return ant_head_reduce(((uint64_t)x & ANT_HEAD_PRIME) + (uint64_t)(x >> 61));
 }
 
 static inline uint64_t ant_head_sentinel(uint64_t secret, const ant_node_t *node)
 {
-    const uint64_t *w = (const uint64_t *)(const void *)node;
-    /* Eight terms below 2^61 each: their sum cannot overflow 64 bits. */
-    uint64_t sum = ant_head_term(ant_head_reduce((uint64_t)(uintptr_t)node ^ secret), 7);
-    for (unsigned i = 0; i < 7; i++)
-        sum += ant_head_term(ant_head_reduce(w[i]), i);
-    return ant_head_reduce(sum);
+    return ant_head_sentinel_as(secret, node, node->mark);
 }
 
 /* The tail sentinel of the block whose node is at `node`. */
