@@ -222,8 +222,7 @@ class AntWalk(AntCommand):
     name = "ant-walk"
 
     def run(self, walked, sites, values):
-        state = next((name for name in ("used", "free", "cached") if values[name]), None)
-        chosen = (state, values["min_size"], values["limit"])
+        chosen = (values["state"], values["min_size"], values["limit"])
         if values["json"]:
             _write(render.walk_json_lines(walked, walked.rows(*chosen), sites))
         else:

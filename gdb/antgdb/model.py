@@ -191,8 +191,9 @@ class Heap:
         return self.select()
 
     def select(self, state=None, min_size=0, limit=None):
-        """The blocks in walk order, keeping those in `state` ("used" or
-        "free") of at least `min_size` bytes, at most `limit` of them."""
+        """The blocks in walk order, keeping those in `state` ("used",
+        "free" or "cached") of at least `min_size` bytes, at most `limit` of
+        them."""
         for index, node, words, region, _, _ in self.rows(state, min_size, limit):
             yield self._block(index, node, words, region)
 

@@ -88,7 +88,7 @@ _SIZE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)\s*(b|k|kib|kb|m|mib|mb|g|gib|gb)?$", 
 _SCALE = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
-_STATE_FLAGS = {"--used", "--free", "--cached"}
+_STATE_FLAGS = ("--used", "--free", "--cached")  # ant-walk's filters, one at most
 
 
 def parse_size(text, what):
@@ -137,9 +137,10 @@ def parse(command, text):
             inline = words[index]
             index += 1
         values[name[2:].replace("-", "_")] = inline
-    states = [flag for flag in ("used", "free", "cached") if values[flag]]
+    states = [flag[2:] for flag in _STATE_FLAGS if values[flag[2:]]]
     if len(states) > 1:
         raise UsageError("--%s exclude each other" % " and --".join(states))
+    values["state"] = states[0] if states else None
     if isinstance(values["min_size"], str):
         values["min_size"] = parse_size(values["min_size"], "--min-size")
     if isinstance(values["limit"], str):
@@ -173,7 +174,7 @@ def complete(command, text, word):
             return []
     present = set(words)
     flags = [flag for flag, _, _ in spec.options] + ["--help"]
-    if command == "ant-walk" and present & _STATE_FLAGS:
+    if command == "ant-walk" and present.intersection(_STATE_FLAGS):
         flags = [flag for flag in flags if flag not in _STATE_FLAGS]
     cut = len(token) - len(word)
     return [flag[cut:] for flag in flags if flag.startswith(token) and flag not in present]

@@ -95,6 +95,16 @@ void detect_expect_free(const void *mem)
               (uintptr_t)b.site);
 }
 
+char *detect_freed(size_t n)
+{
+    ant_malloc(8);
+    char *p = ant_malloc(n);
+    ant_malloc(8);
+    ant_free(p);
+    detect_expect_free(p);
+    return p;
+}
+
 void detect_expect_address(const void *address)
 {
     child_say("expect: 0x%" PRIxPTR "\n", (uintptr_t)address);

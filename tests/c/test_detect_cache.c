@@ -13,39 +13,29 @@
 #include <stdint.h>
 #include <string.h>
 
-static char *cached(size_t n)
-{
-    ant_malloc(8);
-    char *p = ant_malloc(n);
-    ant_malloc(8);
-    ant_free(p);
-    detect_expect_free(p);
-    return p;
-}
-
 static void twice(void)
 {
-    char *p = cached(100);
+    char *p = detect_freed(100);
     ant_free(p);
 }
 
 static void poison_at_malloc(void)
 {
-    char *p = cached(100);
+    char *p = detect_freed(100);
     p[40] = 1;
     ant_malloc(100);
 }
 
 static void link_at_malloc(void)
 {
-    char *p = cached(100);
+    char *p = detect_freed(100);
     memset(p, 0x41, 8);
     ant_malloc(100);
 }
 
 static void owner_at_malloc(void)
 {
-    char *p = cached(100);
+    char *p = detect_freed(100);
     p[9] ^= 1;
     ant_malloc(100);
 }
@@ -57,7 +47,7 @@ static void link_at_flush(void)
     char *more[20];
     for (int i = 0; i < 20; i++)
         more[i] = ant_malloc(100);
-    char *p = cached(100);
+    char *p = detect_freed(100);
     memset(p, 0x41, 8);
     for (int i = 0; i < 20; i++)
         ant_free(more[i]);
@@ -65,14 +55,14 @@ static void link_at_flush(void)
 
 static void node_at_malloc(void)
 {
-    char *p = cached(100);
+    char *p = detect_freed(100);
     p[-3] ^= 0x10;
     ant_malloc(100);
 }
 
 static void poison_at_check(void)
 {
-    char *p = cached(200);
+    char *p = detect_freed(200);
     p[150] = 0;
     ant_check();
 }

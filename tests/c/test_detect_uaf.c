@@ -13,33 +13,23 @@
 #include <signal.h>
 #include <sys/mman.h>
 
-static char *freed(size_t n)
-{
-    ant_malloc(8);
-    char *p = ant_malloc(n);
-    ant_malloc(8);
-    ant_free(p);
-    detect_expect_free(p);
-    return p;
-}
-
 static void poison_at_malloc(void)
 {
-    char *p = freed(100);
+    char *p = detect_freed(100);
     p[40] = 1;
     ant_malloc(100);
 }
 
 static void poison_at_calloc(void)
 {
-    char *p = freed(100);
+    char *p = detect_freed(100);
     p[99] = 0;
     ant_calloc(10, 10);
 }
 
 static void poison_at_check(void)
 {
-    char *p = freed(100);
+    char *p = detect_freed(100);
     p[20] = 1;
     ant_check();
 }
@@ -47,21 +37,21 @@ static void poison_at_check(void)
 static void next_link_at_malloc(void)
 {
     static _Alignas(16) char elsewhere[128];
-    char *p = freed(100);
+    char *p = detect_freed(100);
     ((char **)(void *)p)[0] = elsewhere;
     ant_malloc(100);
 }
 
 static void prev_link_at_malloc(void)
 {
-    char *p = freed(100);
+    char *p = detect_freed(100);
     ((char **)(void *)p)[1] = p;
     ant_malloc(100);
 }
 
 static void link_at_check(void)
 {
-    char *p = freed(100);
+    char *p = detect_freed(100);
     ((uintptr_t *)(void *)p)[0] ^= 0x10;
     ant_check();
 }
@@ -82,7 +72,7 @@ static void link_to_region_end(void)
     char *reserved = mmap(0, region_size + page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     CHECK(reserved != MAP_FAILED);
     CHECK(munmap(reserved, region_size) == 0);
-    char *p = freed(100);
+    char *p = detect_freed(100);
     const char *arena = (const char *)root()->arenas[0];
     const ant_region_t *region;
     memcpy(&region, arena + field_offset("arena.regions"), sizeof region);
@@ -97,14 +87,14 @@ static void link_to_region_end(void)
  * is reused by a smaller request. */
 static void poison_beyond_the_check(void)
 {
-    char *p = freed(10000);
+    char *p = detect_freed(10000);
     p[8000] = 1;
     CHECK(ant_malloc(8000) == p);
 }
 
 static void poison_beyond_the_check_at_check(void)
 {
-    char *p = freed(10000);
+    char *p = detect_freed(10000);
     p[8000] = 1;
     ant_check();
 }

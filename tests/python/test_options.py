@@ -10,18 +10,21 @@ class ParseTest(unittest.TestCase):
     def test_defaults(self):
         values = options.parse("ant-walk", "")
         self.assertEqual((values["json"], values["used"], values["free"], values["min_size"],
-                          values["limit"]), (False, False, False, 0, None))
+                          values["limit"], values["state"]), (False, False, False, 0, None, None))
 
     def test_walk_options(self):
         values = options.parse("ant-walk", "--free --min-size 4K --limit=10 --json")
         self.assertEqual((values["free"], values["min_size"], values["limit"], values["json"]),
                          (True, 4096, 10, True))
+        self.assertEqual(values["state"], "free")
+        self.assertEqual(options.parse("ant-walk", "--cached")["state"], "cached")
         self.assertEqual(options.parse("ant-walk", "--min-size=0x100")["min_size"], 256)
         self.assertEqual(options.parse("ant-walk", "--min-size 2MiB")["min_size"], 2 << 20)
 
     def test_errors(self):
         cases = [
             ("ant-walk", "--used --free", "exclude each other"),
+            ("ant-walk", "--free --cached", "--free and --cached exclude each other"),
             ("ant-walk", "--min-size", "--min-size needs a value"),
             ("ant-walk", "--min-size lots", "wants a number of bytes"),
             ("ant-walk", "--limit 0", "at least 1"),
