@@ -257,9 +257,32 @@ ANT_HIDDEN void ant_span_add(const ant_region_t *region);
 ANT_HIDDEN int ant_span_arena(const void *addr);
 ANT_HIDDEN void ant_span_grow(const ant_region_t *region);
 ANT_HIDDEN void ant_span_remove(const ant_region_t *region);
-ANT_HIDDEN uintptr_t ant_heap_span_end(const void *addr, size_t length);
+ANT_HIDDEN uintptr_t ant_heap_span_search(const void *addr, size_t length);
+
+/* The last HEAP span this thread found, true while `generation` is. */
+struct ant_span_hint {
+    uintptr_t low, high;
+    uint32_t arena, generation;
+};
+ANT_HIDDEN extern __thread struct ant_span_hint ant_span_hint __attribute__((tls_model("initial-exec")));
+ANT_HIDDEN extern unsigned ant_span_generation;
+
+static inline bool ant_span_hinted(const void *addr, size_t length)
+{
+    uintptr_t a = (uintptr_t)addr;
+    const struct ant_span_hint *h = &ant_span_hint;
+    return h->generation == __atomic_load_n(&ant_span_generation, __ATOMIC_ACQUIRE) && a >= h->low &&
+           a < h->high && length <= h->high - a;
+}
 
 /* [addr, addr + length) lies in a HEAP region, whose end is returned. */
+static inline uintptr_t ant_heap_span_end(const void *addr, size_t length)
+{
+    if (ANT_LIKELY(ant_span_hinted(addr, length)))
+        return ant_span_hint.high;
+    return ant_heap_span_search(addr, length);
+}
+
 static inline bool ant_span_holds(const void *addr, size_t length)
 {
     return ant_heap_span_end(addr, length) != 0;

@@ -12,6 +12,12 @@
  * fault: that race is the one gap.) A mapping beyond the table's capacity
  * is not published: frees into it find their arena by the locked search of
  * ant_arena_owning().
+ *
+ * Most frees land in the region of the one before, so each thread keeps
+ * the last HEAP span it found as a hint (internal.h) and searches the table
+ * only when the hint does not hold the address. A withdrawn span turns
+ * every hint stale at once by raising ant_span_generation; a span that
+ * grew leaves the old hints true, only narrower than they could be.
  */
 #include "internal.h"
 
@@ -26,6 +32,9 @@ struct span {
 
 static struct span spans[SPAN_MAX];
 static unsigned span_count;
+
+__thread struct ant_span_hint ant_span_hint __attribute__((tls_model("initial-exec")));
+unsigned ant_span_generation;
 static pthread_mutex_t span_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uintptr_t low_of(const ant_region_t *r)
@@ -81,15 +90,19 @@ void ant_span_remove(const ant_region_t *r)
 {
     pthread_mutex_lock(&span_lock);
     struct span *s = find(r);
-    if (s)
+    if (s) {
         __atomic_store_n(&s->high, 0, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&ant_span_generation, 1, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&span_lock);
 }
 
-/* The span holding [addr, addr + length), read whole; 0 if none. */
+/* The span holding [addr, addr + length), read whole; 0 if none. A HEAP
+ * span found becomes the thread's hint. */
 static bool find_span(const void *addr, size_t length, struct span *out)
 {
     uintptr_t a = (uintptr_t)addr;
+    unsigned generation = __atomic_load_n(&ant_span_generation, __ATOMIC_ACQUIRE);
     unsigned n = __atomic_load_n(&span_count, __ATOMIC_ACQUIRE);
     for (unsigned i = 0; i < n; i++) {
         uintptr_t high = __atomic_load_n(&spans[i].high, __ATOMIC_ACQUIRE);
@@ -99,13 +112,16 @@ static bool find_span(const void *addr, size_t length, struct span *out)
         out->low = __atomic_load_n(&spans[i].low, __ATOMIC_ACQUIRE);
         out->arena = __atomic_load_n(&spans[i].arena, __ATOMIC_ACQUIRE);
         out->big = __atomic_load_n(&spans[i].big, __ATOMIC_ACQUIRE);
-        if (a >= out->low && length <= high - a && __atomic_load_n(&spans[i].high, __ATOMIC_ACQUIRE) == high)
+        if (a >= out->low && length <= high - a && __atomic_load_n(&spans[i].high, __ATOMIC_ACQUIRE) == high) {
+            if (!out->big)
+                ant_span_hint = (struct ant_span_hint){out->low, high, out->arena, generation};
             return true;
+        }
     }
     return false;
 }
 
-uintptr_t ant_heap_span_end(const void *addr, size_t length)
+uintptr_t ant_heap_span_search(const void *addr, size_t length)
 {
     struct span s;
     return find_span(addr, length, &s) && !s.big ? s.high : 0;
@@ -113,6 +129,8 @@ uintptr_t ant_heap_span_end(const void *addr, size_t length)
 
 int ant_span_arena(const void *addr)
 {
+    if (ant_span_hinted(addr, 1))
+        return (int)ant_span_hint.arena;
     struct span s;
     return find_span(addr, 1, &s) ? (int)s.arena : -1;
 }
