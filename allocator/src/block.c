@@ -34,19 +34,6 @@ void ant_count_out(ant_arena_t *arena, const ant_node_t *node)
     count(arena, node, -1);
 }
 
-void ant_tail_write(ant_node_t *node)
-{
-    uint64_t tail = ant_tail_sentinel(ant_heap_root.secret, node);
-    memcpy(ant_mem_of(node) + node->requested, &tail, sizeof tail);
-}
-
-bool ant_tail_ok(const ant_node_t *node)
-{
-    uint64_t tail;
-    memcpy(&tail, ant_mem_of((ant_node_t *)node) + node->requested, sizeof tail);
-    return tail == ant_tail_sentinel(ant_heap_root.secret, node);
-}
-
 /* Poison covers the free mem after its two links. */
 void ant_poison(ant_node_t *node)
 {

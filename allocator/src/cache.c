@@ -144,7 +144,7 @@ static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, ant_node_t *nod
  */
 /* A link read from a cached block's mem, which a dangling pointer may
  * have overwritten: followed only into a HEAP region. */
-static bool followable(const ant_node_t *node)
+static inline bool followable(const ant_node_t *node)
 {
     return node && (uintptr_t)node % ANT_ALIGN == 0 && ant_span_holds(node, ANT_MIN_BLOCK);
 }
@@ -237,7 +237,7 @@ bool ant_cache_put(void *mem)
 
 /* A block that fails its checks on the way out: reported, and its bin
  * emptied, since the rest of the list hangs from a link that may be bad. */
-static void *refuse(ant_cache_t *c, unsigned bin, const struct ant_problem *p)
+static __attribute__((noinline, cold)) void *refuse(ant_cache_t *c, unsigned bin, const struct ant_problem *p)
 {
     c->bins[bin] = 0;
     c->counts[bin] = 0;
@@ -245,6 +245,13 @@ static void *refuse(ant_cache_t *c, unsigned bin, const struct ant_problem *p)
     ant_report(p);
     ant_report_done();
     return 0;
+}
+
+static __attribute__((noinline, cold)) void *refuse_node(ant_cache_t *c, unsigned bin, ant_node_t *node)
+{
+    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+                            .what = "the node of a block in a thread cache was overwritten:"};
+    return refuse(c, bin, &p);
 }
 
 void *ant_cache_take(size_t size, void *site)
@@ -261,25 +268,23 @@ void *ant_cache_take(size_t size, void *site)
         return 0;
     if (!begin_change(c, node))
         return 0;
-    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
-                            .what = "the node of a block in a thread cache was overwritten:"};
     uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
     if (((mark & ANT_MARK_BUSY) || !ant_node_try_hold(node, mark)) && !ant_node_hold(node, &mark))
-        return refuse(c, bin, &p);
+        return refuse_node(c, bin, node);
     uint64_t links[2];
     read_links(node, links);
     if (node->head != ant_head_with(node, mark) || (uint32_t)mark != ANT_STATE_CACHED || node->size != block) {
         ant_node_unhold(node, mark);
-        return refuse(c, bin, &p);
+        return refuse_node(c, bin, node);
     }
     size_t limit = block - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
     const unsigned char *bad = ant_poison_damage(node, limit < ant_opt.poison_check ? limit : ant_opt.poison_check);
     if (links[1] != (uintptr_t)c || (links[0] && !followable((const ant_node_t *)(uintptr_t)links[0])) || bad) {
         ant_node_unhold(node, mark);
-        p = (struct ant_problem){.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = bad ? "I3" : "I13",
-                                 .at = bad,
-                                 .what = bad ? "poison changed, a write through a dangling pointer, in"
-                                             : "a thread-cache link changed, a write through a dangling pointer, in"};
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = bad ? "I3" : "I13",
+                                .at = bad,
+                                .what = bad ? "poison changed, a write through a dangling pointer, in"
+                                            : "a thread-cache link changed, a write through a dangling pointer, in"};
         return refuse(c, bin, &p);
     }
     c->bins[bin] = (ant_node_t *)(uintptr_t)links[0];

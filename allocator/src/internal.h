@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ANT_HIDDEN __attribute__((visibility("hidden")))
 #define ANT_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -189,8 +190,19 @@ static inline size_t ant_block_size_for(size_t requested)
     return (ANT_NODE_SIZE + requested + ANT_TAIL_SIZE + ANT_ALIGN - 1) & ~(size_t)(ANT_ALIGN - 1);
 }
 
-ANT_HIDDEN void ant_tail_write(ant_node_t *node);
-ANT_HIDDEN bool ant_tail_ok(const ant_node_t *node);
+static inline void ant_tail_write(ant_node_t *node)
+{
+    uint64_t tail = ant_tail_sentinel(ant_heap_root.secret, node);
+    memcpy(ant_mem_of(node) + node->requested, &tail, sizeof tail);
+}
+
+static inline bool ant_tail_ok(const ant_node_t *node)
+{
+    uint64_t tail;
+    memcpy(&tail, ant_mem_of((ant_node_t *)node) + node->requested, sizeof tail);
+    return tail == ant_tail_sentinel(ant_heap_root.secret, node);
+}
+
 ANT_HIDDEN void ant_poison(ant_node_t *node);
 ANT_HIDDEN const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit);
 ANT_HIDDEN void ant_node_set_prev(ant_arena_t *arena, ant_node_t *node, ant_node_t *prev);
