@@ -149,7 +149,7 @@ static inline bool followable(const ant_node_t *node)
     return node && (uintptr_t)node % ANT_ALIGN == 0 && ant_span_holds(node, ANT_MIN_BLOCK);
 }
 
-static void flush_half(ant_cache_t *c, unsigned bin)
+static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
 {
     uint64_t links[2];
     ant_node_t *keep_to = c->bins[bin];
