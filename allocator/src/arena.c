@@ -98,17 +98,6 @@ void ant_arena_setup(ant_arena_t *arena, uint32_t index)
 #define SPIN_TRIES 100
 #define SPIN_PAUSES 4
 
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#else
-    __asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 static int spin_tries(void)
 {
     static int tries = -1;
@@ -126,7 +115,7 @@ void ant_lock(ant_arena_t *arena)
         return;
     for (int i = spin_tries(); i > 0; i--) {
         for (int k = 0; k < SPIN_PAUSES; k++)
-            cpu_relax();
+            ant_cpu_relax();
         if (pthread_mutex_trylock(&arena->lock) == 0)
             return;
     }

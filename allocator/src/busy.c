@@ -17,13 +17,6 @@
 #define SPINS_BEFORE_YIELD 16u
 #define GIVE_UP_NS 1000000000ll
 
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static long long now_ns(void)
 {
     struct timespec t;
@@ -58,7 +51,7 @@ static bool busy_wait(const ant_node_t *node)
         if (!(mark & ANT_MARK_BUSY))
             return true;
         if (spins < SPINS_BEFORE_YIELD) {
-            cpu_relax();
+            ant_cpu_relax();
             continue;
         }
         if (!owned(node, mark))

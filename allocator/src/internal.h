@@ -142,6 +142,18 @@ static inline bool ant_head_ok(const ant_node_t *node)
 
 /* ---- The BUSY protocol (busy.c) ---- */
 
+/* One pause of a loop that waits for another CPU. */
+static inline void ant_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#else
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 /* Sets BUSY in a node whose mark is `expect`; false if it is not that. */
 static inline bool ant_node_try_hold(ant_node_t *node, uint64_t expect)
 {
