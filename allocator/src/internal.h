@@ -294,9 +294,8 @@ ANT_HIDDEN extern unsigned ant_span_generation;
 static inline bool ant_span_hinted(const void *addr, size_t length)
 {
     uintptr_t a = (uintptr_t)addr;
-    const struct ant_span_hint *h = &ant_span_hint;
-    return h->generation == __atomic_load_n(&ant_span_generation, __ATOMIC_ACQUIRE) && a >= h->low &&
-           a < h->high && length <= h->high - a;
+    return ant_span_hint.generation == __atomic_load_n(&ant_span_generation, __ATOMIC_ACQUIRE) &&
+           a >= ant_span_hint.low && a < ant_span_hint.high && length <= ant_span_hint.high - a;
 }
 
 /* [addr, addr + length) lies in a HEAP region, whose end is returned. */
