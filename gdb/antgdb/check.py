@@ -132,7 +132,7 @@ class Checker:
             data = self.reader.read(address, self.node_size)
         except Unreadable:
             return False
-        return NODE_WORDS.unpack(data)[7] == head_sentinel(self.secret, address, data)
+        return NODE_WORDS.unpack(data)[7] == head_sentinel(self.secret, address, data, self.version)
 
     def _whereabouts(self, address, region):
         if region.address <= address < region.end:
@@ -156,7 +156,7 @@ class Checker:
             and report.size >= self.min_block
             and cur + report.size <= end
         )
-        expected = head_sentinel(self.secret, cur, data)
+        expected = head_sentinel(self.secret, cur, data, self.version)
         report.head_ok = expected == report.head
         changing = self._changing(cur, report)
         if not report.head_ok and not changing:
@@ -421,7 +421,7 @@ class Checker:
                 pass
         candidates.discard(cur)
         for address in sorted(candidates):
-            if head_sentinel(self.secret, address, data) == report.head:
+            if head_sentinel(self.secret, address, data, self.version) == report.head:
                 return address
         return None
 
@@ -640,7 +640,7 @@ def block_facts(heap, block, dump=64):
         "size": block.size,
         "arena": block.region.arena,
         "flags": FLAG_BIG if big else 0,
-        "head": head_sentinel(layout.secret, block.node, data),
+        "head": head_sentinel(layout.secret, block.node, data, layout.version),
     }
     fields = []
     for name, offset, size in sorted(layout.members("node"), key=lambda member: member[1]):

@@ -12,13 +12,13 @@ and must leave the walk exactly as PythonRun would.
 import struct
 
 from .layout import (
-    FLAG_TURNS, HEAD_OFFSET, HEAD_PRIME, HEAD_SHIFT, MASK64, STATE_CACHED, STATE_FREE,
-    STATE_USED, TAIL_MULTIPLIER, TAIL_NONZERO,
+    FLAG_TURNS, HEAD_ADDS, HEAD_OFFSET, HEAD_PRIME, HEAD_PRODUCTS_VERSION, HEAD_SHIFT, MASK64,
+    STATE_CACHED, STATE_FREE, STATE_USED, TAIL_MULTIPLIER, TAIL_NONZERO,
 )
 
-# The node words the fast test reads: prev next size requested, then (past
-# serial and site) the word of state, arena and flags, and the head.
-_HOT_WORDS = struct.Struct("<4Q16x2Q")
+# The node's words: prev next size requested serial site, the word of state,
+# arena and flags, and the head.
+_HOT_WORDS = struct.Struct("<8Q")
 _WORD = struct.Struct("<Q")
 _LINKS = struct.Struct("<QQ")
 
@@ -31,6 +31,10 @@ class Params:
         self.align_mask = layout.alignment - 1
         self.min_block = layout.min_block
         self.secret = layout.secret
+        # layout.head_sentinel() of version 3 (the products), or of 1 and 2
+        # (the sum modulo head_prime, with head_shift and head_offset).
+        self.head_products = int(layout.version >= HEAD_PRODUCTS_VERSION)
+        self.head_adds = HEAD_ADDS
         self.head_prime = HEAD_PRIME
         # 2^448 = 2^21 (mod 2^61 - 1): the address word's weight, reduced.
         self.head_shift = HEAD_SHIFT - 61 * 7
@@ -72,6 +76,8 @@ class PythonRun:
         p = self.params
         node_size, amask, min_block, secret = p.node_size, p.align_mask, p.min_block, p.secret
         prime, shift, head_at, mask = p.head_prime, p.head_shift, p.head_offset, MASK64
+        products = p.head_products
+        a0, a1, a2, a3, a4, a5, a6 = p.head_adds
         multiplier, nonzero = p.tail_multiplier, p.tail_nonzero
         used_word, free_word, overhead = p.used_word, p.free_word, p.overhead
         state_mask, cached_word = p.state_mask, p.cached_word
@@ -89,12 +95,17 @@ class PythonRun:
         failed = False
         while cur < end and cur + node_size <= top:
             off = cur - base
-            prev, nxt, size, req, state, head = unpack(buf, off)
-            state &= state_mask
+            prev, nxt, size, req, serial, site, mark, head = unpack(buf, off)
+            state = mark & state_mask
             key = cur ^ secret
             after = cur + size
-            if ((from_bytes(buf[off:off + head_at], "little") + (key << shift)) % prime
-                    != head or prev != last or after > top or size & amask
+            if products:
+                x = (((prev + a0) & mask) * ((nxt + a1) & mask) + ((size + a2) & mask) * ((req + a3) & mask)
+                     + ((serial + a4) & mask) * ((site + a5) & mask) + ((mark + a6) & mask) * key)
+                sound = (x ^ (x >> 64)) & mask == head
+            else:
+                sound = (from_bytes(buf[off:off + head_at], "little") + (key << shift)) % prime == head
+            if (not sound or prev != last or after > top or size & amask
                     or size < min_block or (nxt != after and (nxt or after != end))):
                 failed = True
                 break

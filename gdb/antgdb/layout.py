@@ -21,13 +21,20 @@ FLAG_TURNS = 0x7F00  # version 2: a count of changes made under BUSY
 FLAG_BUSY = 0x8000  # version 2: a thread was changing the node
 CACHE_MAGIC = 0x434143542D544E41  # "ANT-TCAC"
 CACHE_STATES = {0x4556494C: "live", 0x454C4449: "idle"}  # "LIVE", "IDLE"
-HEAD_PRIME = (1 << 61) - 1
+HEAD_PRIME = (1 << 61) - 1  # versions 1 and 2
+# Version 3: what the head adds to words 0..6 before multiplying them in pairs.
+HEAD_ADDS = (
+    0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x9FB21C651E98DF25, 0xD6E8FEB86659FD93,
+    0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3,
+)
+HEAD_PRODUCTS_VERSION = 3
 TAIL_MULTIPLIER = 0x9E3779B97F4A7C15
 TAIL_NONZERO = 0x0101010101010101
 MASK64 = (1 << 64) - 1
+MASK128 = (1 << 128) - 1
 FREE_LINKS_SIZE = 16
 
-SUPPORTED_VERSIONS = (1, 2)
+SUPPORTED_VERSIONS = (1, 2, 3)
 
 # enum ant_problem_kind of <ant/ant.h>, as kept in root.last_error.kind.
 PROBLEM_NAMES = {
@@ -47,7 +54,7 @@ HEADER = struct.Struct("<QIIQII")  # magic version size self field_count field_o
 ENTRY = struct.Struct("<24sII")
 MAX_ROOT_SIZE = 1 << 16  # the real root is a few KiB; more means garbage
 
-# Versions 1 and 2 pin the node with static asserts in <ant/layout.h>. The walk
+# Versions 1 to 3 pin the node with static asserts in <ant/layout.h>. The walk
 # decodes nodes with one precompiled struct of eight words for speed, so the
 # table must confirm these offsets; every other struct is read wherever the
 # table says.
@@ -65,6 +72,7 @@ NODE_V1 = {
     "node": (0, 64),
 }
 NODE_WORDS = struct.Struct("<8Q")
+HEAD_WORDS = struct.Struct("<7Q")  # the words below the head
 HEAD_OFFSET = 56
 HEAD_SHIFT = 448  # the address word's place in the 512-bit head integer
 
@@ -81,7 +89,8 @@ REQUIRED = (
     "root.arena_count", "root.arenas",
 )
 
-# Version 2 adds the thread caches, listed from root.caches.
+# Version 2 adds the thread caches, listed from root.caches (version 3 keeps
+# them and changes only the head sentinel).
 REQUIRED_V2 = (
     "root.caches", "cache", "cache.magic", "cache.next", "cache.thread",
     "cache.state", "cache.bin_count", "cache.blocks", "cache.bytes",
@@ -99,9 +108,16 @@ COUNTERS = (
 LAST_ERROR = "root.last_error."
 
 
-def head_sentinel(secret, node, data):
-    """ant_head_sentinel(): words 0..6 of the node and node ^ secret, as one
-    little-endian integer, modulo 2^61 - 1."""
+def head_sentinel(secret, node, data, version):
+    """ant_head_sentinel() of the layout version: from version 3, words 0..6
+    of the node plus their constants, multiplied in pairs (the last word
+    with node ^ secret), summed modulo 2^128 and folded to 64 bits; before,
+    the words and node ^ secret as one little-endian integer, modulo
+    2^61 - 1."""
+    if version >= HEAD_PRODUCTS_VERSION:
+        w = [(word + add) & MASK64 for word, add in zip(HEAD_WORDS.unpack_from(data), HEAD_ADDS)]
+        x = (w[0] * w[1] + w[2] * w[3] + w[4] * w[5] + w[6] * ((node ^ secret) & MASK64)) & MASK128
+        return (x & MASK64) ^ (x >> 64)
     low = int.from_bytes(data[:HEAD_OFFSET], "little")
     return (low + (((node ^ secret) & MASK64) << HEAD_SHIFT)) % HEAD_PRIME
 

@@ -13,17 +13,19 @@ import os
 from array import array
 from itertools import repeat
 
-ABI = 2  # FASTWALK_ABI of fastwalk.c
+ABI = 3  # FASTWALK_ABI of fastwalk.c
 LIBRARY = "libantfastwalk.so"
 ENVIRONMENT = "ANT_GDB_NATIVE"
 NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last and last_free
 WINDOW, END, SLOW, FULL, UNSUPPORTED = range(5)  # enum fastwalk_stop
 ROOM = 1 << 14  # nodes per call, more than a window of a MiB can hold
 LAYOUT_FIELDS = (  # struct fastwalk_layout's members, in order
-    "node_size", "align_mask", "min_block", "secret", "head_prime", "head_shift",
-    "head_offset", "tail_multiplier", "tail_nonzero", "state_mask", "used_word",
-    "free_word", "cached_word", "overhead", "poison_from", "poison",
+    "node_size", "align_mask", "min_block", "secret", "head_products", "head_adds",
+    "head_prime", "head_shift", "head_offset", "tail_multiplier", "tail_nonzero",
+    "state_mask", "used_word", "free_word", "cached_word", "overhead", "poison_from",
+    "poison",
 )
+LAYOUT_ARRAYS = {"head_adds": 7}  # members that are arrays of 64-bit words
 STATE_FIELDS = (  # struct fastwalk_state's
     "cur", "last", "last_free", "end", "nodes", "frees", "cached", "requested_sum",
     "free_count", "free_sum", "largest", "cached_count", "cached_sum",
@@ -68,7 +70,8 @@ class Native:
         import ctypes  # here, so that a Python without ctypes only loses speed
 
         class Layout(ctypes.Structure):
-            _fields_ = [(name, ctypes.c_uint64) for name in LAYOUT_FIELDS]
+            _fields_ = [(name, ctypes.c_uint64 * LAYOUT_ARRAYS[name] if name in LAYOUT_ARRAYS
+                         else ctypes.c_uint64) for name in LAYOUT_FIELDS]
 
         class State(ctypes.Structure):
             _fields_ = [(name, ctypes.c_uint64) for name in STATE_FIELDS]
@@ -92,7 +95,13 @@ class Native:
         self.byref = ctypes.byref
 
     def layout(self, params):
-        return self.Layout(*(getattr(params, name) for name in LAYOUT_FIELDS))
+        layout = self.Layout()
+        for name in LAYOUT_FIELDS:
+            if name in LAYOUT_ARRAYS:
+                getattr(layout, name)[:] = getattr(params, name)
+            else:
+                setattr(layout, name, getattr(params, name))
+        return layout
 
     def runner(self, params, arena, end, nodes, frees, cached):
         """A NativeRun, or None when the library cannot test this layout."""

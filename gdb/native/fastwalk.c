@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FASTWALK_ABI 2u
+#define FASTWALK_ABI 3u
 
 /* The walk's "no node": the Python's None, never a node address, since a
    node that fits a window starts at least a node below 2^64. */
@@ -44,6 +44,8 @@ struct fastwalk_layout {
     uint64_t align_mask;      /* alignment - 1 */
     uint64_t min_block;
     uint64_t secret;
+    uint64_t head_products;   /* 1: version 3's sum of products; 0: the sum modulo head_prime */
+    uint64_t head_adds[7];    /* version 3: what each word below the head gets added */
     uint64_t head_prime;      /* a Mersenne prime 2^bits - 1 */
     uint64_t head_shift;      /* 2^head_shift is the weight of (node ^ secret) */
     uint64_t head_offset;     /* the head word; the words below it are summed */
@@ -137,6 +139,23 @@ static uint64_t head_sentinel(const struct fastwalk_layout *layout, unsigned bit
     return sum;
 }
 
+/*
+ * The head sentinel of version 3, as layout.head_sentinel() computes it:
+ * words 0..6 plus their constants, multiplied in pairs, the last with
+ * (node ^ secret), summed modulo 2^128 and folded to 64 bits.
+ */
+static uint64_t head_products(const struct fastwalk_layout *layout, const unsigned char *node,
+                              uint64_t address)
+{
+    uint64_t w[7];
+    for (unsigned i = 0; i < 7; i++)
+        w[i] = le64(node + 8 * i) + layout->head_adds[i];
+    __extension__ typedef unsigned __int128 u128;
+    u128 x = (u128)w[0] * w[1] + (u128)w[2] * w[3] + (u128)w[4] * w[5]
+             + (u128)w[6] * (address ^ layout->secret);
+    return (uint64_t)x ^ (uint64_t)(x >> 64);
+}
+
 /* Every byte of at[0 .. n) is the poison. */
 static int poisoned(const unsigned char *at, uint64_t n, unsigned char poison)
 {
@@ -178,7 +197,7 @@ static unsigned prime_bits(uint64_t p)
    when the layout keeps these promises; layout.read_root() checks them. */
 static int supported(const struct fastwalk_layout *layout)
 {
-    return prime_bits(layout->head_prime)
+    return prime_bits(layout->head_prime) && layout->head_products <= 1
         && layout->head_offset % 8 == 0 && layout->head_offset >= 56
         && layout->node_size >= 64 && layout->head_offset <= layout->node_size - 8
         && layout->min_block >= layout->node_size + 16
@@ -232,7 +251,9 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
             break;
         uint64_t after = cur + size;
         if ((next != after && (next || after != end))
-            || head_sentinel(layout, bits, node, cur) != le64(node + layout->head_offset))
+            || (layout->head_products ? head_products(layout, node, cur)
+                                      : head_sentinel(layout, bits, node, cur))
+               != le64(node + layout->head_offset))
             break;
         if (word == layout->used_word) {
             /* The overhead covers node and tail, so the tail lies in the block. */

@@ -1,8 +1,8 @@
 """Builds synthetic Ant heaps, byte for byte as <ant/layout.h> lays them out.
 
 An Image holds the root (with its field table, named as the allocator's
-root.c names it), arenas, HEAP regions and big mappings, and in layout
-version 2 thread caches. Describe the blocks, call build(), then plant
+root.c names it), arenas, HEAP regions and big mappings, and from layout
+version 2 thread caches (version 3 differs only in the head sentinel). Describe the blocks, call build(), then plant
 corruption with write()/node_write() and read the result through reader()
 or a core file from write_core().
 """
@@ -334,7 +334,7 @@ class Image:
                  "cached": L.STATE_CACHED}[block.state]
         NODE.pack_into(data, offset, prev, nxt, block.size, block.requested, block.serial,
                        block.site, state, region.arena.index, L.FLAG_BIG if big else 0, 0)
-        seal(data, offset, block.node, self.secret)
+        seal(data, offset, block.node, self.secret, self.version)
         mem = offset + 64
         if block.state == "used":
             fill = bytes([0x41 + block.serial % 26]) * block.requested
@@ -379,15 +379,15 @@ class Image:
 
     def reseal(self, node):
         data, offset = self._locate(node)
-        seal(data, offset, node, self.secret)
+        seal(data, offset, node, self.secret, self.version)
 
     def write_core(self, path, skip=()):
         write_core(path, [(address, bytes(data)) for address, data in self.segments.items()
                           if address not in skip])
 
 
-def seal(data, offset, node, secret):
-    head = L.head_sentinel(secret, node, bytes(data[offset:offset + 56]))
+def seal(data, offset, node, secret, version):
+    head = L.head_sentinel(secret, node, bytes(data[offset:offset + 56]), version)
     Q.pack_into(data, offset + 56, head)
 
 

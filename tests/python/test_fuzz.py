@@ -17,7 +17,7 @@ ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150"))
 
 def build(rng, version=1):
     """Two regions of used and free blocks and a big block; in layout
-    version 2 also two thread caches holding some blocks."""
+    versions 2 and 3 also two thread caches holding some blocks."""
     image = H.Image(version=version)
     arena = image.arena()
     caches = [image.cache(thread=100 + i) for i in range(2)] if version >= 2 else []
@@ -62,7 +62,7 @@ class FuzzTest(unittest.TestCase):
     def test_random_damage_never_breaks_the_walk(self):
         rng = random.Random(SEED)
         for round_ in range(ROUNDS):
-            image = build(rng, version=1 + round_ % 2)
+            image = build(rng, version=1 + round_ % 3)
             for _ in range(rng.randrange(1, 4)):
                 scribble(rng, image)
             with self.subTest(seed=SEED, round=round_):

@@ -24,6 +24,16 @@ def reference_head(secret, node, data):
     return h
 
 
+# (secret, node address, words 0..6, head) as ant_head_sentinel() of
+# <ant/layout.h> version 3 computed them in C.
+HEAD_V3_FROM_C = (
+    (0x225ec07a99506761, 0x55fa89677080, (0x63cbe1e459320dd7, 0x044c3cd7f43c661c, 0xe6984080bab12a02, 0x953aeb70673e29cb, 0x73d33b666a1e21da, 0x3fdabe86cbbeaa11, 0x77cbc4a133c2d0f6), 0xf7a3a1b66838c1b4),
+    (0x538c6a0cda7326c7, 0x55fa896770c0, (0x69c3a27688795369, 0x1a82e79b05b5faeb, 0xf5ba4eb728dd632c, 0xeb0354df4a45b34e, 0xdf0f9924a3016430, 0xdd2f9b2d0b5f15e6, 0x8c5c906b1aeb85f8), 0xaa40367709100bf8),
+    (0x13a16201310d9abb, 0x55fa89677100, (0x9e7eb00e4c9c9e35, 0xc1dfda7a5eb236f8, 0xacb06798004bbc2f, 0x1b5051c62d0332cd, 0x582d6717a91d279d, 0x6c7c5b1c60b890ff, 0xe70cd6df5d49ce30), 0x7d40429b5622b70a),
+    (0xe6df52ffdf834b47, 0x55fa89677140, (0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000), 0xed8b23a4476849df),
+)
+
+
 class RootTest(unittest.TestCase):
     def setUp(self):
         self.image, self.blocks, self.big = H.sample()
@@ -74,8 +84,8 @@ class RootTest(unittest.TestCase):
             self.root()
 
     def test_unknown_version(self):
-        self.image.write_word(self.image.root + 8, 3, 4)
-        with self.assertRaisesRegex(UnsupportedVersion, "layout version 3; this ant-gdb reads version 1, 2"):
+        self.image.write_word(self.image.root + 8, 4, 4)
+        with self.assertRaisesRegex(UnsupportedVersion, "layout version 4; this ant-gdb reads version 1, 2, 3"):
             self.root()
 
     def test_truncated_field_table(self):
@@ -119,7 +129,30 @@ class SentinelTest(unittest.TestCase):
             data = bytes(rng.randrange(256) for _ in range(64))
             node = rng.randrange(1 << 64) & ~15
             secret = rng.randrange(1 << 64)
-            self.assertEqual(L.head_sentinel(secret, node, data), reference_head(secret, node, data))
+            for version in (1, 2):
+                self.assertEqual(L.head_sentinel(secret, node, data, version),
+                                 reference_head(secret, node, data))
+
+    def test_head_of_version_3_matches_the_c_allocator(self):
+        for secret, node, words, head in HEAD_V3_FROM_C:
+            data = b"".join(word.to_bytes(8, "little") for word in words) + bytes(8)
+            self.assertEqual(L.head_sentinel(secret, node, data, 3), head)
+
+    def test_head_of_version_3_sees_any_one_word_change(self):
+        import random
+
+        rng = random.Random(9)
+        secret, node, words, head = HEAD_V3_FROM_C[0]
+        for index in range(7):
+            for _ in range(50):
+                changed = list(words)
+                changed[index] ^= rng.randrange(1, 1 << 64)
+                data = b"".join(word.to_bytes(8, "little") for word in changed)
+                self.assertNotEqual(L.head_sentinel(secret, node, data, 3), head)
+        # the same words elsewhere, or under another secret
+        data = b"".join(word.to_bytes(8, "little") for word in words)
+        self.assertNotEqual(L.head_sentinel(secret, node + 16, data, 3), head)
+        self.assertNotEqual(L.head_sentinel(secret ^ 2, node, data, 3), head)
 
     def test_tail_has_no_zero_byte(self):
         for node in range(0x1000, 0x2000, 16):

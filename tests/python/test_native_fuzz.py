@@ -53,18 +53,21 @@ class FakeLayout:
     def __init__(self, rng):
         self.secret = rng.randrange(1 << 64)
         self.poison = rng.choice((0xA5, 0, 0xFF, rng.randrange(256)))
-        self.version = rng.choice((1, 2))
+        self.version = rng.choice((1, 2, 3))
 
 
 def params_for(rng):
-    """Layout version 1's or 2's parameters with random keys, arenas and poisons,
-    and sometimes others the C handles as the Python does: any alignment,
-    poison offset or overhead, any head modulus 2^bits - 1."""
+    """Layout version 1's, 2's or 3's parameters with random keys, arenas and
+    poisons, and sometimes others the C handles as the Python does: any
+    alignment, poison offset or overhead, any head modulus 2^bits - 1, any
+    constants of version 3's head."""
     arena = rng.choice((0, 1, 63, rng.randrange(1 << 32)))
     params = fastpath.Params(FakeLayout(rng), arena)
     if rng.random() < 0.3:
         params.head_prime = (1 << rng.choice((2, 5, 13, 31, 40, 63))) - 1
         params.head_shift = rng.randrange(200)
+    if params.head_products and rng.random() < 0.3:
+        params.head_adds = tuple(rng.choice((0, U64, rng.randrange(1 << 64))) for _ in range(7))
     if rng.random() < 0.3:
         params.align_mask = rng.choice((0, 7))
         params.poison_from = rng.randrange(64, 200)
@@ -73,6 +76,11 @@ def params_for(rng):
 
 
 def head(params, node, data):
+    if params.head_products:
+        w = [(int.from_bytes(data[8 * i:8 * i + 8], "little") + add) & U64
+             for i, add in enumerate(params.head_adds)]
+        x = (w[0] * w[1] + w[2] * w[3] + w[4] * w[5] + w[6] * (node ^ params.secret)) % (1 << 128)
+        return (x & U64) ^ (x >> 64)
     low = int.from_bytes(data[:params.head_offset], "little")
     return (low + ((node ^ params.secret) << params.head_shift)) % params.head_prime
 
@@ -262,7 +270,7 @@ class NativeFuzzTest(unittest.TestCase):
         library = native.load()
         for name, value in (("head_prime", 1000003), ("head_prime", U64), ("head_prime", 1),
                             ("head_offset", 52), ("head_offset", 64), ("min_block", 64),
-                            ("overhead", 70), ("poison", 256)):
+                            ("overhead", 70), ("poison", 256), ("head_products", 2)):
             params, arena = params_for(rng)
             setattr(params, name, value)
             with self.subTest(name=name, value=value):
