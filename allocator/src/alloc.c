@@ -146,7 +146,7 @@ static void free_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *no
     }
     check_neighbours(region, node);
     ant_mark_free(arena, node);
-    ant_settle_free(arena, region, node);
+    ant_settle_freed(arena, region, node);
 }
 
 static __attribute__((noinline)) void release_to_arena(void *mem, void *site)

@@ -167,6 +167,7 @@ static void parent_after_fork(void)
 
 static void child_after_fork(void)
 {
+    ant_os_fork_child();
     pthread_mutex_init(&making, 0);
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);

@@ -230,15 +230,34 @@ ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *n
 /*
  * Where a free block goes: merged with its neighbours, then either back to
  * the wilderness (a large free block at the end of its region, so that its
- * pages return to the OS) or into the bins.
+ * pages return to the OS) or into the bins. `fresh`, if not 0, is a block
+ * the program just freed (ant_mark_free), whose mem is poisoned only if it
+ * stays in a block: the wilderness needs no poison, and writing a block of
+ * megabytes whose pages are then given back costs as much as the program's
+ * own use of them.
  */
+static void settle(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *fresh)
+{
+    unsigned char *poison_from = fresh ? ant_mem_of(fresh) + ANT_FREE_LINKS_SIZE : 0;
+    size_t poison_length = fresh ? fresh->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE : 0;
+    node = ant_coalesce(arena, region, node);
+    if (!node->next && node->size >= arena->trim_threshold) {
+        ant_wilderness_reclaim(arena, region, node);
+        return;
+    }
+    if (fresh)
+        memset(poison_from, ANT_POISON, poison_length);
+    ant_bin_insert(arena, node);
+}
+
 void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
 {
-    node = ant_coalesce(arena, region, node);
-    if (!node->next && node->size >= arena->trim_threshold)
-        ant_wilderness_reclaim(arena, region, node);
-    else
-        ant_bin_insert(arena, node);
+    settle(arena, region, node, 0);
+}
+
+void ant_settle_freed(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    settle(arena, region, node, node);
 }
 
 void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site)
@@ -256,14 +275,14 @@ void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void 
 }
 
 /* The block keeps its last owner's serial and site, so that a write after
- * free can be traced to who had it. */
+ * free can be traced to who had it. Its mem is poisoned by
+ * ant_settle_freed(), which must follow. */
 void ant_mark_free(ant_arena_t *arena, ant_node_t *node)
 {
     ant_count_out(arena, node);
     node->state = ANT_STATE_FREE;
     node->requested = 0;
     ant_seal(node);
-    ant_poison(node);
     ant_count_in(arena, node);
     arena->counters.frees++;
 }

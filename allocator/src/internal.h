@@ -238,6 +238,7 @@ ANT_HIDDEN ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, an
 ANT_HIDDEN void ant_count_in(ant_arena_t *arena, const ant_node_t *node);
 ANT_HIDDEN void ant_count_out(ant_arena_t *arena, const ant_node_t *node);
 ANT_HIDDEN void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
+ANT_HIDDEN void ant_settle_freed(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
 ANT_HIDDEN void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site);
 ANT_HIDDEN void ant_mark_free(ant_arena_t *arena, ant_node_t *node);
 
@@ -267,6 +268,8 @@ ANT_HIDDEN void ant_fit_forget(ant_arena_t *arena, const ant_node_t *node);
 /* ---- Regions and the wilderness (region.c, os.c) ---- */
 
 ANT_HIDDEN void *ant_os_map(size_t length);
+ANT_HIDDEN void *ant_os_map_growable(size_t length);
+ANT_HIDDEN void ant_os_fork_child(void);
 ANT_HIDDEN bool ant_os_grow(void *base, size_t old_length, size_t new_length);
 ANT_HIDDEN void *ant_os_remap(void *base, size_t old_length, size_t new_length);
 ANT_HIDDEN void ant_os_unmap(void *base, size_t length);

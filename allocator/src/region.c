@@ -39,10 +39,11 @@ ant_region_t *ant_region_of(ant_arena_t *arena, const void *addr)
 }
 
 /*
- * The OS places new mappings below old ones, so growing a region upwards in
- * place often fails once anything was mapped after it. Each new region is
- * then twice the last, up to 64 times region_size, so that a growing heap
- * needs few regions; pages it never touches cost nothing.
+ * A region grows in place into the address space held after it (os.c).
+ * Where none is held, or it is used up, growing in place often fails, since
+ * the OS places new mappings below old ones. Each new region is then twice
+ * the last, up to 64 times region_size, so that a growing heap needs few
+ * regions; pages it never touches cost nothing.
  */
 static ant_region_t *region_new(ant_arena_t *arena, size_t need)
 {
@@ -58,7 +59,7 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
     /* A length the OS will not map (a large region_size, an address-space
      * limit) must not fail a request that a smaller region would hold. */
     ant_region_t *r;
-    while (!(r = ant_os_map(length)) && length > least)
+    while (!(r = ant_os_map_growable(length)) && length > least)
         length = length / 2 > least ? page_up(length / 2) : least;
     if (!r)
         return 0;
@@ -139,8 +140,18 @@ static ant_node_t *carve_in(ant_arena_t *arena, ant_region_t *r, size_t size, si
             return 0;
         if (want > last->size) {
             /* The wilderness is not poison; what it adds to a free block
-             * must be, or a lead block split from it reads as damaged. */
-            memset(ant_block_end(last), ANT_POISON, want - last->size);
+             * must be where anything reads it as such: all of it if a
+             * lead block will be split from the front, else as far as the
+             * reuse check reads, since the whole block is about to be
+             * handed out. Pages faulted in only to be poisoned would
+             * otherwise cost as much as the program's own writes. */
+            uintptr_t from = (uintptr_t)ant_block_end(last);
+            size_t add = want - last->size;
+            if (!ant_align_lead(last, align)) {
+                uintptr_t reach = (uintptr_t)ant_mem_of(last) + ANT_FREE_LINKS_SIZE + ant_opt.poison_check;
+                add = reach <= from ? 0 : reach - from < add ? reach - from : add;
+            }
+            memset((void *)from, ANT_POISON, add);
             ant_count_out(arena, last);
             arena->counters.wilderness_bytes -= want - last->size;
             r->wilderness += want - last->size;
