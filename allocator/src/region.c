@@ -81,12 +81,18 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
     return r;
 }
 
-/* Grows the region in place, doubling it or more; false if the OS can't. */
+/*
+ * Grows the region in place by what is needed, but at least region_size
+ * and an eighth of the region, so that growing takes few system calls;
+ * false if the OS can't. Not by more: gcore writes every page of the
+ * mapping into a core file, untouched wilderness included.
+ */
 static bool region_grow(ant_arena_t *arena, ant_region_t *r, size_t need)
 {
     size_t more = page_up(need + ANT_MIN_BLOCK);
-    if (more < r->length)
-        more = r->length;
+    size_t least = page_up(r->length / 8) > ant_opt.region_size ? page_up(r->length / 8) : ant_opt.region_size;
+    if (more < least)
+        more = least;
     if (more > SIZE_MAX - r->length || !ant_os_grow(r, r->length, r->length + more))
         return false;
     r->length += more;
