@@ -107,7 +107,12 @@ int main(int argc, char **argv)
 {
     child_enter(argc, argv, scenarios);
     grows_in_place();
-
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer's shadow memory cannot live under an address-space
+     * limit: the limited case runs in the other builds. */
+    printf("limited: not run under AddressSanitizer\n");
+    return 0;
+#else
     struct child_result r;
     child_run("limited", 0, &r);
     if (!r.exited || r.status != 0 || !strstr(r.out, "ok")) {
@@ -115,4 +120,5 @@ int main(int argc, char **argv)
         return 1;
     }
     return 0;
+#endif
 }
