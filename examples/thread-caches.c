@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -95,7 +96,10 @@ static int show(const ant_block_info_t *b, void *arg)
 int main(void)
 {
     /* The first thread to allocate gets arena 0, the next ones the next
-     * arenas in turn (as many as ANT_OPTIONS=arenas=N allows). */
+     * arenas in turn, as many as ANT_OPTIONS=arenas=N allows (by default
+     * one per CPU). Three, one a thread, unless ANT_OPTIONS says otherwise:
+     * the same picture on any machine. */
+    setenv("ANT_OPTIONS", "arenas=3", 0);
     char *title = ant_malloc(32);
     strcpy(title, "records of two threads");
     pthread_t workers[2];

@@ -25,13 +25,19 @@ ant_arena_t *ant_arena_at(uint32_t index)
     return index < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE) ? &arenas[index] : 0;
 }
 
-/* The arena count the options ask for: by default two per CPU. */
+/*
+ * The arena count the options ask for: by default one per CPU. The thread
+ * caches keep most frees off the locks, and every arena holds free memory
+ * the others cannot use: with six threads on two CPUs, a producer and
+ * consumer program peaked at 7.7 MB with four arenas, 5.7 MB with two and
+ * 4.0 MB with one (glibc 4.8 MB), and ran no slower with fewer.
+ */
 static uint32_t arena_limit(void)
 {
     size_t n = ant_opt.arenas;
     if (!n) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cpus > 0 ? 2 * (size_t)cpus : 1;
+        n = cpus > 0 ? (size_t)cpus : 1;
     }
     return n > ANT_MAX_ARENAS ? ANT_MAX_ARENAS : (uint32_t)n;
 }
