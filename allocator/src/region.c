@@ -152,12 +152,13 @@ static ant_node_t *carve_in(ant_arena_t *arena, ant_region_t *r, size_t size, si
              * handed out. Pages faulted in only to be poisoned would
              * otherwise cost as much as the program's own writes. */
             uintptr_t from = (uintptr_t)ant_block_end(last);
-            size_t add = want - last->size;
+            uintptr_t to = from + (want - last->size);
             if (!ant_align_lead(last, align)) {
                 uintptr_t reach = (uintptr_t)ant_mem_of(last) + ANT_FREE_LINKS_SIZE + ant_opt.poison_check;
-                add = reach <= from ? 0 : reach - from < add ? reach - from : add;
+                if (reach < to)
+                    to = reach > from ? reach : from;
             }
-            memset((void *)from, ANT_POISON, add);
+            memset((void *)from, ANT_POISON, to - from);
             ant_count_out(arena, last);
             arena->counters.wilderness_bytes -= want - last->size;
             r->wilderness += want - last->size;
