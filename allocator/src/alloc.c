@@ -174,14 +174,25 @@ void ant_release(void *mem, void *site)
     release_to_arena(mem, site);
 }
 
-/* Grows a used block over its free upper neighbour; false if that is not
- * free, too small, or not to be trusted. */
-static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t block)
+/*
+ * Grows a used block over its free upper neighbour; false if that is not
+ * free, too small, or not to be trusted. The bytes taken from it are
+ * checked as a reused block's are. What is left of it past `block` is
+ * still its poison, and `*rest_owner` is who had those bytes last.
+ */
+static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t block,
+                           struct ant_owner *rest_owner)
 {
     ant_node_t *next = node->next;
-    if (!next || !ant_is_free(next) || !ant_head_ok(next) || node->size + next->size < block ||
-        !ant_bin_remove(arena, next))
+    if (!next || !ant_is_free(next) || !ant_head_ok(next) || node->size + next->size < block)
         return false;
+    if (!ant_check_reused(next, block - node->size)) {
+        ant_report_done();
+        ant_poison(next);
+    }
+    if (!ant_bin_remove(arena, next))
+        return false;
+    *rest_owner = ant_owner_of(next);
     ant_count_out(arena, node);
     ant_count_out(arena, next);
     ant_fit_forget(arena, next);
@@ -206,13 +217,17 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
         }
     } else if (size < arena->mmap_threshold) {
         size_t block = ant_block_size_for(size);
-        if (block <= node->size || grow_into_next(arena, region, node, block) ||
+        /* A shrink leaves the program's bytes past `block`: poisoned when
+         * they go. Growth over the neighbour leaves its poison, and growth
+         * into the wilderness takes exactly `block`. */
+        struct ant_owner rest_owner = ant_owner_of(node);
+        bool rest_poisoned = false;
+        if (block <= node->size || (rest_poisoned = grow_into_next(arena, region, node, block, &rest_owner)) ||
             (!node->next && ant_wilderness_extend(arena, region, node, block))) {
-            struct ant_owner before = ant_owner_of(node);
             ant_mark_used(arena, node, size, site);
             arena->counters.frees++;
             if (node->size - block >= ANT_MIN_BLOCK)
-                ant_split(arena, region, node, block, before, false);
+                ant_split(arena, region, node, block, rest_owner, rest_poisoned);
             return ant_mem_of(node);
         }
     }

@@ -23,7 +23,7 @@ bool ant_check_reused(ant_node_t *node, size_t taken)
         ant_report(&p);
         return false;
     }
-    size_t limit = taken - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
+    size_t limit = taken > ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE ? taken - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE : 0;
     const unsigned char *bad = ant_poison_damage(node, limit < ant_opt.poison_check ? limit : ant_opt.poison_check);
     if (bad) {
         p.kind = ANT_PROBLEM_USE_AFTER_FREE;

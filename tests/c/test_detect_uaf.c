@@ -99,6 +99,61 @@ static void poison_beyond_the_check_at_check(void)
     ant_check();
 }
 
+/* Blocks too big for the thread cache: `b` is freed to the heap, between
+ * `a` and a pinning block, and `a` grows in place over the front of it. */
+static void grow_over_freed(char **a, char **b)
+{
+    *a = ant_malloc(2000);
+    *b = ant_malloc(2000);
+    ant_malloc(8);
+    ant_free(*b);
+}
+
+/* Growth hands the bytes it takes from the free neighbour to the program:
+ * their poison is checked first. */
+static void poison_at_realloc_growth(void)
+{
+    char *a, *b;
+    grow_over_freed(&a, &b);
+    detect_expect_free(b);
+    b[100] = 1;
+    ant_realloc(a, 2500);
+}
+
+static int find_serial(const ant_block_info_t *block, void *arg)
+{
+    uint64_t *want = arg;
+    if (block->mem != (void *)(uintptr_t)want[0])
+        return 0;
+    want[1] = block->serial;
+    return 1;
+}
+
+static uint64_t serial_of(const void *mem)
+{
+    uint64_t want[2] = {(uintptr_t)mem, 0};
+    CHECK(ant_walk(find_serial, want) == 1);
+    return want[1];
+}
+
+/* What growth leaves of the neighbour keeps its poison, damage included,
+ * and remembers the neighbour's last owner, not the growing block's. */
+static void poison_kept_past_realloc_growth(void)
+{
+    char *a, *b;
+    grow_over_freed(&a, &b);
+    uint64_t b_serial = serial_of(b);
+    b[1500] = 1;
+    CHECK(ant_realloc(a, 2500) == a);
+    /* a's block went from 2080 bytes to 2576: the rest starts 496 bytes
+     * into what was b's block. */
+    char *rest = b + 496;
+    CHECK_EQ(serial_of(rest), b_serial);
+    detect_expect_free(rest);
+    child_say("expect: at byte %d of its mem\n", 1500 - 496);
+    ant_check();
+}
+
 static const struct child_scenario scenarios[] = {
     {"poison_at_malloc", poison_at_malloc},
     {"poison_at_calloc", poison_at_calloc},
@@ -109,6 +164,8 @@ static const struct child_scenario scenarios[] = {
     {"link_to_region_end", link_to_region_end},
     {"poison_beyond_the_check", poison_beyond_the_check},
     {"poison_beyond_the_check_at_check", poison_beyond_the_check_at_check},
+    {"poison_at_realloc_growth", poison_at_realloc_growth},
+    {"poison_kept_past_realloc_growth", poison_kept_past_realloc_growth},
     {0, 0},
 };
 
@@ -127,6 +184,8 @@ int main(int argc, char **argv)
         {"link_to_region_end", 0, "use-after-free", 1, link},
         {"poison_beyond_the_check", "poison_check=16k", "use-after-free", 1, poison},
         {"poison_beyond_the_check_at_check", 0, "use-after-free", 1, poison},
+        {"poison_at_realloc_growth", 0, "use-after-free", 1, poison},
+        {"poison_kept_past_realloc_growth", 0, "use-after-free", 1, poison},
     };
     for (size_t i = 0; i < sizeof detections / sizeof detections[0]; i++)
         detect_check(&detections[i]);
