@@ -174,14 +174,10 @@ void ant_release(void *mem, void *site)
     release_to_arena(mem, site);
 }
 
-/*
- * Grows a used block over its free upper neighbour; false if that is not
+/* Grows a used block over its free upper neighbour; false if that is not
  * free, too small, or not to be trusted. The bytes taken from it are
- * checked as a reused block's are. What is left of it past `block` is
- * still its poison, and `*rest_owner` is who had those bytes last.
- */
-static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t block,
-                           struct ant_owner *rest_owner)
+ * checked as a reused block's are. */
+static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t block)
 {
     ant_node_t *next = node->next;
     if (!next || !ant_is_free(next) || !ant_head_ok(next) || node->size + next->size < block)
@@ -192,18 +188,7 @@ static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t 
     }
     if (!ant_bin_remove(arena, next))
         return false;
-    *rest_owner = ant_owner_of(next);
-    ant_count_out(arena, node);
-    ant_count_out(arena, next);
-    ant_fit_forget(arena, next);
-    node->size += next->size;
-    node->next = next->next;
-    if (node->next)
-        ant_node_set_prev(arena, node->next, node);
-    else
-        region->last = node;
-    ant_seal(node);
-    ant_count_in(arena, node);
+    ant_grow_over(arena, region, node, next, block);
     return true;
 }
 
@@ -216,18 +201,17 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
                 return moved;
         }
     } else if (size < arena->mmap_threshold) {
+        /* Growth leaves no more than `block` behind (ant_grow_over,
+         * ant_wilderness_extend); only a shrink leaves a rest, which held
+         * the program's bytes. */
         size_t block = ant_block_size_for(size);
-        /* A shrink leaves the program's bytes past `block`: poisoned when
-         * they go. Growth over the neighbour leaves its poison, and growth
-         * into the wilderness takes exactly `block`. */
-        struct ant_owner rest_owner = ant_owner_of(node);
-        bool rest_poisoned = false;
-        if (block <= node->size || (rest_poisoned = grow_into_next(arena, region, node, block, &rest_owner)) ||
+        if (block <= node->size || grow_into_next(arena, region, node, block) ||
             (!node->next && ant_wilderness_extend(arena, region, node, block))) {
+            struct ant_owner before = ant_owner_of(node);
             ant_mark_used(arena, node, size, site);
             arena->counters.frees++;
             if (node->size - block >= ANT_MIN_BLOCK)
-                ant_split(arena, region, node, block, rest_owner, rest_poisoned);
+                ant_split(arena, region, node, block, before, false);
             return ant_mem_of(node);
         }
     }

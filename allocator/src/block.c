@@ -177,6 +177,52 @@ ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t
     return back;
 }
 
+/*
+ * Grows `node` to `size` bytes over the front of its free upper neighbour
+ * `next` (out of the bins): the boundary between them moves up. What is
+ * left of `next` stays a free block, its poison and its last owner as they
+ * were, and settles again; if too little would be left, `node` takes all
+ * of `next`. The bytes taken hold poison and the old node, not data.
+ */
+void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *next, size_t size)
+{
+    const ant_node_t old = *next;
+    size_t total = node->size + old.size;
+    ant_count_out(arena, node);
+    ant_count_out(arena, next);
+    ant_fit_forget(arena, next);
+    ant_node_t *rest = 0;
+    if (total - size >= ANT_MIN_BLOCK) {
+        rest = (ant_node_t *)(void *)((unsigned char *)node + size);
+        *rest = (ant_node_t){
+            .prev = node,
+            .next = old.next,
+            .size = total - size,
+            .serial = old.serial,
+            .site = old.site,
+            .state = ANT_STATE_FREE,
+            .arena = old.arena,
+        };
+        ant_seal(rest);
+        node->size = size;
+        node->next = rest;
+    } else {
+        node->size = total;
+        node->next = old.next;
+    }
+    ant_node_t *upper = rest ? rest : node;
+    if (old.next)
+        ant_node_set_prev(arena, old.next, upper);
+    else
+        region->last = upper;
+    ant_seal(node);
+    ant_count_in(arena, node);
+    if (rest) {
+        ant_count_in(arena, rest);
+        ant_settle_free(arena, region, rest);
+    }
+}
+
 /* `low` swallows its free neighbour `high`, whose node turns to poison. */
 static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, ant_node_t *high)
 {

@@ -234,6 +234,8 @@ ANT_HIDDEN ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_n
                                  struct ant_owner owner, bool poisoned);
 ANT_HIDDEN ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
                                        size_t lead);
+ANT_HIDDEN void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *next,
+                              size_t size);
 ANT_HIDDEN ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
 ANT_HIDDEN void ant_count_in(ant_arena_t *arena, const ant_node_t *node);
 ANT_HIDDEN void ant_count_out(ant_arena_t *arena, const ant_node_t *node);
