@@ -67,6 +67,9 @@ static void shrinks_in_place(void)
     ant_free(guard);
 }
 
+/* The boundary with the free neighbour moves up, and what is left of the
+ * neighbour stays one free block; growth that would leave less than a
+ * block takes all of it. */
 static void grows_over_a_free_neighbour(void)
 {
     unsigned char *p = ant_malloc(100);
@@ -74,10 +77,23 @@ static void grows_over_a_free_neighbour(void)
     void *guard = ant_malloc(8);
     fill(p, 100, 3);
     ant_free(next);
+    ant_stats_t before, after;
+    ant_stats(&before);
     unsigned char *q = ant_realloc(p, 400);
     CHECK(q == p);
     CHECK_EQ(ant_usable_size(q), 400);
     verify(q, 100, 3);
+    ant_stats(&after);
+    CHECK_EQ(after.free_blocks, before.free_blocks);
+    CHECK_EQ(after.free_bytes, before.free_bytes - 304);
+    CHECK_EQ(ant_check(), 0);
+
+    q = ant_realloc(q, 640);
+    CHECK(q == p);
+    verify(q, 100, 3);
+    ant_stats(&after);
+    CHECK_EQ(after.free_blocks, before.free_blocks - 1);
+    CHECK_EQ(ant_check(), 0);
     ant_free(q);
     ant_free(guard);
 }
