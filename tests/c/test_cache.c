@@ -1,9 +1,9 @@
 /*
  * test_cache.c: the thread caches, seen through the API. A small freed
  * block waits in its thread's cache, in state CACHED, and the thread's next
- * malloc of that size gets it back; each size has its own bin of at most
- * `cache` blocks (16 by default), and a full one sends its older half back
- * to the heap; big and aligned requests pass by; a
+ * malloc of that size (or a little smaller) gets it back; each size has its
+ * own bin of at most `cache` blocks (16 by default), and a full one sends
+ * its older half back to the heap; big and aligned requests pass by; a
  * thread's cache goes back to the heap when the thread ends, whoever
  * allocated the blocks in it; and ant_check() agrees with all of it.
  */
@@ -142,6 +142,32 @@ static void limit(void)
     CHECK_EQ(ant_check(), 0);
 }
 
+/* A malloc whose bin is empty takes a block from one of the next two bins
+ * up, 16 or 32 bytes bigger; three bins up is too far. */
+static void sizes_up(void)
+{
+    enum { BLOCK = 304 }; /* node, 232 bytes and the tail, rounded */
+    char *a = ant_malloc(232);
+    char *fence = ant_malloc(8);
+    for (size_t size = BLOCK - 48; size < BLOCK; size += 16)
+        CHECK_EQ(cached_of_size(size), 0);
+    ant_free(a);
+    char *b = ant_malloc(200); /* a block of 272 bytes: two bins down */
+    CHECK(b == a);
+    CHECK_EQ(state_of(b), ANT_BLOCK_USED);
+    CHECK_EQ(ant_usable_size(b), 200);
+    CHECK_EQ(ant_check(), 0);
+    ant_free(b);
+    CHECK_EQ(cached_of_size(BLOCK), 1);
+    char *c = ant_malloc(184); /* 256 bytes: three bins down */
+    CHECK(c != a);
+    CHECK_EQ(state_of(a), ANT_BLOCK_CACHED);
+    CHECK_EQ(ant_check(), 0);
+    ant_free(c);
+    ant_free(fence);
+    CHECK_EQ(ant_check(), 0);
+}
+
 /* Too big for a cache, or aligned beyond 16: straight to the heap. */
 static void passers_by(void)
 {
@@ -195,6 +221,7 @@ int main(void)
 {
     reuse();
     limit();
+    sizes_up();
     passers_by();
     thread_end();
     return 0;
