@@ -3,7 +3,10 @@
  *
  * A thread that frees a small block keeps it in its own cache, one stack
  * per block size, and hands it out again to its next malloc of that size,
- * or of a size up to 32 bytes smaller: no lock, no bins, no coalescing. The block stays a block of the heap in
+ * or of a size up to 32 bytes smaller: no lock, no bins, no coalescing.
+ * A cache holds at most `cache` blocks of each size and `cache_bytes` in
+ * all, so that a thread which frees what others allocated does not hoard
+ * them. The block stays a block of the heap in
  * state CACHED: sealed, poisoned and linked to its cache in its mem, so the
  * debugger sees where it is and can check it. Only the cache's thread
  * touches the cache, so the cache needs no lock; the block's node is still
@@ -200,9 +203,12 @@ bool ant_cache_put(void *mem)
     if ((uint32_t)mark != ANT_STATE_USED || (mark & ANT_MARK_BUSY) || size > ANT_CACHE_MAX_BLOCK ||
         size < ANT_MIN_BLOCK || size % ANT_ALIGN)
         return false;
-    if (c->counts[bin_of(size)] >= ant_opt.cache) {
+    /* A full bin, or a cache holding its share of bytes, sends the older
+     * half of the bin back first; a block that still finds no room goes
+     * to the arena. */
+    if (c->counts[bin_of(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes) {
         flush_half(c, bin_of(size));
-        if (c->counts[bin_of(size)] >= ant_opt.cache)
+        if (c->counts[bin_of(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes)
             return false;
     }
     if (!begin_change(c, node))

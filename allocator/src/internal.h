@@ -57,6 +57,7 @@ struct ant_options {
     size_t region_size;    /* the first region's size; growth steps */
     size_t poison_check;   /* bytes of poison checked when a block is reused */
     size_t cache;          /* blocks per thread-cache bin; 0: no caches */
+    size_t cache_bytes;    /* the bytes of blocks one thread's cache may hold */
     size_t arenas;         /* arenas threads are spread over; 0: one per CPU */
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */

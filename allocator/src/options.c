@@ -18,6 +18,7 @@ struct ant_options ant_opt = {
     .trim_threshold = 128u << 10,
     .region_size = 1u << 20,
     .poison_check = 4096,
+    .cache_bytes = 256u << 10,
 };
 
 enum kind { WORD, SIZE };
@@ -57,6 +58,7 @@ static const struct option table[] = {
      "a count of arenas from 1 to 64, such as 4"},
     {"cache", SIZE, &ant_opt.cache, 0, 0, 1024,
      "a count of blocks from 0 to 1024, such as 16 (0: no thread caches)", &ant_opt.cache_given},
+    {"cache_bytes", SIZE, &ant_opt.cache_bytes, 0, 4096, (size_t)1 << 30, "a size from 4k to 1g, such as 256k"},
 };
 
 #define OPTION_COUNT (sizeof table / sizeof table[0])
@@ -134,7 +136,7 @@ static void apply(const char *entry, size_t len)
     if (!eq) {
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
-                 "trim_threshold, region_size, poison_check, arenas, cache)");
+                 "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -165,7 +167,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, arenas, cache)");
+             "poison_check, arenas, cache, cache_bytes)");
 }
 
 void ant_options_read(const char *text)

@@ -210,6 +210,7 @@ int main(int argc, char **argv)
                                     "trim_threshold=131072\n", 0);
     expect_probe("fit=best:mmap_threshold=2m:trim_threshold=16k:region_size=128k:poison_check=64:on_error=report",
                  "fit=2 poison_check=64 region_size=131072 mmap_threshold=2097152 trim_threshold=16384\n", 0);
+    expect_probe("cache_bytes=64k:cache=8", DEFAULTS, 0);
     expect_probe("::fit=first:", "fit=0 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
                                  "trim_threshold=131072\n", 0);
 
@@ -229,6 +230,8 @@ int main(int argc, char **argv)
     expect_probe("region_size=k", DEFAULTS, "'k' for region_size");
     expect_probe("poison_check=", DEFAULTS, "'' for poison_check");
     expect_probe("poison_check=2t", DEFAULTS, "'2t' for poison_check");
+    expect_probe("cache_bytes=1k", DEFAULTS, "'1k' for cache_bytes");
+    expect_probe("cache_bytes=2g", DEFAULTS, "'2g' for cache_bytes");
 
     /* A bad entry among good ones spoils only itself. */
     expect_probe("fit=first:bogus:trim_threshold=8k", "fit=0 poison_check=4096 region_size=1048576 "
