@@ -87,7 +87,7 @@ void *ant_alloc_zeroed(size_t count, size_t size, void *site)
 
 /* Out of line, so that a malloc the thread cache serves saves no registers
  * for the lock's path. */
-static __attribute__((noinline)) void *alloc_from_arena(size_t size, size_t align, void *site)
+__attribute__((noinline)) void *ant_alloc_from_arena(size_t size, size_t align, void *site)
 {
     if (size > ANT_MAX_REQUEST || align > ANT_MAX_REQUEST / 2) {
         errno = ENOMEM;
@@ -103,14 +103,13 @@ static __attribute__((noinline)) void *alloc_from_arena(size_t size, size_t alig
     return mem;
 }
 
+/* The thread cache is malloc's front: it falls back to the arena itself,
+ * so that this is a jump and not a call. */
 void *ant_alloc(size_t size, size_t align, void *site)
 {
-    if (ANT_LIKELY(align == ANT_ALIGN && __atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE))) {
-        void *cached = ant_cache_take(size, site);
-        if (cached)
-            return cached;
-    }
-    return alloc_from_arena(size, align, site);
+    if (ANT_LIKELY(align == ANT_ALIGN && __atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)))
+        return ant_cache_take(size, site);
+    return ant_alloc_from_arena(size, align, site);
 }
 
 /* A free neighbour whose node is damaged is reported here, by the free
@@ -149,7 +148,7 @@ static void free_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *no
     ant_settle_freed(arena, region, node);
 }
 
-static __attribute__((noinline)) void release_to_arena(void *mem, void *site)
+__attribute__((noinline)) void ant_release_to_arena(void *mem, void *site)
 {
     ant_ensure_init();
     ant_arena_t *arena = ant_arena_owning(mem);
@@ -169,9 +168,10 @@ void ant_release(void *mem, void *site)
 {
     if (!mem)
         return;
-    if (ANT_LIKELY(__atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)) && ant_cache_put(mem))
-        return;
-    release_to_arena(mem, site);
+    if (ANT_LIKELY(__atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)))
+        ant_cache_put(mem, site);
+    else
+        ant_release_to_arena(mem, site);
 }
 
 /* Grows a used block over its free upper neighbour; false if that is not

@@ -189,7 +189,7 @@ static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
     ant_unlock(arena);
 }
 
-bool ant_cache_put(void *mem)
+static inline __attribute__((always_inline)) bool put(void *mem)
 {
     ant_cache_t *c = my_cache;
     if (ANT_UNLIKELY(!c) && !(c = make_cache()))
@@ -260,7 +260,7 @@ static __attribute__((noinline, cold)) void *refuse_node(ant_cache_t *c, unsigne
     return refuse(c, bin, &p);
 }
 
-void *ant_cache_take(size_t size, void *site)
+static inline __attribute__((always_inline)) void *take(size_t size, void *site)
 {
     if (size > ANT_CACHE_MAX_BLOCK - ANT_NODE_SIZE - ANT_TAIL_SIZE)
         return 0;
@@ -316,6 +316,20 @@ void *ant_cache_take(size_t size, void *site)
     add(&c->allocations, 1);
     end_change(c);
     return ant_mem_of(node);
+}
+
+/* A free the cache cannot take (full, a big block, a block to report)
+ * goes to the arena, which checks it under the lock. */
+void ant_cache_put(void *mem, void *site)
+{
+    if (!put(mem))
+        ant_release_to_arena(mem, site);
+}
+
+void *ant_cache_take(size_t size, void *site)
+{
+    void *mem = take(size, site);
+    return mem ? mem : ant_alloc_from_arena(size, ANT_ALIGN, site);
 }
 
 /* Gives one cached block back to its arena, whose lock the caller

@@ -181,8 +181,12 @@ ANT_HIDDEN bool ant_node_hold(ant_node_t *node, uint64_t *mark);
 
 /* ---- Thread caches (cache.c) ---- */
 
+/* malloc and free of small blocks: from and to the thread's cache, else
+ * the arena (alloc.c) */
 ANT_HIDDEN void *ant_cache_take(size_t size, void *site);
-ANT_HIDDEN bool ant_cache_put(void *mem);
+ANT_HIDDEN void ant_cache_put(void *mem, void *site);
+ANT_HIDDEN void *ant_alloc_from_arena(size_t size, size_t align, void *site);
+ANT_HIDDEN void ant_release_to_arena(void *mem, void *site);
 ANT_HIDDEN void ant_cache_setup(void);
 ANT_HIDDEN void ant_cache_fork_prepare(void);
 ANT_HIDDEN void ant_cache_fork_parent(void);
