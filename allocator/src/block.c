@@ -34,6 +34,8 @@ void ant_count_out(ant_arena_t *arena, const ant_node_t *node)
     count(arena, node, -1);
 }
 
+/* The first of the `n` bytes at `p` that is not poison, or 0: the search
+ * ant_poison_damage() makes once it knows the poison changed. */
 const unsigned char *ant_poison_first_change(const unsigned char *p, size_t n)
 {
     const uint64_t pattern = 0x0101010101010101ull * ANT_POISON;

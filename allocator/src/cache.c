@@ -6,13 +6,14 @@
  * or of a size up to 32 bytes smaller: no lock, no bins, no coalescing.
  * A cache holds at most `cache` blocks of each size and `cache_bytes` in
  * all, so that a thread which frees what others allocated does not hoard
- * them. The block stays a block of the heap in
- * state CACHED: sealed, poisoned and linked to its cache in its mem, so the
- * debugger sees where it is and can check it. Only the cache's thread
- * touches the cache, so the cache needs no lock; the block's node is still
- * shared with the arena, which may change its links when a neighbour is
- * freed, so each change holds the node's BUSY flag (layout.h, "Who may
- * change a node").
+ * them.
+ *
+ * The block stays a block of the heap in state CACHED: sealed, poisoned
+ * and linked to its cache in its mem, so the debugger sees where it is and
+ * can check it. Only the cache's thread touches the cache, so the cache
+ * needs no lock; the block's node is still shared with the arena, which
+ * may change its links when a neighbour is freed, so each change holds the
+ * node's BUSY flag (layout.h, "Who may change a node").
  *
  * Caches are listed in root.caches, never in thread-local storage alone: a
  * debugger reading a core finds them all from the root. A thread's cache
