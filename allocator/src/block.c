@@ -34,10 +34,25 @@ void ant_count_out(ant_arena_t *arena, const ant_node_t *node)
     count(arena, node, -1);
 }
 
-/* The first of the `n` bytes at `p` that is not poison, or 0: the search
- * ant_poison_damage() makes once it knows the poison changed. */
-const unsigned char *ant_poison_first_change(const unsigned char *p, size_t n)
+/* Poison covers the free mem after its two links. */
+void ant_poison(ant_node_t *node)
 {
+    memset(ant_mem_of(node) + ANT_FREE_LINKS_SIZE, ANT_POISON,
+           node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE);
+}
+
+/* The first byte of poison that changed, looking at most `limit` bytes. */
+const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
+{
+    const unsigned char *p = ant_mem_of((ant_node_t *)node) + ANT_FREE_LINKS_SIZE;
+    size_t n = node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
+    if (n > limit)
+        n = limit;
+    /* Every byte equal to the next, and the first the poison: the C
+     * library's memcmp asks that many bytes at a time. Only damage pays for
+     * the loop below, which finds the first changed byte. */
+    if (n == 0 || (p[0] == ANT_POISON && memcmp(p, p + 1, n - 1) == 0))
+        return 0;
     const uint64_t pattern = 0x0101010101010101ull * ANT_POISON;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {

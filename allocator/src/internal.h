@@ -220,28 +220,8 @@ static inline bool ant_tail_ok(const ant_node_t *node)
     return tail == ant_tail_sentinel(ant_heap_root.secret, node);
 }
 
-/* Poison covers the free mem after its two links. */
-static inline void ant_poison(ant_node_t *node)
-{
-    memset(ant_mem_of(node) + ANT_FREE_LINKS_SIZE, ANT_POISON, node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE);
-}
-
-ANT_HIDDEN const unsigned char *ant_poison_first_change(const unsigned char *p, size_t n);
-
-/* The first byte of poison that changed, looking at most `limit` bytes. */
-static inline const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
-{
-    const unsigned char *p = ant_mem_of((ant_node_t *)node) + ANT_FREE_LINKS_SIZE;
-    size_t n = node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
-    if (n > limit)
-        n = limit;
-    /* Every byte equal to the next, and the first the poison: the C
-     * library's memcmp asks that many bytes at a time. Only damage pays for
-     * the search for the first changed byte. */
-    if (n == 0 || (p[0] == ANT_POISON && memcmp(p, p + 1, n - 1) == 0))
-        return 0;
-    return ant_poison_first_change(p, n);
-}
+ANT_HIDDEN void ant_poison(ant_node_t *node);
+ANT_HIDDEN const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit);
 ANT_HIDDEN void ant_node_set_prev(ant_arena_t *arena, ant_node_t *node, ant_node_t *prev);
 ANT_HIDDEN void ant_node_set_next(ant_arena_t *arena, ant_node_t *node, ant_node_t *next);
 /* Who last had a block's bytes: what a free block remembers. */
