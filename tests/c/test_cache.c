@@ -7,31 +7,12 @@
  * thread's cache goes back to the heap when the thread ends, whoever
  * allocated the blocks in it; and ant_check() agrees with all of it.
  */
+#include "blocks.h"
 #include "check.h"
 
 #include <ant/ant.h>
 #include <ant/layout.h>
 #include <pthread.h>
-
-struct found {
-    const void *mem;
-    ant_block_state_t state;
-};
-
-static int find_state(const ant_block_info_t *b, void *arg)
-{
-    struct found *f = arg;
-    if (b->mem == f->mem)
-        f->state = b->state;
-    return 0;
-}
-
-static ant_block_state_t state_of(const void *mem)
-{
-    struct found f = {mem, 0};
-    ant_walk(find_state, &f);
-    return f.state;
-}
 
 struct tally {
     ant_block_state_t state;

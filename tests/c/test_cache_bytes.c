@@ -4,6 +4,7 @@
  * free that would pass it first sends the older half of its bin back to the
  * heap, and goes to the heap itself if that leaves no room.
  */
+#include "blocks.h"
 #include "check.h"
 
 #include <ant/ant.h>
@@ -16,26 +17,6 @@ static ant_stats_t stats(void)
     ant_stats_t s;
     ant_stats(&s);
     return s;
-}
-
-struct found {
-    const void *mem;
-    ant_block_state_t state;
-};
-
-static int find_state(const ant_block_info_t *b, void *arg)
-{
-    struct found *f = arg;
-    if (b->mem == f->mem)
-        f->state = b->state;
-    return 0;
-}
-
-static ant_block_state_t state_of(const void *mem)
-{
-    struct found f = {mem, 0};
-    ant_walk(find_state, &f);
-    return f.state;
 }
 
 int main(void)
