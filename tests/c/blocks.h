@@ -6,27 +6,29 @@
 #define ANT_TEST_BLOCKS_H
 
 #include <ant/ant.h>
+#include <stdint.h>
 
-struct found_state {
-    const void *mem;
-    ant_block_state_t state;
-};
-
-static inline int found_state_visit(const ant_block_info_t *b, void *arg)
+static inline int block_at_visit(const ant_block_info_t *b, void *arg)
 {
-    struct found_state *f = arg;
-    if (b->mem == f->mem)
-        f->state = b->state;
-    return 0;
+    ant_block_info_t *want = arg;
+    if (b->mem != want->mem)
+        return 0;
+    *want = *b;
+    return 1;
 }
 
-/* The state of the block whose mem is `mem`; 0 if no block starts there
- * (it was merged into a neighbour, say). */
+/* The walk's row for the block whose mem is `mem`; its state is 0 if no
+ * block starts there (it was merged into a neighbour, say). */
+static inline ant_block_info_t block_at(const void *mem)
+{
+    ant_block_info_t info = {.mem = (void *)(uintptr_t)mem};
+    ant_walk(block_at_visit, &info);
+    return info;
+}
+
 static inline ant_block_state_t state_of(const void *mem)
 {
-    struct found_state f = {mem, 0};
-    ant_walk(found_state_visit, &f);
-    return f.state;
+    return block_at(mem).state;
 }
 
 #endif

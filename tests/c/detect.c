@@ -3,6 +3,7 @@
  */
 #include "detect.h"
 
+#include "blocks.h"
 #include "check.h"
 #include "root.h"
 
@@ -49,19 +50,10 @@ void detect_enter(int argc, char **argv, const struct child_scenario *table)
     child_enter(argc, argv, table);
 }
 
-static int find_block(const ant_block_info_t *block, void *arg)
-{
-    ant_block_info_t *want = arg;
-    if (block->mem != want->mem)
-        return 0;
-    *want = *block;
-    return 1;
-}
-
 static ant_block_info_t block_of(const void *mem)
 {
-    ant_block_info_t info = {.mem = (void *)(uintptr_t)mem};
-    CHECK(ant_walk(find_block, &info) == 1);
+    ant_block_info_t info = block_at(mem);
+    CHECK(info.state != 0);
     return info;
 }
 

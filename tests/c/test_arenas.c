@@ -4,6 +4,7 @@
  * to the arena it came from whichever thread frees or reallocates it; big
  * blocks too; and ant_check() and ant_stats() see every arena.
  */
+#include "blocks.h"
 #include "check.h"
 
 #include <ant/ant.h>
@@ -11,26 +12,11 @@
 
 #define BLOCKS 64
 
-struct seen {
-    const void *mem;
-    ant_block_info_t info;
-};
-
-static int find(const ant_block_info_t *b, void *arg)
-{
-    struct seen *s = arg;
-    if (b->mem == s->mem) {
-        s->info = *b;
-        return 1;
-    }
-    return 0;
-}
-
 static ant_block_info_t info_of(const void *mem)
 {
-    struct seen s = {mem, {0}};
-    CHECK(ant_walk(find, &s) == 1);
-    return s.info;
+    ant_block_info_t info = block_at(mem);
+    CHECK(info.state != 0);
+    return info;
 }
 
 static void *made[3][BLOCKS];

@@ -5,6 +5,7 @@
  * ant_check. Reuse checks only the first poison_check bytes of poison;
  * ant_check checks all of them.
  */
+#include "blocks.h"
 #include "check.h"
 #include "detect.h"
 #include "root.h"
@@ -120,35 +121,20 @@ static void poison_at_realloc_growth(void)
     ant_realloc(a, 2500);
 }
 
-static int find_serial(const ant_block_info_t *block, void *arg)
-{
-    uint64_t *want = arg;
-    if (block->mem != (void *)(uintptr_t)want[0])
-        return 0;
-    want[1] = block->serial;
-    return 1;
-}
-
-static uint64_t serial_of(const void *mem)
-{
-    uint64_t want[2] = {(uintptr_t)mem, 0};
-    CHECK(ant_walk(find_serial, want) == 1);
-    return want[1];
-}
-
 /* What growth leaves of the neighbour keeps its poison, damage included,
  * and remembers the neighbour's last owner, not the growing block's. */
 static void poison_kept_past_realloc_growth(void)
 {
     char *a, *b;
     grow_over_freed(&a, &b);
-    uint64_t b_serial = serial_of(b);
+    uint64_t b_serial = block_at(b).serial;
     b[1500] = 1;
     CHECK(ant_realloc(a, 2500) == a);
     /* a's block went from 2080 bytes to 2576: the rest starts 496 bytes
      * into what was b's block. */
     char *rest = b + 496;
-    CHECK_EQ(serial_of(rest), b_serial);
+    CHECK_EQ(block_at(rest).state, ANT_BLOCK_FREE);
+    CHECK_EQ(block_at(rest).serial, b_serial);
     detect_expect_free(rest);
     child_say("expect: at byte %d of its mem\n", 1500 - 496);
     ant_check();
