@@ -182,7 +182,7 @@ static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t 
     ant_node_t *next = node->next;
     if (!next || !ant_is_free(next) || !ant_head_ok(next) || node->size + next->size < block)
         return false;
-    if (!ant_check_reused(next, block - node->size)) {
+    if (!ant_check_taken_poison(next, block - node->size)) {
         ant_report_done();
         ant_poison(next);
     }

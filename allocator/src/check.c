@@ -1,6 +1,7 @@
 /*
  * check.c: the allocator checking itself. ant_check_reused() guards a free
- * block before malloc hands it out again; ant_check_arena() walks a whole
+ * block before malloc hands it out again (ant_check_taken_poison() the part
+ * of one that realloc grows over); ant_check_arena() walks a whole
  * arena and tests every invariant of <ant/layout.h>, reporting each problem
  * and going on, as the debugger's ant-check does from outside.
  */
@@ -9,31 +10,32 @@
 #include <string.h>
 
 /*
- * A free block about to be handed out, `taken` bytes of it from its node
- * on: sound node, untouched poison over what is taken (at most poison_check
- * bytes). What stays free is checked when it is taken in turn.
+ * The poison of a free block whose node is known sound, over the `taken`
+ * bytes from its node on that are about to be handed out (at most
+ * poison_check bytes). What stays free is checked when it is taken in turn.
  */
-bool ant_check_reused(ant_node_t *node, size_t taken)
+bool ant_check_taken_poison(ant_node_t *node, size_t taken)
 {
-    struct ant_problem p = {.node = node};
-    if (!ant_head_ok(node) || !ant_is_free(node)) {
-        p.kind = ANT_PROBLEM_HEADER;
-        p.invariant = "I1";
-        p.what = "the node of a free block about to be reused was overwritten:";
-        ant_report(&p);
-        return false;
-    }
     size_t limit = taken > ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE ? taken - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE : 0;
     const unsigned char *bad = ant_poison_damage(node, limit < ant_opt.poison_check ? limit : ant_opt.poison_check);
-    if (bad) {
-        p.kind = ANT_PROBLEM_USE_AFTER_FREE;
-        p.invariant = "I3";
-        p.at = bad;
-        p.what = "poison changed, a write through a dangling pointer, in";
+    if (!bad)
+        return true;
+    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I3", .at = bad,
+                            .what = "poison changed, a write through a dangling pointer, in"};
+    ant_report(&p);
+    return false;
+}
+
+/* A free block about to be handed out: sound node, then its poison. */
+bool ant_check_reused(ant_node_t *node, size_t taken)
+{
+    if (!ant_head_ok(node) || !ant_is_free(node)) {
+        struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+                                .what = "the node of a free block about to be reused was overwritten:"};
         ant_report(&p);
         return false;
     }
-    return true;
+    return ant_check_taken_poison(node, taken);
 }
 
 struct walk {

@@ -361,6 +361,7 @@ ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const voi
 ANT_HIDDEN const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
                                           const ant_node_t **culprit);
 ANT_HIDDEN bool ant_check_reused(ant_node_t *node, size_t taken);
+ANT_HIDDEN bool ant_check_taken_poison(ant_node_t *node, size_t taken);
 ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena, uint64_t *requested, uint64_t *cached);
 
 /* ---- The allocation paths (alloc.c) ---- */
