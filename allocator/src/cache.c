@@ -190,6 +190,12 @@ static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
     ant_unlock(arena);
 }
 
+/* Whether a block of `size` bytes would pass the cache's limits. */
+static inline bool full(const ant_cache_t *c, size_t size)
+{
+    return c->counts[bin_of(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes;
+}
+
 static inline __attribute__((always_inline)) bool put(void *mem)
 {
     ant_cache_t *c = my_cache;
@@ -207,9 +213,9 @@ static inline __attribute__((always_inline)) bool put(void *mem)
     /* A full bin, or a cache holding its share of bytes, sends the older
      * half of the bin back first; a block that still finds no room goes
      * to the arena. */
-    if (c->counts[bin_of(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes) {
+    if (full(c, size)) {
         flush_half(c, bin_of(size));
-        if (c->counts[bin_of(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes)
+        if (full(c, size))
             return false;
     }
     if (!begin_change(c, node))
