@@ -113,6 +113,28 @@ static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
     }
 }
 
+/*
+ * A block that is not free may go into or out of a thread's cache at any
+ * moment, without the lock: its state, request, tail and mem change with
+ * it. It is checked holding its node, as the arena holds a neighbour it
+ * relinks ("Who may change a node" in layout.h), so that what is read is
+ * one block, not half of two.
+ */
+static void check_held(struct walk *w, ant_region_t *r, ant_node_t *n)
+{
+    uint64_t mark;
+    if (ant_is_free(n)) {
+        check_block(w, r, n);
+        return;
+    }
+    __atomic_store_n(&w->arena->busy, n, __ATOMIC_SEQ_CST);
+    bool held = ant_node_hold(n, &mark);
+    check_block(w, r, n);
+    if (held)
+        ant_node_unhold(n, mark);
+    __atomic_store_n(&w->arena->busy, 0, __ATOMIC_RELEASE);
+}
+
 static void check_region(struct walk *w, ant_region_t *r)
 {
     ant_node_t *prev = 0;
@@ -134,7 +156,7 @@ static void check_region(struct walk *w, ant_region_t *r)
         }
         if (n->prev != prev)
             problem(w, ANT_PROBLEM_LINK, n, "I4", "a prev link that disagrees with the list at");
-        check_block(w, r, n);
+        check_held(w, r, n);
         if (prev && ant_is_free(prev) && ant_is_free(n))
             problem(w, ANT_PROBLEM_COALESCE, n, "I8", "two free neighbours, never merged, at");
         ant_node_t *end = ant_block_end(n);
