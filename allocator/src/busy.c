@@ -75,7 +75,11 @@ bool ant_head_settled(const ant_node_t *node)
         if (!busy_wait(node))
             return false;
         uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
-        bool ok = !(mark & ANT_MARK_BUSY) && node->head == ant_head_with(node, mark);
+        /* Another change began since the wait: wait for that one too. A
+         * BUSY mark read twice is not a still node. */
+        if (mark & ANT_MARK_BUSY)
+            continue;
+        bool ok = node->head == ant_head_with(node, mark);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (__atomic_load_n(&node->mark, __ATOMIC_RELAXED) == mark)
             return ok;
