@@ -513,13 +513,18 @@ static size_t check_cache(ant_cache_t *c)
     return 0;
 }
 
+/* The registry's lock keeps a new thread from taking an IDLE cache while
+ * it is checked; no arena lock is taken under it, so the order with the
+ * arena locks the caller holds is safe. */
 size_t ant_check_caches(void)
 {
     size_t problems = 0;
+    pthread_mutex_lock(&registry_lock);
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next) {
         uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
         if (c == my_cache || state == ANT_CACHE_IDLE)
             problems += check_cache(c);
     }
+    pthread_mutex_unlock(&registry_lock);
     return problems;
 }
