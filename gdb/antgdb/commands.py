@@ -16,6 +16,7 @@ from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
 
 ROOT_SYMBOL = "ant_root"
+WRITE_BATCH = 1 << 20  # characters a gdb.write takes at most, about
 _CORE_FILE = re.compile(r"core dump file:\s*`(.+?)'", re.S)
 _INFO_SYMBOL = re.compile(r"^(.+?)(?: \+ (\d+))? in section")
 
@@ -154,16 +155,18 @@ def _styled():
 
 
 def _write(lines):
-    """Writes lines in batches: a million rows through one gdb.write each
-    would cost more than the walk."""
+    """Writes lines in batches of about a MiB: a million rows through one
+    gdb.write each would cost more than the walk, and the whole of them in
+    one string as much again in memory."""
     if _styled():
         lines = map(style.paint, lines)
-    batch = []
+    batch, size = [], 0
     for line in lines:
         batch.append(line)
-        if len(batch) >= 4096:
+        size += len(line)
+        if size >= WRITE_BATCH:
             gdb.write("\n".join(batch) + "\n")
-            batch = []
+            batch, size = [], 0
     if batch:
         gdb.write("\n".join(batch) + "\n")
 
@@ -224,7 +227,7 @@ class AntWalk(AntCommand):
     def run(self, walked, sites, values):
         chosen = (values["state"], values["min_size"], values["limit"])
         if values["json"]:
-            _write(render.walk_json_lines(walked, walked.rows(*chosen), sites))
+            _write(render.walk_json_lines(walked, sites, *chosen))
         else:
             _write(render.walk_lines(walked, walked.select(*chosen), sites))
 

@@ -218,7 +218,7 @@ class Heap:
                 if state == "free" and node not in frees:
                     continue
                 if node < base or node + node_size > top:
-                    buf, base = self._window(node, region), node
+                    buf, base = self.window(node, region), node
                     top = base + len(buf)
                 words = unpack(buf, node - base)
                 size = extents.get(node, words[2])
@@ -230,7 +230,9 @@ class Heap:
                 if shown == limit:
                     return
 
-    def _window(self, node, region):
+    def window(self, node, region):
+        """The bytes from `node` on, up to a MiB within its region: one
+        node at least."""
         size = self.layout.node_size
         try:
             return read_upto(self.reader, node, max(size, min(WINDOW, region.end - node)), size)

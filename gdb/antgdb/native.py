@@ -1,7 +1,9 @@
-"""The optional native walker: gdb/native/fastwalk.c, loaded with ctypes.
+"""The optional native walker: gdb/native/fastwalk.c and rows.c, loaded
+with ctypes.
 
 It runs the fast test of fastpath.PythonRun in C: about 30 ns a node on a
-million blocks, against about 2 us in Python.
+million blocks, against about 2 us in Python; and it formats the plain
+rows of `ant-walk --json` (NativeRows), which cost Python about 3 us each.
 The library is looked for next to this package (where `cmake --install`
 puts it, beside ant-gdb.py), or where the environment variable
 ANT_GDB_NATIVE says; ANT_GDB_NATIVE=0 keeps the walk in Python. Whatever
@@ -9,11 +11,15 @@ goes wrong in loading it (no file, another architecture, a missing symbol,
 another ABI), the walk stays in Python and says the same: describe() tells
 which walker runs, and why.
 """
+import bisect
 import os
 from array import array
 from itertools import repeat
 
-ABI = 3  # FASTWALK_ABI of fastwalk.c
+from .check import STATE_CACHED, STATE_FREE, STATE_NAMES, STATE_USED
+from .layout import NODE_WORDS
+
+ABI = 4  # FASTWALK_ABI of fastwalk.c
 LIBRARY = "libantfastwalk.so"
 ENVIRONMENT = "ANT_GDB_NATIVE"
 NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last and last_free
@@ -30,6 +36,14 @@ STATE_FIELDS = (  # struct fastwalk_state's
     "cur", "last", "last_free", "end", "nodes", "frees", "cached", "requested_sum",
     "free_count", "free_sum", "largest", "cached_count", "cached_sum",
 )
+ROWS_DONE, ROWS_WINDOW, ROWS_SITE, ROWS_FULL, ROWS_LIMIT = range(5)  # enum rows_stop
+ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
+    "node_size", "used_state", "free_state", "cached_state", "want", "min_size", "limit",
+    "place", "place_length", "sites", "starts", "lengths", "text", "site_count", "out",
+    "out_room", "out_length", "next", "missing",
+)
+OUT_ROOM = 1 << 20  # bytes of rows a call writes at most
+STATE_WORDS = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED}
 
 _loaded = []  # once tried: [(Native or None, why)]
 
@@ -76,6 +90,9 @@ class Native:
         class State(ctypes.Structure):
             _fields_ = [(name, ctypes.c_uint64) for name in STATE_FIELDS]
 
+        class Rows(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_uint64) for name in ROWS_FIELDS]
+
         library = ctypes.CDLL(path)
         version = library.ant_fastwalk_abi
         version.restype = ctypes.c_uint
@@ -93,6 +110,12 @@ class Native:
         self.Layout = Layout
         self.State = State
         self.byref = ctypes.byref
+        format_rows = library.ant_fastwalk_rows
+        format_rows.restype = ctypes.c_int
+        format_rows.argtypes = [pointer, u64, u64, pointer, u64, ctypes.POINTER(Rows)]
+        self.format_rows = format_rows
+        self.Rows = Rows
+        self.ctypes = ctypes
 
     def layout(self, params):
         layout = self.Layout()
@@ -102,6 +125,10 @@ class Native:
             else:
                 setattr(layout, name, getattr(params, name))
         return layout
+
+    def rows(self, heap, text, state, min_size, limit):
+        """render.walk_json_lines' pieces: see NativeRows."""
+        return NativeRows(self, heap, text).pieces(state, min_size, limit)
 
     def runner(self, params, arena, end, nodes, frees, cached):
         """A NativeRun, or None when the library cannot test this layout."""
@@ -185,3 +212,115 @@ class NativeRun:
                 out = out[:4 * n]
                 into.update(zip(out[0::4], zip(repeat(self.arena, n),
                                                out[1::4], out[2::4], out[3::4])))
+
+
+class NativeRows:
+    """The rows of heap.rows(state, min_size, limit) as text, in pieces of
+    one or more rows: the plain ones (no problem, a size the node's own)
+    formatted in C, the others by `text` (render.RowText), in order."""
+
+    def __init__(self, native, heap, text):
+        self.call = native.format_rows
+        self.ctypes = native.ctypes
+        self.heap = heap
+        self.text = text
+        self.out = native.ctypes.create_string_buffer(OUT_ROOM)
+        self.rows = native.Rows(node_size=heap.layout.node_size, used_state=STATE_USED,
+                                free_state=STATE_FREE, cached_state=STATE_CACHED,
+                                out=self.ctypes.addressof(self.out), out_room=OUT_ROOM)
+        self.ref = native.byref(self.rows)
+        self.sites = array("Q")  # ascending, and beside them:
+        self.starts = array("Q")  # where each one's members start in `blob`
+        self.lengths = array("Q")
+        self.blob = bytearray()
+        self.keep = None  # the bytes rows.place points into
+
+    def pieces(self, state, min_size, limit):
+        if limit is not None and limit <= 0:
+            return
+        rows, heap = self.rows, self.heap
+        rows.want = STATE_WORDS.get(state, 0) if state else 0
+        if state and not rows.want:
+            return  # no block is in a state of another name
+        rows.min_size = min_size
+        rows.limit = (1 << 64) - 1 if limit is None else limit
+        odd = sorted(set(heap.extents) | {p.node for p in heap.problems if p.node is not None})
+        for region in heap.regions:
+            self.keep = self.text.place(region).encode()
+            rows.place = self.ctypes.cast(self.keep, self.ctypes.c_void_p).value
+            rows.place_length = len(self.keep)
+            for piece in self._region(region, odd):
+                if piece is None:
+                    return
+                yield piece
+
+    def _region(self, region, odd):
+        """The region's pieces, then None if the limit was reached."""
+        rows, heap, nodes = self.rows, self.heap, self.heap.nodes
+        node_size = heap.layout.node_size
+        address = nodes.buffer_info()[0]
+        buf, base = b"", 0
+        index = region.lo
+        slow = None  # a node whose row is too long for the C's output
+        while index < region.hi:
+            # The C stops before the next odd node, which Python formats.
+            stop = region.hi if slow is None else slow
+            at = bisect.bisect_left(odd, nodes[index])
+            if at < len(odd) and odd[at] < region.end:
+                stop = min(stop, bisect.bisect_left(nodes, odd[at], index, region.hi))
+            if index < stop:
+                rows.next = index
+                why = self.call(buf, len(buf), base, address, stop, self.ref)
+                index = rows.next
+                if why == ROWS_WINDOW and base != nodes[index]:
+                    buf, base = heap.window(nodes[index], region), nodes[index]
+                elif why == ROWS_SITE:
+                    self._learn(rows.missing)
+                elif why in (ROWS_FULL, ROWS_LIMIT) and rows.out_length:
+                    yield self._taken()
+                elif why != ROWS_LIMIT:
+                    slow = index  # a window or a row the C cannot take
+                if why == ROWS_LIMIT:
+                    yield None
+                    return
+                continue
+            slow = None
+            node = nodes[index]
+            if node < base or node + node_size > base + len(buf):
+                buf, base = heap.window(node, region), node
+            words = NODE_WORDS.unpack_from(buf, node - base)
+            size = heap.extents.get(node, words[2])
+            state = words[6] & 0xFFFFFFFF
+            index += 1
+            if (rows.want and state != rows.want) or size < rows.min_size:
+                continue
+            if rows.out_length:
+                yield self._taken()
+            if not rows.limit:
+                yield None
+                return
+            rows.limit -= 1
+            yield self.text.row(node, words, region, size, STATE_NAMES.get(state, "unknown"))
+        if rows.out_length:
+            yield self._taken()
+
+    def _taken(self):
+        """The rows the C wrote since the last call, as one piece."""
+        piece = self.ctypes.string_at(self.rows.out, self.rows.out_length).decode("utf-8")
+        self.rows.out_length = 0
+        return piece
+
+    def _learn(self, site):
+        """Adds a site's members to the table the C looks sites up in."""
+        members = self.text.site(site).encode("utf-8")
+        at = bisect.bisect_left(self.sites, site)
+        self.sites.insert(at, site)
+        self.starts.insert(at, len(self.blob))
+        self.lengths.insert(at, len(members))
+        self.blob += members
+        rows = self.rows
+        rows.sites = self.sites.buffer_info()[0]
+        rows.starts = self.starts.buffer_info()[0]
+        rows.lengths = self.lengths.buffer_info()[0]
+        rows.text = self.ctypes.addressof((self.ctypes.c_char * 1).from_buffer(self.blob))
+        rows.site_count = len(self.sites)

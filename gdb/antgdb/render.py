@@ -6,6 +6,7 @@ import json
 from itertools import accumulate
 from operator import itemgetter
 
+from . import native
 from .check import block_facts, number
 from .layout import COUNTERS, FIT_NAMES, ascii_word
 
@@ -242,36 +243,60 @@ _ROW = ('{"node": %d, "mem": %d, "size": %d, "requested": %d, "state": "%s", '
         '"serial": %d, "site": %d, %s, "problems": %s, %s}')
 
 
-def walk_json_lines(heap, rows, sites):
-    """The rows (heap.rows()) as one JSON array, a row a line, streamed."""
-    node_size = heap.layout.node_size
-    problems_of = heap.problems_of
-    names = {}  # site -> its "site_symbol" and "site_line" members
-    places = {}  # region address -> its "arena", "region" and "big" members
+class RowText:
+    """The text of walk rows; the native formatter asks it for the members
+    of each region and site, and for the rows it leaves to Python."""
 
-    def named(site):
-        symbol, line = sites(site)
-        names[site] = '"site_symbol": %s, "site_line": %s' % (json.dumps(symbol),
-                                                              json.dumps(line))
-        return names[site]
+    def __init__(self, heap, sites):
+        self._heap = heap
+        self._sites = sites
+        self._names = {}  # site -> its "site_symbol" and "site_line" members
+        self._places = {}  # region address -> its "arena", "region" and "big" members
 
-    def placed(region):
-        places[region.address] = '"arena": %d, "region": %d, "big": %s' % (
-            region.arena, region.address, "true" if region.kind == "big" else "false")
-        return places[region.address]
+    def site(self, site):
+        members = self._names.get(site)
+        if members is None:
+            symbol, line = self._sites(site)
+            members = self._names[site] = '"site_symbol": %s, "site_line": %s' % (
+                json.dumps(symbol), json.dumps(line))
+        return members
 
+    def place(self, region):
+        members = self._places.get(region.address)
+        if members is None:
+            members = self._places[region.address] = '"arena": %d, "region": %d, "big": %s' % (
+                region.arena, region.address, "true" if region.kind == "big" else "false")
+        return members
+
+    def row(self, node, words, region, size, state):
+        problems = self._heap.problems_of(node)
+        site = words[5]
+        return _ROW % (
+            node, node + self._heap.layout.node_size, size, words[3], state, words[4], site,
+            self._places.get(region.address) or self.place(region),
+            json.dumps([p.kind for p in problems]) if problems else "[]",
+            self._names.get(site) or self.site(site))
+
+
+def walk_json_lines(heap, sites, state=None, min_size=0, limit=None):
+    """The rows heap.rows() keeps, as one JSON array, a row a line,
+    streamed; a piece yielded may hold several lines. The native library,
+    when loaded, formats the plain rows (native.NativeRows)."""
+    text = RowText(heap, sites)
+    fast = native.load()
+    # --state free keeps only the blocks the walk took for free (heap.rows),
+    # which the C, reading one node at a time, cannot tell.
+    if fast is not None and state != "free":
+        pieces = fast.rows(heap, text, state, min_size, limit)
+    else:
+        pieces = (text.row(node, words, region, size, name)
+                  for _, node, words, region, size, name in heap.rows(state, min_size, limit))
     yield "["
     previous = None
-    for _, node, words, region, size, state in rows:
+    for piece in pieces:
         if previous is not None:
             yield previous + ","
-        problems = problems_of(node)
-        site = words[5]
-        previous = _ROW % (
-            node, node + node_size, size, words[3], state, words[4], site,
-            places.get(region.address) or placed(region),
-            json.dumps([p.kind for p in problems]) if problems else "[]",
-            names.get(site) or named(site))
+        previous = piece
     if previous is not None:
         yield previous
     yield "]"

@@ -14,7 +14,7 @@ from unittest import mock
 import gdbpath  # noqa: F401
 import heapimage as H
 import test_fuzz
-from antgdb import fastpath, native, render
+from antgdb import fastpath, memory, model, native, render
 from antgdb import heap as walker
 from antgdb.sites import Sites
 
@@ -40,7 +40,7 @@ def snapshot(heap):
         "regions": [(r.lo, r.hi, r.skipped_bytes, r.unknown_bytes) for r in heap.regions],
         "heap": json.dumps(render.heap_dict(heap)),
         "text": list(render.heap_lines(heap)) + list(render.check_lines(heap)),
-        "rows": list(render.walk_json_lines(heap, heap.rows(), sites)),
+        "rows": "\n".join(render.walk_json_lines(heap, sites)),
     }
 
 
@@ -174,6 +174,81 @@ class SameWalkTest(unittest.TestCase):
             room = rng.choice((None, 1, 5))
             with self.subTest(seed=SEED, round=round_, window=window, room=room):
                 self.compare(image, window=window, room=room)
+
+
+def named(address):
+    """A name and a line for every site, some needing JSON's escapes."""
+    if address % 3 == 0:
+        return None, None
+    return ('f%x "q"\\' % address, "\u00e9%d.c:%d" % (address % 7, address % 100))
+
+
+class SameRowsTest(unittest.TestCase):
+    """The rows of ant-walk --json formatted in C (native.NativeRows) must
+    be Python's (render.RowText) byte for byte, whatever the filters, the
+    windows and the room the C writes in."""
+
+    CHOSEN = [(None, 0, None), ("used", 0, None), ("cached", 0, None), ("free", 0, None),
+              (None, 97, None), (None, 0, 1), (None, 0, 5), ("used", 64, 3), (None, 1 << 40, None),
+              (None, 0, 0)]
+
+    def rows(self, heap, chosen, fast):
+        loaded = native.load()
+        with mock.patch.object(native, "load", lambda: loaded if fast else None):
+            return "\n".join(render.walk_json_lines(heap, Sites(named), *chosen))
+
+    def compare(self, image, reader=None):
+        heap = H.walk(image, reader, symbolize=named)
+        for chosen in self.CHOSEN:
+            python = self.rows(heap, chosen, False)
+            json.loads(python)
+            for window, room in ((None, None), (64, 400), (200, 100), (4096, 700)):
+                saved = model.WINDOW, native.OUT_ROOM
+                try:
+                    model.WINDOW = window or model.WINDOW
+                    native.OUT_ROOM = room or native.OUT_ROOM
+                    fast = self.rows(heap, chosen, True)
+                finally:
+                    model.WINDOW, native.OUT_ROOM = saved
+                with self.subTest(chosen=chosen, window=window, room=room):
+                    self.assertEqual(fast, python)
+
+    def test_the_rows_are_formatted_in_c(self):
+        heap = H.walk(build()[0], symbolize=named)
+        calls = []
+        real = native.load()
+
+        class Counting:
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+            def rows(self, *args):
+                calls.append(args)
+                return real.rows(*args)
+
+        with mock.patch.object(native, "load", Counting):
+            self.rows(heap, (None, 0, None), True)
+        self.assertEqual(len(calls), 1)
+
+    def test_clean_heap(self):
+        self.compare(build()[0])
+
+    def test_every_planted_damage(self):
+        _, blocks = build()
+        for name, target, plant in damages(blocks):
+            image, fresh = build()
+            reader = plant(image, fresh[blocks.index(target)])
+            with self.subTest(damage=name):
+                self.compare(image, reader)
+
+    def test_random_heaps_and_damage(self):
+        rng = random.Random(SEED)
+        for round_ in range(ROUNDS // 5):
+            image = test_fuzz.build(rng, version=1 + round_ % 3)
+            for _ in range(rng.randrange(0, 3)):
+                test_fuzz.scribble(rng, image)
+            with self.subTest(seed=SEED, round=round_):
+                self.compare(image)
 
 
 if __name__ == "__main__":

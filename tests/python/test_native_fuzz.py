@@ -8,12 +8,16 @@ test instead of passing unseen.
 Needs the library: run through native_run.py with ANT_GDB_NATIVE set."""
 import ctypes
 import mmap
+import struct
+from array import array
 import os
 import random
 import unittest
 
 import gdbpath  # noqa: F401
-from antgdb import fastpath, native
+from antgdb import fastpath, native, render
+from antgdb.errors import Unreadable
+from antgdb.sites import Sites
 
 SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
 ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150")) * 20
@@ -168,6 +172,36 @@ def mutate(rng, params, window, base, blocks):
             seal(params, window, base, at)
 
 
+class FencedHeap:
+    """What native.NativeRows reads of a heap: one region whose only
+    readable bytes are a window against the fence."""
+
+    class Layout:
+        node_size = 64
+
+    class Region:
+        address, arena, kind, lo = 0x7FFFF0000000, 0, "heap", 0
+
+    def __init__(self, window, base, nodes):
+        self.layout = self.Layout()
+        self.window_bytes, self.base = window, base
+        self.nodes = array("Q", nodes)
+        region = self.Region()
+        region.hi, region.end = len(nodes), U64
+        self.regions = [region]
+        self.extents, self.problems = {}, []
+
+    def problems_of(self, node):
+        return ()
+
+    def window(self, node, region):
+        """The bytes from node on, as the model gives them, still fenced."""
+        if node < self.base or node + 64 > self.base + len(self.window_bytes):
+            raise Unreadable(node, 64)
+        at = node - self.base
+        return (ctypes.c_char * (len(self.window_bytes) - at)).from_buffer(self.window_bytes, at)
+
+
 def run(runner, buf, base, cur, last, last_free):
     result = runner(buf, base, cur, last, last_free)
     counters = (runner.requested, runner.free_count, runner.free_bytes, runner.largest,
@@ -281,3 +315,65 @@ class NativeFuzzTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def site_name(address):
+    return (None, None) if address % 5 == 0 else ("s%x" % address, "f.c:%d" % (address % 9))
+
+
+class RowsFenceTest(unittest.TestCase):
+    """The C of ant-walk --json's rows (native.NativeRows) on nodes in
+    random and damaged windows flush against the fence, and on nodes
+    partly or wholly out of them: never a read out of the window, and the
+    text Python writes (render.RowText)."""
+
+    def test_same_rows_as_python_and_no_read_out_of_the_window(self):
+        rng = random.Random(SEED)
+        fence = Fence()
+        library = native.load()
+        for round_ in range(ROUNDS // 2):
+            params, _ = params_for(rng)
+            length = rng.choice((0, 64, 80, rng.randrange(PAGES * PAGE + 1)))
+            base = rng.choice((0x7FFFF0000040, 16, (1 << 64) - length - 64 & ~15,
+                               (1 << 64) - length))
+            if rng.random() < 0.7:
+                window, blocks, _ = nodes(rng, params, base, length)
+                mutate(rng, params, window, base, blocks)
+                offsets = [at for at, _ in blocks]
+            else:
+                window, offsets = bytearray(rng.randbytes(length)), []
+            length = len(window)
+            offsets += [rng.randrange(-80, length + 16) for _ in range(rng.randrange(4))]
+            if rng.random() < 0.5:
+                offsets = [at for at in offsets if 0 <= at <= length - 64]
+            addresses = sorted({base + at for at in offsets if 0 <= base + at <= U64})
+            chosen = rng.choice(((None, 0, None), ("used", 0, None), ("cached", 0, 3),
+                                 (None, 100, None), (None, 0, rng.randrange(1, 5))))
+            heap = FencedHeap(fence.place(window, rng.random() < 0.5), base, addresses)
+            text = render.RowText(heap, Sites(site_name))
+            expected, unreadable = [], False
+            shown = 0
+            for node in addresses:
+                if node < base or node + 64 > base + length:
+                    unreadable = True
+                    break
+                words = struct.unpack_from("<8Q", window, node - base)
+                state = render.native.STATE_NAMES.get(words[6] & 0xFFFFFFFF, "unknown")
+                if (chosen[0] and state != chosen[0]) or words[2] < chosen[1]:
+                    continue
+                if shown == chosen[2]:
+                    break
+                expected.append(text.row(node, words, heap.regions[0], words[2], state))
+                shown += 1
+            saved = native.OUT_ROOM
+            native.OUT_ROOM = rng.choice((saved, 300, 700))
+            try:
+                rows = native.NativeRows(library, heap, text)
+            finally:
+                native.OUT_ROOM = saved
+            with self.subTest(seed=SEED, round=round_):
+                if unreadable:
+                    with self.assertRaises(Unreadable):
+                        list(rows.pieces(*chosen))
+                else:
+                    self.assertEqual(",\n".join(rows.pieces(*chosen)), ",\n".join(expected))
