@@ -7,6 +7,7 @@ as a gdb error with a sentence, never as a Python traceback.
 """
 import os
 import re
+import tempfile
 
 import gdb
 
@@ -154,21 +155,75 @@ def _styled():
     return bool(enabled) and os.isatty(1) and os.environ.get("TERM", "dumb") != "dumb"
 
 
-def _write(lines):
-    """Writes lines in batches of about a MiB: a million rows through one
-    gdb.write each would cost more than the walk, and the whole of them in
-    one string as much again in memory."""
-    if _styled():
-        lines = map(style.paint, lines)
-    batch, size = [], 0
-    for line in lines:
-        batch.append(line)
-        size += len(line)
-        if size >= WRITE_BATCH:
-            gdb.write("\n".join(batch) + "\n")
-            batch, size = [], 0
-    if batch:
-        gdb.write("\n".join(batch) + "\n")
+class _Out:
+    """Where a command's text goes: gdb's output, or the file --output
+    names. The file is written under a temporary name beside it and takes
+    its name only when the command has written all of it, so an error
+    leaves whatever was there before."""
+
+    def __init__(self, path):
+        self.path = self.file = None
+        if path is None:
+            return
+        self.path = os.path.abspath(os.path.expanduser(path))
+        try:
+            fd, self.temporary = tempfile.mkstemp(prefix=".ant-output-",
+                                                  dir=os.path.dirname(self.path))
+        except OSError as error:
+            raise UsageError("cannot write %s: %s" % (path, error.strerror or error)) from None
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would make it, not mkstemp's 0600
+        self.file = os.fdopen(fd, "w", encoding="utf-8")
+        self.written = 0
+
+    def write(self, text):
+        if self.file is None:
+            gdb.write(text)
+            return
+        try:
+            self.file.write(text)
+        except OSError as error:
+            raise UsageError("cannot write %s: %s" % (self.path, error.strerror or error)) from None
+        self.written += len(text)
+
+    def lines(self, lines):
+        """Writes lines in batches of about a MiB: a million rows through one
+        gdb.write each would cost more than the walk, and the whole of them
+        in one string as much again in memory."""
+        if self.file is None and _styled():
+            lines = map(style.paint, lines)
+        batch, size = [], 0
+        for line in lines:
+            batch.append(line)
+            size += len(line)
+            if size >= WRITE_BATCH:
+                self.write("\n".join(batch) + "\n")
+                batch, size = [], 0
+        if batch:
+            self.write("\n".join(batch) + "\n")
+
+    def keep(self, name):
+        """The file takes its name, and gdb says so."""
+        if self.file is None:
+            return
+        try:
+            self.file.close()
+            os.replace(self.temporary, self.path)
+        except OSError as error:
+            raise UsageError("cannot write %s: %s" % (self.path, error.strerror or error)) from None
+        self.file = None
+        gdb.write("%s: wrote %s characters to %s\n" % (name, "{:,}".format(self.written),
+                                                          self.path))
+
+    def drop(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+            try:
+                os.unlink(self.temporary)
+            except OSError:
+                pass
 
 
 class AntCommand(gdb.Command):
@@ -189,11 +244,18 @@ class AntCommand(gdb.Command):
                 return
             if values["address"] is not None:  # a bad expression fails before the walk
                 values["address"] = _address(values["address"])
-            walked, sites, close = _walk(values)
+            out = _Out(values["output"])  # and so does a file that cannot be made
             try:
-                self.run(walked, sites, values)
+                walked, sites, close = _walk(values)
+                try:
+                    failure = self.run(walked, sites, values, out)
+                finally:
+                    close()
+                out.keep(self.name)
             finally:
-                close()
+                out.drop()
+            if failure:
+                raise gdb.GdbError(failure)
         except gdb.GdbError:
             raise
         except AntError as error:
@@ -213,52 +275,53 @@ class AntHeap(AntCommand):
     __doc__ = options.SPECS["ant-heap"].help()
     name = "ant-heap"
 
-    def run(self, walked, sites, values):
+    def run(self, walked, sites, values, out):
         if values["json"]:
-            gdb.write(render.dumps(render.heap_dict(walked)) + "\n")
+            out.write(render.dumps(render.heap_dict(walked)) + "\n")
         else:
-            _write(render.heap_lines(walked))
+            out.lines(render.heap_lines(walked))
 
 
 class AntWalk(AntCommand):
     __doc__ = options.SPECS["ant-walk"].help()
     name = "ant-walk"
 
-    def run(self, walked, sites, values):
+    def run(self, walked, sites, values, out):
         chosen = (values["state"], values["min_size"], values["limit"])
         if values["json"]:
-            _write(render.walk_json_lines(walked, sites, *chosen))
+            out.lines(render.walk_json_lines(walked, sites, *chosen))
         else:
-            _write(render.walk_lines(walked, walked.select(*chosen), sites))
+            out.lines(render.walk_lines(walked, walked.select(*chosen), sites))
 
 
 class AntCheck(AntCommand):
     __doc__ = options.SPECS["ant-check"].help()
     name = "ant-check"
 
-    def run(self, walked, sites, values):
+    def run(self, walked, sites, values, out):
         if values["json"]:
-            gdb.write(render.dumps(render.check_dict(walked)) + "\n")
+            out.write(render.dumps(render.check_dict(walked)) + "\n")
         else:
-            _write(render.check_lines(walked))
+            out.lines(render.check_lines(walked))
         if walked.problems:
-            raise gdb.GdbError("ant-check: %d problem%s found" % (
-                len(walked.problems), "" if len(walked.problems) == 1 else "s"))
+            return "ant-check: %d problem%s found" % (
+                len(walked.problems), "" if len(walked.problems) == 1 else "s")
+        return None
 
 
 class AntBlock(AntCommand):
     __doc__ = options.SPECS["ant-block"].help()
     name = "ant-block"
 
-    def run(self, walked, sites, values):
+    def run(self, walked, sites, values, out):
         address = values["address"]
         block, where = walked.find(address)
         if block is None:
             raise UsageError("0x%x is %s" % (address, where))
         if values["json"]:
-            gdb.write(render.dumps(render.block_dict(walked, block, sites, address)) + "\n")
+            out.write(render.dumps(render.block_dict(walked, block, sites, address)) + "\n")
         else:
-            _write(render.block_lines(walked, block, sites, address))
+            out.lines(render.block_lines(walked, block, sites, address))
 
 
 COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock)

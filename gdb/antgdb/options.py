@@ -1,6 +1,7 @@
 """The commands' arguments and help, kept apart from gdb so they are tested
 like the rest of the core: commands.py hands over the raw argument string
 and evaluates the address expressions this module returns as text."""
+import os
 import re
 import textwrap
 
@@ -16,6 +17,8 @@ FRAGMENTATION = (
 ROOT = ("--root", "ADDR", "read the Ant heap whose root is at ADDR (an expression),\n"
         "when there are several (libant and libantmalloc each keep one)")
 JSON = ("--json", None, "print JSON instead of text (see gdb/README.md)")
+OUTPUT = ("--output", "FILE", "write to FILE instead of the screen: FILE is replaced only\n"
+          "once all of it is written, and left as it was on an error")
 
 
 class Spec:
@@ -44,20 +47,21 @@ class Spec:
 SPECS = {
     "ant-heap": Spec(
         "Summarise the Ant heap: arenas, regions, blocks, bytes, fragmentation, problems.",
-        "ant-heap [--json] [--root ADDR]",
-        [JSON, ROOT],
+        "ant-heap [--json] [--output FILE] [--root ADDR]",
+        [JSON, OUTPUT, ROOT],
         more=FRAGMENTATION + "\n\nEach HEAP region is drawn as one strip: # used, "
         ". free, ! damaged,\n~ wilderness."),
     "ant-walk": Spec(
         "List the blocks of the Ant heap in address order, one row per block.",
-        "ant-walk [--used|--free|--cached] [--min-size N] [--limit N] [--json] [--root ADDR]",
+        "ant-walk [--used|--free|--cached] [--min-size N] [--limit N] [--json] [--output FILE] "
+        "[--root ADDR]",
         [("--used", None, "only blocks in use"),
          ("--free", None, "only free blocks"),
          ("--cached", None, "only blocks waiting in a thread cache (freed by the\n"
                             "program, not yet returned to the heap)"),
          ("--min-size", "N", "only blocks of at least N bytes (block size; 4K, 1M, 0x100 work)"),
          ("--limit", "N", "stop after N rows"),
-         JSON, ROOT],
+         JSON, OUTPUT, ROOT],
         more="Columns: node address, mem address (what malloc returned), block size\n"
         "(node included), requested bytes, state (used, free, cached in a thread\n"
         "cache, or unknown when the node is damaged), serial (the Nth allocation), and site (the caller of\n"
@@ -65,8 +69,8 @@ SPECS = {
         "the order of their arena's lists; blocks within a region by address."),
     "ant-check": Spec(
         "Check every rule of the Ant heap layout and name each problem and its culprit.",
-        "ant-check [--json] [--root ADDR]",
-        [JSON, ROOT],
+        "ant-check [--json] [--output FILE] [--root ADDR]",
+        [JSON, OUTPUT, ROOT],
         more="Prints one line per problem, naming the invariant (I1..I13 of\n"
         "<ant/layout.h>) and both sides of the broken relation, then a verdict.\n"
         "With problems it ends in an error, so `gdb -batch` exits non-zero.\n\n"
@@ -76,8 +80,8 @@ SPECS = {
             for kind, text in KINDS.items())),
     "ant-block": Spec(
         "Show the Ant block holding an address: its node decoded, neighbours, site, bytes.",
-        "ant-block ADDR [--json] [--root ADDR]",
-        [JSON, ROOT],
+        "ant-block ADDR [--json] [--output FILE] [--root ADDR]",
+        [JSON, OUTPUT, ROOT],
         positional=("ADDR", "an expression for any address inside the block:\n"
                             "its mem, its node, or an interior byte"),
         more="Each node field is shown with the value the rules expect, the tail\n"
@@ -104,7 +108,8 @@ def parse(command, text):
     """The options of one invocation as a dict; raises UsageError."""
     spec = SPECS[command]
     values = {"json": False, "help": False, "root": None, "used": False,
-              "free": False, "cached": False, "min_size": 0, "limit": None, "address": None}
+              "free": False, "cached": False, "min_size": 0, "limit": None, "address": None,
+              "output": None}
     flags = {flag: value for flag, value, _ in spec.options}
     words = text.split()
     if "--help" in words:
@@ -158,15 +163,35 @@ def parse(command, text):
     return values
 
 
+def _files(token, word):
+    """The names that complete the path `token`, cut as `word` is; a
+    directory's ends in "/". gdb's own file completer would take the whole
+    argument, options and all, for the path."""
+    directory, start = os.path.split(token)
+    try:
+        names = os.listdir(os.path.expanduser(directory) or ".")
+    except OSError:
+        return []
+    cut = len(token) - len(word)
+    found = []
+    for name in sorted(names):
+        if name.startswith(start) and (start.startswith(".") or not name.startswith(".")):
+            path = os.path.join(directory, name)
+            found.append((path + "/" if os.path.isdir(os.path.expanduser(path)) else path)[cut:])
+    return found
+
+
 def complete(command, text, word):
     """Completions of `word` (the tail of the last argument after gdb's
-    word-break characters, which include "-") when that argument is a flag;
-    None when it is not, for ant-block, whose gdb then completes an
-    expression."""
+    word-break characters, which include "-" and "/") when that argument is
+    a flag or the file after --output; None when it is not a flag, for
+    ant-block, whose gdb then completes an expression."""
     spec = SPECS[command]
     word = word or ""
     words = text.split()
     token = words.pop() if words and not text[-1:].isspace() else ""
+    if words and words[-1] == "--output":
+        return _files(token, word)
     if not token.startswith("-"):
         if spec.positional:
             return None

@@ -104,10 +104,8 @@ def steps(extension, core, walk_file):
         Step("gdb start-up (core-file only)", ["core-file " + core], nothing),
         Step("source ant-gdb.py", load, nothing),
         Step("ant-heap", load + ["ant-heap"], heap),
-        Step("ant-walk --json > file", load + [
-            "set logging file " + walk_file, "set logging overwrite on",
-            "set logging redirect on", "set logging enabled on", "ant-walk --json",
-            "set logging enabled off"], walk),
+        Step("ant-walk --json --output file", load + ["ant-walk --json --output " + walk_file],
+             walk),
         Step("ant-check", load + ["ant-check"], check),
     ]
 

@@ -1,4 +1,6 @@
 """The commands' arguments, help and completion."""
+import os
+import tempfile
 import unittest
 
 import gdbpath  # noqa: F401
@@ -45,6 +47,14 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(options.parse("ant-block", "-- x --y")["address"], "x --y")
         self.assertEqual(options.parse("ant-block", "p - -1")["address"], "p - -1")
 
+    def test_output(self):
+        self.assertIsNone(options.parse("ant-heap", "")["output"])
+        for command in options.SPECS:
+            text = "0x10 --output ~/rows.json" if command == "ant-block" else "--output=~/rows.json"
+            self.assertEqual(options.parse(command, text)["output"], "~/rows.json", command)
+        with self.assertRaisesRegex(UsageError, "--output needs a value"):
+            options.parse("ant-walk", "--json --output")
+
     def test_root(self):
         self.assertEqual(options.parse("ant-check", "--root &ant_root")["root"], "&ant_root")
 
@@ -75,14 +85,33 @@ class CompleteTest(unittest.TestCase):
     def test_flags(self):
         # gdb breaks words at "-", so `word` is what follows the last one.
         self.assertEqual(options.complete("ant-walk", "--", ""),
-                         ["used", "free", "cached", "min-size", "limit", "json", "root", "help"])
+                         ["used", "free", "cached", "min-size", "limit", "json", "output", "root",
+                          "help"])
         self.assertEqual(options.complete("ant-walk", "--", "--"),
-                         ["--used", "--free", "--cached", "--min-size", "--limit", "--json", "--root",
-                          "--help"])
+                         ["--used", "--free", "--cached", "--min-size", "--limit", "--json",
+                          "--output", "--root", "--help"])
         self.assertEqual(options.complete("ant-walk", "--used --l", "l"), ["limit"])
         self.assertEqual(options.complete("ant-walk", "--used --min-", ""), ["size"])
         self.assertEqual(options.complete("ant-heap", "--j", "--j"), ["--json"])
-        self.assertEqual(options.complete("ant-heap", "--json ", ""), ["--root", "--help"])
+        self.assertEqual(options.complete("ant-heap", "--json ", ""),
+                         ["--output", "--root", "--help"])
+
+    def test_a_file_after_output(self):
+        with tempfile.TemporaryDirectory() as directory:
+            for name in ("rows.json", "rows.txt", "runs", ".hidden"):
+                open(os.path.join(directory, name), "w").close()
+            os.mkdir(os.path.join(directory, "reports"))
+            base = directory + "/r"
+            # gdb breaks words at "/" too: `word` is what follows the last one.
+            self.assertEqual(options.complete("ant-walk", "--json --output " + base, "r"),
+                             ["reports/", "rows.json", "rows.txt", "runs"])
+            self.assertEqual(options.complete("ant-check", "--output %s/rows." % directory, "rows."),
+                             ["rows.json", "rows.txt"])
+            self.assertEqual(options.complete("ant-heap", "--output %s/." % directory, "."),
+                             [".hidden"])
+            self.assertEqual(options.complete("ant-heap", "--output %s/nothing/x" % directory, "x"),
+                             [])
+        self.assertEqual(options.complete("ant-check", "--output /tmp/x --j", "j"), ["json"])
 
     def test_expression_for_block(self):
         self.assertIsNone(options.complete("ant-block", "ptr", "ptr"))

@@ -1,0 +1,113 @@
+"""--output FILE: every command writes to the file exactly what it prints,
+and a command that fails leaves the file as it was.
+
+Usage: output_file.py EXTENSION PROGRAM CLEAN_WORKDIR DAMAGED_WORKDIR OUTDIR
+
+The workdirs hold the cores and manifests that gdb_e2e.py wrote (the
+fixtures core-debug-clean and core-debug-overflow).
+"""
+import glob
+import json
+import os
+import sys
+
+import gdbrun
+
+
+def load(workdir):
+    with open(os.path.join(workdir, "expected.json")) as f:
+        return json.load(f)
+
+
+def gdb_on(extension, program, workdir, commands):
+    args = ["-ex", "source " + extension, program, "-ex",
+            "core-file " + os.path.join(workdir, "core")] + gdbrun.marked(commands)
+    status, stdout, stderr = gdbrun.run(args)
+    return status, gdbrun.sections(stdout), stdout + stderr
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def same_as_screen(extension, program, workdir, outdir, commands, failures, damaged=False):
+    """Each command printed, then written with --output: the same text."""
+    marked = []
+    for index, command in enumerate(commands):
+        path = os.path.join(outdir, "%s-%d.out" % ("damaged" if damaged else "clean", index))
+        if os.path.exists(path):
+            os.remove(path)
+        marked += [("screen %d" % index, command), ("file %d" % index, "%s --output %s" % (command, path))]
+    status, out, everything = gdb_on(extension, program, workdir, marked)
+    if "Traceback" in everything or "Python Exception" in everything:
+        failures.append("a Python traceback reached the user:\n" + everything[-1500:])
+    if damaged and status == 0:
+        failures.append("gdb -batch exited 0 though ant-check found problems")
+    for index, command in enumerate(commands):
+        path = os.path.join(outdir, "%s-%d.out" % ("damaged" if damaged else "clean", index))
+        said = out.get("file %d" % index, "")
+        if not os.path.exists(path):
+            failures.append("`%s --output` wrote no file; gdb said: %s" % (command, said[-500:]))
+            continue
+        if read(path) != out.get("screen %d" % index):
+            failures.append("`%s --output`: the file differs from what the screen shows" % command)
+        if "wrote" not in said or path not in said:
+            failures.append("`%s --output` did not say where it wrote: %r" % (command, said[-300:]))
+    if damaged:
+        errors = [line for line in everything.splitlines()
+                  if line.startswith("ant-check: ") and line.endswith(" found")]
+        if len(errors) != 2 * len(commands):
+            failures.append("ant-check with and without --output should each end in the "
+                            "problems' error, %d times; it did %d times" % (2 * len(commands), len(errors)))
+
+
+def main():
+    if len(sys.argv) != 6:
+        sys.exit(__doc__)
+    extension, program, clean, damaged, outdir = sys.argv[1:]
+    os.makedirs(outdir, exist_ok=True)
+    failures = []
+    probe = load(clean)["blocks"][0][0]
+    same_as_screen(extension, program, clean, outdir,
+                   ["ant-heap", "ant-heap --json", "ant-walk", "ant-walk --json",
+                    "ant-walk --json --used --limit 7", "ant-walk --json --free",
+                    "ant-check", "ant-check --json", "ant-block %d" % probe,
+                    "ant-block %d --json" % probe], failures)
+    same_as_screen(extension, program, damaged, outdir, ["ant-check", "ant-check --json"],
+                   failures, damaged=True)
+
+    # Errors: a file that cannot be made, and a command that fails after
+    # the file was begun; the old file stays, no temporary is left.
+    kept = os.path.join(outdir, "kept.out")
+    with open(kept, "w") as f:
+        f.write("what was there before\n")
+    missing_dir = os.path.join(outdir, "no-such-directory", "x.json")
+    status, out, everything = gdb_on(extension, program, clean, [
+        ("no directory", "ant-walk --json --output " + missing_dir),
+        ("no block", "ant-block 0x10 --output " + kept),
+        ("no value", "ant-walk --output")])
+    for name, words in (("no directory", ["cannot write", missing_dir]),
+                        ("no block", ["0x10"]), ("no value", ["--output", "FILE"])):
+        missing = [w for w in words if w not in everything]
+        if missing:
+            failures.append("%s: the error does not say %r:\n%s" % (name, missing, everything[-800:]))
+    if read(kept) != "what was there before":
+        failures.append("a failed ant-block --output changed the file it named")
+    if os.path.exists(missing_dir):
+        failures.append("a file was made in a directory that does not exist")
+    left = glob.glob(os.path.join(outdir, ".ant-output-*"))
+    if left:
+        failures.append("temporary files were left: %s" % left)
+    if "Traceback" in everything or "Python Exception" in everything:
+        failures.append("a Python traceback reached the user:\n" + everything[-1500:])
+
+    if failures:
+        print("FAIL\n- " + "\n- ".join(failures))
+        return 1
+    print("PASS: --output writes what the screen shows, and an error leaves the file alone")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
