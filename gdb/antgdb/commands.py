@@ -291,7 +291,7 @@ class AntWalk(AntCommand):
         if values["json"]:
             out.lines(render.walk_json_lines(walked, sites, *chosen))
         else:
-            out.lines(render.walk_lines(walked, walked.select(*chosen), sites))
+            out.lines(render.walk_lines(walked, sites, *chosen))
 
 
 class AntCheck(AntCommand):

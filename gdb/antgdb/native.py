@@ -3,7 +3,7 @@ with ctypes.
 
 It runs the fast test of fastpath.PythonRun in C: about 30 ns a node on a
 million blocks, against about 2 us in Python; and it formats the plain
-rows of `ant-walk --json` (NativeRows), which cost Python about 3 us each.
+rows of `ant-walk` (NativeRows), which cost Python 3 to 6 us each.
 The library is looked for next to this package (where `cmake --install`
 puts it, beside ant-gdb.py), or where the environment variable
 ANT_GDB_NATIVE says; ANT_GDB_NATIVE=0 keeps the walk in Python. Whatever
@@ -19,7 +19,7 @@ from itertools import repeat
 from .check import STATE_CACHED, STATE_FREE, STATE_NAMES, STATE_USED
 from .layout import NODE_WORDS
 
-ABI = 4  # FASTWALK_ABI of fastwalk.c
+ABI = 5  # FASTWALK_ABI of fastwalk.c
 LIBRARY = "libantfastwalk.so"
 ENVIRONMENT = "ANT_GDB_NATIVE"
 NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last and last_free
@@ -36,9 +36,10 @@ STATE_FIELDS = (  # struct fastwalk_state's
     "cur", "last", "last_free", "end", "nodes", "frees", "cached", "requested_sum",
     "free_count", "free_sum", "largest", "cached_count", "cached_sum",
 )
-ROWS_DONE, ROWS_WINDOW, ROWS_SITE, ROWS_FULL, ROWS_LIMIT = range(5)  # enum rows_stop
+ROWS_DONE, ROWS_WINDOW, ROWS_SITE, ROWS_FULL, ROWS_LIMIT, ROWS_UNSUPPORTED = range(6)  # rows_stop
+WIDTH_MAX = 64  # rows.c's widest text column
 ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
-    "node_size", "used_state", "free_state", "cached_state", "want", "min_size", "limit",
+    "text_mode", "address_width", "size_width", "node_size", "used_state", "free_state", "cached_state", "want", "min_size", "limit",
     "place", "place_length", "sites", "starts", "lengths", "text", "site_count", "out",
     "out_room", "out_length", "next", "missing",
 )
@@ -127,8 +128,8 @@ class Native:
         return layout
 
     def rows(self, heap, text, state, min_size, limit):
-        """render.walk_json_lines' pieces: see NativeRows."""
-        return NativeRows(self, heap, text).pieces(state, min_size, limit)
+        """ant-walk's rows, in pieces: see NativeRows."""
+        return NativeRows(self, heap, text, state, min_size, limit)
 
     def runner(self, params, arena, end, nodes, frees, cached):
         """A NativeRun, or None when the library cannot test this layout."""
@@ -216,18 +217,23 @@ class NativeRun:
 
 class NativeRows:
     """The rows of heap.rows(state, min_size, limit) as text, in pieces of
-    one or more rows: the plain ones (no problem, a size the node's own)
-    formatted in C, the others by `text` (render.RowText), in order."""
+    one or more rows, and how many (`shown`, once iterated): the plain ones
+    (no problem, a size the node's own) formatted in C, the others by
+    `text` (render.JsonRows or render.TextRows), in order."""
 
-    def __init__(self, native, heap, text):
+    def __init__(self, native, heap, text, state=None, min_size=0, limit=None):
+        self.chosen = state, min_size, limit
+        self.shown = 0
         self.call = native.format_rows
         self.ctypes = native.ctypes
         self.heap = heap
         self.text = text
         self.out = native.ctypes.create_string_buffer(OUT_ROOM)
-        self.rows = native.Rows(node_size=heap.layout.node_size, used_state=STATE_USED,
-                                free_state=STATE_FREE, cached_state=STATE_CACHED,
-                                out=self.ctypes.addressof(self.out), out_room=OUT_ROOM)
+        self.rows = native.Rows(text_mode=text.text_mode, address_width=text.address_width,
+                                size_width=text.size_width, node_size=heap.layout.node_size,
+                                used_state=STATE_USED, free_state=STATE_FREE,
+                                cached_state=STATE_CACHED, out=self.ctypes.addressof(self.out),
+                                out_room=OUT_ROOM)
         self.ref = native.byref(self.rows)
         self.sites = array("Q")  # ascending, and beside them:
         self.starts = array("Q")  # where each one's members start in `blob`
@@ -235,15 +241,21 @@ class NativeRows:
         self.blob = bytearray()
         self.keep = None  # the bytes rows.place points into
 
-    def pieces(self, state, min_size, limit):
+    def __iter__(self):
+        state, min_size, limit = self.chosen
         if limit is not None and limit <= 0:
             return
         rows, heap = self.rows, self.heap
+        if max(rows.address_width, rows.size_width) > WIDTH_MAX:
+            for _, node, words, region, size, name in heap.rows(state, min_size, limit):
+                self.shown += 1
+                yield self.text.row(node, words, region, size, name)
+            return
         rows.want = STATE_WORDS.get(state, 0) if state else 0
         if state and not rows.want:
             return  # no block is in a state of another name
         rows.min_size = min_size
-        rows.limit = (1 << 64) - 1 if limit is None else limit
+        rows.limit = self.limit_taken = (1 << 64) - 1 if limit is None else limit
         odd = sorted(set(heap.extents) | {p.node for p in heap.problems if p.node is not None})
         for region in heap.regions:
             self.keep = self.text.place(region).encode()
@@ -300,14 +312,19 @@ class NativeRows:
                 yield None
                 return
             rows.limit -= 1
+            self.limit_taken = rows.limit
+            self.shown += 1
             yield self.text.row(node, words, region, size, STATE_NAMES.get(state, "unknown"))
         if rows.out_length:
             yield self._taken()
 
     def _taken(self):
         """The rows the C wrote since the last call, as one piece."""
-        piece = self.ctypes.string_at(self.rows.out, self.rows.out_length).decode("utf-8")
-        self.rows.out_length = 0
+        rows = self.rows
+        piece = self.ctypes.string_at(rows.out, rows.out_length).decode("utf-8")
+        rows.out_length = 0
+        self.shown += self.limit_taken - rows.limit  # the C counts its rows down in limit
+        self.limit_taken = rows.limit
         return piece
 
     def _learn(self, site):
@@ -322,5 +339,6 @@ class NativeRows:
         rows.sites = self.sites.buffer_info()[0]
         rows.starts = self.starts.buffer_info()[0]
         rows.lengths = self.lengths.buffer_info()[0]
-        rows.text = self.ctypes.addressof((self.ctypes.c_char * 1).from_buffer(self.blob))
+        if self.blob:  # else every length is 0 and the C reads no text
+            rows.text = self.ctypes.addressof((self.ctypes.c_char * 1).from_buffer(self.blob))
         rows.site_count = len(self.sites)

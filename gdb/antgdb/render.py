@@ -243,9 +243,12 @@ _ROW = ('{"node": %d, "mem": %d, "size": %d, "requested": %d, "state": "%s", '
         '"serial": %d, "site": %d, %s, "problems": %s, %s}')
 
 
-class RowText:
-    """The text of walk rows; the native formatter asks it for the members
-    of each region and site, and for the rows it leaves to Python."""
+class JsonRows:
+    """The JSON of walk rows; the native formatter (native.NativeRows) asks
+    it for the members of each region and site, and for the rows it leaves
+    to Python."""
+
+    text_mode, address_width, size_width = 0, 0, 0
 
     def __init__(self, heap, sites):
         self._heap = heap
@@ -278,22 +281,37 @@ class RowText:
             self._names.get(site) or self.site(site))
 
 
-def walk_json_lines(heap, sites, state=None, min_size=0, limit=None):
-    """The rows heap.rows() keeps, as one JSON array, a row a line,
-    streamed; a piece yielded may hold several lines. The native library,
-    when loaded, formats the plain rows (native.NativeRows)."""
-    text = RowText(heap, sites)
+class PythonRows:
+    """The rows heap.rows() keeps, each as `text` writes it (JsonRows or
+    TextRows), and how many (`shown`, once iterated)."""
+
+    def __init__(self, heap, text, state, min_size, limit):
+        self.heap, self.text, self.chosen = heap, text, (state, min_size, limit)
+        self.shown = 0
+
+    def __iter__(self):
+        for _, node, words, region, size, name in self.heap.rows(*self.chosen):
+            self.shown += 1
+            yield self.text.row(node, words, region, size, name)
+
+
+def _rows(heap, text, state, min_size, limit):
+    """PythonRows, or native.NativeRows, the same text in pieces of one or
+    more rows, when the native library is loaded."""
     fast = native.load()
-    # --state free keeps only the blocks the walk took for free (heap.rows),
-    # which the C, reading one node at a time, cannot tell.
+    # --free keeps only the blocks the walk took for free (heap.rows), which
+    # the C, reading one node at a time, cannot tell.
     if fast is not None and state != "free":
-        pieces = fast.rows(heap, text, state, min_size, limit)
-    else:
-        pieces = (text.row(node, words, region, size, name)
-                  for _, node, words, region, size, name in heap.rows(state, min_size, limit))
+        return fast.rows(heap, text, state, min_size, limit)
+    return PythonRows(heap, text, state, min_size, limit)
+
+
+def walk_json_lines(heap, sites, state=None, min_size=0, limit=None):
+    """The rows as one JSON array, a row a line, streamed; a piece yielded
+    may hold several lines."""
     yield "["
     previous = None
-    for piece in pieces:
+    for piece in _rows(heap, JsonRows(heap, sites), state, min_size, limit):
         if previous is not None:
             yield previous + ","
         previous = piece
@@ -302,22 +320,47 @@ def walk_json_lines(heap, sites, state=None, min_size=0, limit=None):
     yield "]"
 
 
-def walk_lines(heap, blocks, sites):
-    """A header, then one aligned row per block; widths come from the heap's
-    highest address and largest region so rows stream."""
-    top = max((region.end for region in heap.regions), default=0)
-    address = max(14, len("0x%x" % top))
-    size = max(9, len(str(max((region.length for region in heap.regions), default=0))))
-    form = "%%-%ds  %%-%ds  %%%ds  %%%ds  %%-7s  %%8s  %%s" % (address, address, size, size)
-    yield form % ("node", "mem", "size", "requested", "state", "serial", "site")
-    shown = 0
-    for block in blocks:
-        shown += 1
-        flag = "  [%s]" % ", ".join(p.kind for p in block.problems) if block.problems else ""
-        yield form % ("0x%x" % block.node, "0x%x" % block.mem, block.size,
-                      block.requested if block.state == "used" else "-", block.state,
-                      block.serial or "-", sites.text(block.site)) + flag
-    yield "%s shown" % _many(shown, "block")
+class TextRows:
+    """ant-walk's aligned columns; widths come from the heap's highest
+    address and largest region so that rows stream."""
+
+    text_mode = 1
+
+    def __init__(self, heap, sites):
+        self._heap = heap
+        self._sites = sites
+        top = max((region.end for region in heap.regions), default=0)
+        self.address_width = max(14, len("0x%x" % top))
+        self.size_width = max(9, len(str(max((region.length for region in heap.regions),
+                                             default=0))))
+        self.form = "%%-%ds  %%-%ds  %%%ds  %%%ds  %%-7s  %%8s  %%s" % (
+            self.address_width, self.address_width, self.size_width, self.size_width)
+
+    def site(self, site):
+        return self._sites.text(site)
+
+    def place(self, region):
+        return ""
+
+    def header(self):
+        return self.form % ("node", "mem", "size", "requested", "state", "serial", "site")
+
+    def row(self, node, words, region, size, state):
+        problems = self._heap.problems_of(node)
+        flag = "  [%s]" % ", ".join(p.kind for p in problems) if problems else ""
+        return self.form % ("0x%x" % node, "0x%x" % (node + self._heap.layout.node_size), size,
+                            words[3] if state == "used" else "-", state, words[4] or "-",
+                            self._sites.text(words[5])) + flag
+
+
+def walk_lines(heap, sites, state=None, min_size=0, limit=None):
+    """A header, then one aligned row per block, then how many; a piece
+    yielded may hold several rows."""
+    text = TextRows(heap, sites)
+    yield text.header()
+    rows = _rows(heap, text, state, min_size, limit)
+    yield from rows
+    yield "%s shown" % _many(rows.shown, "block")
 
 
 # -- ant-check ---------------------------------------------------------------

@@ -72,7 +72,7 @@ class FuzzTest(unittest.TestCase):
                 json.dumps(render.check_dict(heap))
                 list(render.heap_lines(heap))
                 list(render.check_lines(heap))
-                list(render.walk_lines(heap, heap.select(), sites))
+                list(render.walk_lines(heap, sites))
                 blocks = list(heap.select())
                 self.assertEqual([b.as_row() for b in blocks],
                                  [heap.block(i).as_row() for i in range(len(heap.nodes))])

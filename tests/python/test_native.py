@@ -184,34 +184,37 @@ def named(address):
 
 
 class SameRowsTest(unittest.TestCase):
-    """The rows of ant-walk --json formatted in C (native.NativeRows) must
-    be Python's (render.RowText) byte for byte, whatever the filters, the
-    windows and the room the C writes in."""
+    """The rows of ant-walk, JSON and text, formatted in C
+    (native.NativeRows) must be Python's (render.JsonRows, TextRows) byte
+    for byte, whatever the filters, the windows and the room the C writes
+    in; and so must the count of rows shown."""
 
     CHOSEN = [(None, 0, None), ("used", 0, None), ("cached", 0, None), ("free", 0, None),
               (None, 97, None), (None, 0, 1), (None, 0, 5), ("used", 64, 3), (None, 1 << 40, None),
               (None, 0, 0)]
 
-    def rows(self, heap, chosen, fast):
+    def rows(self, heap, chosen, fast, lines):
         loaded = native.load()
         with mock.patch.object(native, "load", lambda: loaded if fast else None):
-            return "\n".join(render.walk_json_lines(heap, Sites(named), *chosen))
+            return "\n".join(lines(heap, Sites(named), *chosen))
 
     def compare(self, image, reader=None):
         heap = H.walk(image, reader, symbolize=named)
         for chosen in self.CHOSEN:
-            python = self.rows(heap, chosen, False)
-            json.loads(python)
-            for window, room in ((None, None), (64, 400), (200, 100), (4096, 700)):
-                saved = model.WINDOW, native.OUT_ROOM
-                try:
-                    model.WINDOW = window or model.WINDOW
-                    native.OUT_ROOM = room or native.OUT_ROOM
-                    fast = self.rows(heap, chosen, True)
-                finally:
-                    model.WINDOW, native.OUT_ROOM = saved
-                with self.subTest(chosen=chosen, window=window, room=room):
-                    self.assertEqual(fast, python)
+            for lines in (render.walk_json_lines, render.walk_lines):
+                python = self.rows(heap, chosen, False, lines)
+                if lines is render.walk_json_lines:
+                    json.loads(python)
+                for window, room in ((None, None), (64, 400), (200, 100), (4096, 700)):
+                    saved = model.WINDOW, native.OUT_ROOM
+                    try:
+                        model.WINDOW = window or model.WINDOW
+                        native.OUT_ROOM = room or native.OUT_ROOM
+                        fast = self.rows(heap, chosen, True, lines)
+                    finally:
+                        model.WINDOW, native.OUT_ROOM = saved
+                    with self.subTest(chosen=chosen, lines=lines.__name__, window=window, room=room):
+                        self.assertEqual(fast, python)
 
     def test_the_rows_are_formatted_in_c(self):
         heap = H.walk(build()[0], symbolize=named)
@@ -227,8 +230,15 @@ class SameRowsTest(unittest.TestCase):
                 return real.rows(*args)
 
         with mock.patch.object(native, "load", Counting):
-            self.rows(heap, (None, 0, None), True)
-        self.assertEqual(len(calls), 1)
+            self.rows(heap, (None, 0, None), True, render.walk_json_lines)
+            self.rows(heap, (None, 0, None), True, render.walk_lines)
+        self.assertEqual(len(calls), 2)
+
+    def test_wide_columns_stay_in_python(self):
+        heap = H.walk(build()[0], symbolize=named)
+        python = self.rows(heap, (None, 0, None), False, render.walk_lines)
+        with mock.patch.object(native, "WIDTH_MAX", 4):
+            self.assertEqual(self.rows(heap, (None, 0, None), True, render.walk_lines), python)
 
     def test_clean_heap(self):
         self.compare(build()[0])

@@ -182,12 +182,12 @@ class FencedHeap:
     class Region:
         address, arena, kind, lo = 0x7FFFF0000000, 0, "heap", 0
 
-    def __init__(self, window, base, nodes):
+    def __init__(self, window, base, nodes, end=U64, length=0x1000):
         self.layout = self.Layout()
         self.window_bytes, self.base = window, base
         self.nodes = array("Q", nodes)
         region = self.Region()
-        region.hi, region.end = len(nodes), U64
+        region.hi, region.end, region.length = len(nodes), end, length
         self.regions = [region]
         self.extents, self.problems = {}, []
 
@@ -325,7 +325,7 @@ class RowsFenceTest(unittest.TestCase):
     """The C of ant-walk --json's rows (native.NativeRows) on nodes in
     random and damaged windows flush against the fence, and on nodes
     partly or wholly out of them: never a read out of the window, and the
-    text Python writes (render.RowText)."""
+    text Python writes (render.JsonRows, TextRows)."""
 
     def test_same_rows_as_python_and_no_read_out_of_the_window(self):
         rng = random.Random(SEED)
@@ -349,8 +349,11 @@ class RowsFenceTest(unittest.TestCase):
             addresses = sorted({base + at for at in offsets if 0 <= base + at <= U64})
             chosen = rng.choice(((None, 0, None), ("used", 0, None), ("cached", 0, 3),
                                  (None, 100, None), (None, 0, rng.randrange(1, 5))))
-            heap = FencedHeap(fence.place(window, rng.random() < 0.5), base, addresses)
-            text = render.RowText(heap, Sites(site_name))
+            heap = FencedHeap(fence.place(window, rng.random() < 0.5), base, addresses,
+                              end=rng.choice((U64, min(U64, base + length + 64), 1 << 40)),
+                              length=rng.choice((0x1000, 1 << 40, 10 ** 19)))
+            json_mode = rng.random() < 0.5
+            text = (render.JsonRows if json_mode else render.TextRows)(heap, Sites(site_name))
             expected, unreadable = [], False
             shown = 0
             for node in addresses:
@@ -368,12 +371,14 @@ class RowsFenceTest(unittest.TestCase):
             saved = native.OUT_ROOM
             native.OUT_ROOM = rng.choice((saved, 300, 700))
             try:
-                rows = native.NativeRows(library, heap, text)
+                rows = native.NativeRows(library, heap, text, *chosen)
             finally:
                 native.OUT_ROOM = saved
-            with self.subTest(seed=SEED, round=round_):
+            between = ",\n" if json_mode else "\n"
+            with self.subTest(seed=SEED, round=round_, json=json_mode):
                 if unreadable:
                     with self.assertRaises(Unreadable):
-                        list(rows.pieces(*chosen))
+                        list(rows)
                 else:
-                    self.assertEqual(",\n".join(rows.pieces(*chosen)), ",\n".join(expected))
+                    self.assertEqual(between.join(rows), between.join(expected))
+                    self.assertEqual(rows.shown, len(expected))
