@@ -39,8 +39,8 @@ STATE_FIELDS = (  # struct fastwalk_state's
 ROWS_DONE, ROWS_WINDOW, ROWS_SITE, ROWS_FULL, ROWS_LIMIT, ROWS_UNSUPPORTED = range(6)  # rows_stop
 WIDTH_MAX = 64  # rows.c's widest text column
 ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
-    "text_mode", "address_width", "size_width", "node_size", "used_state", "free_state", "cached_state", "want", "min_size", "limit",
-    "place", "place_length", "sites", "starts", "lengths", "text", "site_count", "out",
+    "text_mode", "address_width", "size_width", "node_size", "used_state", "free_state",
+    "cached_state", "want", "min_size", "limit", "place", "place_length", "sites", "starts", "lengths", "text", "site_count", "out",
     "out_room", "out_length", "next", "missing",
 )
 OUT_ROOM = 1 << 20  # bytes of rows a call writes at most

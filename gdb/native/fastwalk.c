@@ -19,6 +19,8 @@
  * gdb/antgdb/native.py loads this with ctypes and checks FASTWALK_ABI:
  * change it whenever a struct or a signature below, or in rows.c, changes.
  */
+#include "target.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -78,8 +80,6 @@ struct fastwalk_state {
     uint64_t cached_sum;
 };
 
-#define EXPORT __attribute__((visibility("default")))
-
 EXPORT unsigned ant_fastwalk_abi(void);
 EXPORT int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
                         const struct fastwalk_layout *layout, struct fastwalk_state *state,
@@ -90,17 +90,6 @@ EXPORT int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t b
 unsigned ant_fastwalk_abi(void)
 {
     return FASTWALK_ABI;
-}
-
-/* A little-endian word, as the target stores it, from any alignment. */
-static uint64_t le64(const unsigned char *at)
-{
-    uint64_t word;
-    memcpy(&word, at, sizeof word);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    word = __builtin_bswap64(word);
-#endif
-    return word;
 }
 
 /* x mod p, for p = 2^bits - 1: 2^bits = 1 (mod p), so high bits fold down. */

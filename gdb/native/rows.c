@@ -13,10 +13,10 @@
  * does not lie wholly inside it stops the call, never a read past it. It
  * shares FASTWALK_ABI with fastwalk.c, in the same library.
  */
+#include "target.h"
+
 #include <stdint.h>
 #include <string.h>
-
-#define EXPORT __attribute__((visibility("default")))
 
 /* Why ant_fastwalk_rows() returned. */
 enum rows_stop {
@@ -59,16 +59,6 @@ struct rows {
 
 EXPORT int ant_fastwalk_rows(const unsigned char *window, uint64_t length, uint64_t base,
                              const uint64_t *nodes, uint64_t count, struct rows *r);
-
-static uint64_t le64(const unsigned char *at)
-{
-    uint64_t word;
-    memcpy(&word, at, sizeof word);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    word = __builtin_bswap64(word);
-#endif
-    return word;
-}
 
 /* Where site's text is in the table, or -1. */
 static int64_t site_index(const struct rows *r, uint64_t site)
