@@ -87,10 +87,11 @@ def steps(extension, core, walk_file):
         return blocks[0].strip()
 
     def walk(out):
-        rows = count_lines(walk_file) - 2  # the array's brackets have lines of their own
+        # The array's brackets, or the header and the count, have lines of their own.
+        rows = count_lines(walk_file) - 2
         os.remove(walk_file)
         if rows <= 0:
-            raise RuntimeError("ant-walk --json wrote no rows: " + out[-600:])
+            raise RuntimeError("ant-walk wrote no rows: " + out[-600:])
         return "%s rows" % format(rows, ",")
 
     def check(out):
@@ -106,6 +107,7 @@ def steps(extension, core, walk_file):
         Step("ant-heap", load + ["ant-heap"], heap),
         Step("ant-walk --json --output file", load + ["ant-walk --json --output " + walk_file],
              walk),
+        Step("ant-walk --output file (text)", load + ["ant-walk --output " + walk_file], walk),
         Step("ant-check", load + ["ant-check"], check),
     ]
 
