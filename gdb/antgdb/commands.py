@@ -165,7 +165,10 @@ class _Out:
         self.path = self.file = None
         if path is None:
             return
-        self.path = os.path.abspath(os.path.expanduser(path))
+        # A symbolic link keeps pointing where it did: its target is replaced.
+        self.path = os.path.realpath(os.path.expanduser(path))
+        if os.path.isdir(self.path):
+            raise UsageError("cannot write %s: it is a directory" % path)
         try:
             fd, self.temporary = tempfile.mkstemp(prefix=".ant-output-",
                                                   dir=os.path.dirname(self.path))

@@ -83,15 +83,24 @@ def main():
     with open(kept, "w") as f:
         f.write("what was there before\n")
     missing_dir = os.path.join(outdir, "no-such-directory", "x.json")
+    link = os.path.join(outdir, "link.out")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("kept-target.out", link)
     status, out, everything = gdb_on(extension, program, clean, [
         ("no directory", "ant-walk --json --output " + missing_dir),
+        ("a directory", "ant-heap --output " + outdir),
         ("no block", "ant-block 0x10 --output " + kept),
-        ("no value", "ant-walk --output")])
+        ("no value", "ant-walk --output"),
+        ("link", "ant-heap --output " + link)])
     for name, words in (("no directory", ["cannot write", missing_dir]),
+                        ("a directory", ["cannot write", "directory"]),
                         ("no block", ["0x10"]), ("no value", ["--output", "FILE"])):
         missing = [w for w in words if w not in everything]
         if missing:
             failures.append("%s: the error does not say %r:\n%s" % (name, missing, everything[-800:]))
+    if not os.path.islink(link) or not read(link).startswith("Ant heap at"):
+        failures.append("--output through a symbolic link did not write its target")
     if read(kept) != "what was there before":
         failures.append("a failed ant-block --output changed the file it named")
     if os.path.exists(missing_dir):
