@@ -155,6 +155,10 @@ def _styled():
     return bool(enabled) and os.isatty(1) and os.environ.get("TERM", "dumb") != "dumb"
 
 
+def _cannot_write(path, error):
+    return UsageError("cannot write %s: %s" % (path, error.strerror or error))
+
+
 class _Out:
     """Where a command's text goes: gdb's output, or the file --output
     names. The file is written under a temporary name beside it and takes
@@ -173,7 +177,7 @@ class _Out:
             fd, self.temporary = tempfile.mkstemp(prefix=".ant-output-",
                                                   dir=os.path.dirname(self.path))
         except OSError as error:
-            raise UsageError("cannot write %s: %s" % (path, error.strerror or error)) from None
+            raise _cannot_write(path, error) from None
         mask = os.umask(0)
         os.umask(mask)
         os.fchmod(fd, 0o666 & ~mask)  # as open() would make it, not mkstemp's 0600
@@ -187,7 +191,7 @@ class _Out:
         try:
             self.file.write(text)
         except OSError as error:
-            raise UsageError("cannot write %s: %s" % (self.path, error.strerror or error)) from None
+            raise _cannot_write(self.path, error) from None
         self.written += len(text)
 
     def lines(self, lines):
@@ -214,7 +218,7 @@ class _Out:
             self.file.close()
             os.replace(self.temporary, self.path)
         except OSError as error:
-            raise UsageError("cannot write %s: %s" % (self.path, error.strerror or error)) from None
+            raise _cannot_write(self.path, error) from None
         self.file = None
         gdb.write("%s: wrote %s characters to %s\n" % (name, "{:,}".format(self.written),
                                                           self.path))

@@ -40,8 +40,8 @@ ROWS_DONE, ROWS_WINDOW, ROWS_SITE, ROWS_FULL, ROWS_LIMIT, ROWS_UNSUPPORTED = ran
 WIDTH_MAX = 64  # rows.c's widest text column
 ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
     "text_mode", "address_width", "size_width", "node_size", "used_state", "free_state",
-    "cached_state", "want", "min_size", "limit", "place", "place_length", "sites", "starts", "lengths", "text", "site_count", "out",
-    "out_room", "out_length", "next", "missing",
+    "cached_state", "want", "min_size", "limit", "place", "place_length", "sites", "starts",
+    "lengths", "text", "site_count", "out", "out_room", "out_length", "next", "missing",
 )
 OUT_ROOM = 1 << 20  # bytes of rows a call writes at most
 STATE_WORDS = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED}
@@ -128,7 +128,10 @@ class Native:
         return layout
 
     def rows(self, heap, text, state, min_size, limit):
-        """ant-walk's rows, in pieces: see NativeRows."""
+        """ant-walk's rows, in pieces (see NativeRows); None when `text`
+        has columns wider than the C writes."""
+        if max(text.address_width, text.size_width) > WIDTH_MAX:
+            return None
         return NativeRows(self, heap, text, state, min_size, limit)
 
     def runner(self, params, arena, end, nodes, frees, cached):
@@ -246,11 +249,6 @@ class NativeRows:
         if limit is not None and limit <= 0:
             return
         rows, heap = self.rows, self.heap
-        if max(rows.address_width, rows.size_width) > WIDTH_MAX:
-            for _, node, words, region, size, name in heap.rows(state, min_size, limit):
-                self.shown += 1
-                yield self.text.row(node, words, region, size, name)
-            return
         rows.want = STATE_WORDS.get(state, 0) if state else 0
         if state and not rows.want:
             return  # no block is in a state of another name

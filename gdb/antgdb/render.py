@@ -297,13 +297,12 @@ class PythonRows:
 
 def _rows(heap, text, state, min_size, limit):
     """PythonRows, or native.NativeRows, the same text in pieces of one or
-    more rows, when the native library is loaded."""
+    more rows, when the native library is loaded and can write them."""
     fast = native.load()
     # --free keeps only the blocks the walk took for free (heap.rows), which
     # the C, reading one node at a time, cannot tell.
-    if fast is not None and state != "free":
-        return fast.rows(heap, text, state, min_size, limit)
-    return PythonRows(heap, text, state, min_size, limit)
+    rows = fast.rows(heap, text, state, min_size, limit) if fast and state != "free" else None
+    return rows or PythonRows(heap, text, state, min_size, limit)
 
 
 def walk_json_lines(heap, sites, state=None, min_size=0, limit=None):

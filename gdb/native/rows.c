@@ -5,8 +5,8 @@
  * more, more than the walk that found them. This writes the same text for
  * the plain rows: a block with no problem, whose size is the node's own.
  * Python (gdb/antgdb/render.py, JsonRows and TextRows) stays the reference
- * and formats every other row itself; gdb/antgdb/native.py drives this function and
- * says which rows it may take. The text must match Python's byte for byte,
+ * and formats every other row itself; gdb/antgdb/native.py drives this
+ * function and says which rows it may take. The text must match Python's byte for byte,
  * which tests/python/test_native.py checks.
  *
  * The window is a snapshot of memory that may be anything: a node that
@@ -52,7 +52,7 @@ struct rows {
     uint64_t site_count;
     char *out;
     uint64_t out_room;
-    uint64_t out_length;    /* in and out: rows written, ",\n" between two */
+    uint64_t out_length;    /* in and out: rows written, ",\n" (JSON) or "\n" between two */
     uint64_t next;          /* in and out: the index of the next node */
     uint64_t missing;       /* out: the site ROWS_SITE asks for */
 };

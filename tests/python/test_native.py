@@ -14,7 +14,7 @@ from unittest import mock
 import gdbpath  # noqa: F401
 import heapimage as H
 import test_fuzz
-from antgdb import fastpath, memory, model, native, render
+from antgdb import fastpath, model, native, render
 from antgdb import heap as walker
 from antgdb.sites import Sites
 

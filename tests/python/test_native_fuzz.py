@@ -8,11 +8,11 @@ test instead of passing unseen.
 Needs the library: run through native_run.py with ANT_GDB_NATIVE set."""
 import ctypes
 import mmap
-import struct
-from array import array
 import os
 import random
+import struct
 import unittest
+from array import array
 
 import gdbpath  # noqa: F401
 from antgdb import fastpath, native, render
@@ -361,7 +361,7 @@ class RowsFenceTest(unittest.TestCase):
                     unreadable = True
                     break
                 words = struct.unpack_from("<8Q", window, node - base)
-                state = render.native.STATE_NAMES.get(words[6] & 0xFFFFFFFF, "unknown")
+                state = native.STATE_NAMES.get(words[6] & 0xFFFFFFFF, "unknown")
                 if (chosen[0] and state != chosen[0]) or words[2] < chosen[1]:
                     continue
                 if shown == chosen[2]:
