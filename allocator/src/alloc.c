@@ -28,6 +28,7 @@ static ant_node_t *take_free_block(ant_arena_t *arena, size_t size, size_t align
     struct ant_fit_choice c;
     if (!ant_fit_find(arena, size, align, &c))
         return 0;
+    ant_journal_step(arena, ANT_STEP_TAKE, ant_mem_of(c.node), size);
     if (!ant_bin_remove(arena, c.node)) {
         struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = c.node, .invariant = "I9",
                                 .what = "a free-list link changed, a write through a dangling pointer, in"};
@@ -95,7 +96,7 @@ __attribute__((noinline)) void *ant_alloc_from_arena(size_t size, size_t align, 
     }
     ant_ensure_init();
     ant_arena_t *arena = ant_arena_for_thread();
-    ant_lock(arena);
+    ant_lock_for(arena, align > ANT_ALIGN ? ANT_OP_ALIGNED : ANT_OP_MALLOC);
     void *mem = alloc_locked(arena, size, align, site);
     ant_unlock(arena);
     if (!mem)
@@ -152,7 +153,7 @@ __attribute__((noinline)) void ant_release_to_arena(void *mem, void *site)
 {
     ant_ensure_init();
     ant_arena_t *arena = ant_arena_owning(mem);
-    ant_lock(arena);
+    ant_lock_for(arena, ANT_OP_FREE);
     ant_region_t *region = 0;
     ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
     if (node) {
@@ -209,7 +210,7 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
             (!node->next && ant_wilderness_extend(arena, region, node, block))) {
             struct ant_owner before = ant_owner_of(node);
             ant_mark_used(arena, node, size, site);
-            arena->counters.frees++;
+            ant_counters(arena)->frees++;
             if (node->size - block >= ANT_MIN_BLOCK)
                 ant_split(arena, region, node, block, before, false);
             return ant_mem_of(node);
@@ -218,6 +219,10 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
     void *mem = alloc_locked(arena, size, ANT_ALIGN, site);
     if (!mem)
         return 0;
+    /* Both blocks are used and whole: the copy writes only the program's
+     * bytes of the new one, which no reader checks. */
+    ant_journal_commit(arena);
+    ant_journal_step(arena, ANT_STEP_COPY, ant_mem_of(node), (uint64_t)(uintptr_t)mem);
     memcpy(mem, ant_mem_of(node), node->requested < size ? node->requested : size);
     free_locked(arena, region, node);
     return mem;
@@ -237,7 +242,7 @@ void *ant_resize(void *mem, size_t size, void *site)
     }
     ant_ensure_init();
     ant_arena_t *arena = ant_arena_owning(mem);
-    ant_lock(arena);
+    ant_lock_for(arena, ANT_OP_REALLOC);
     ant_region_t *region = 0;
     ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
     void *out = 0;

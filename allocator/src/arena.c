@@ -86,6 +86,7 @@ void ant_arena_setup(ant_arena_t *arena, uint32_t index)
 {
     pthread_mutex_init(&arena->lock, 0);
     arena->index = index;
+    arena->journal.capacity = ANT_JOURNAL_WORDS;
     arena->mmap_threshold = ant_opt.mmap_threshold;
     arena->trim_threshold = ant_opt.trim_threshold;
     ant_heap_root.arenas[index] = arena;
@@ -128,8 +129,21 @@ void ant_lock(ant_arena_t *arena)
     pthread_mutex_lock(&arena->lock);
 }
 
+/* The lock holder says what it is about to change, and who it is. */
+void ant_lock_for(ant_arena_t *arena, uint32_t op)
+{
+    ant_lock(arena);
+    arena->journal.thread = ant_thread_id();
+    arena->journal.step = 0;
+    arena->journal.op = op;
+}
+
+/* A change ends whole: its records go before the lock. */
 void ant_unlock(ant_arena_t *arena)
 {
+    ant_journal_commit(arena);
+    arena->journal.op = 0;
+    arena->journal.step = 0;
     pthread_mutex_unlock(&arena->lock);
 }
 
@@ -174,6 +188,7 @@ static void parent_after_fork(void)
 static void child_after_fork(void)
 {
     ant_os_fork_child();
+    ant_journal_fork_child();
     pthread_mutex_init(&making, 0);
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);

@@ -18,8 +18,11 @@ static void link_big(ant_arena_t *arena, ant_region_t *r)
 {
     r->prev = 0;
     r->next = arena->bigs;
-    if (arena->bigs)
+    if (arena->bigs) {
+        ant_journal_region(arena, arena->bigs);
         arena->bigs->prev = r;
+    }
+    ant_journal_save(arena, &arena->bigs, sizeof arena->bigs);
     arena->bigs = r;
     ant_span_add(r);
 }
@@ -27,12 +30,41 @@ static void link_big(ant_arena_t *arena, ant_region_t *r)
 static void unlink_big(ant_arena_t *arena, ant_region_t *r)
 {
     ant_span_remove(r);
-    if (r->prev)
+    if (r->prev) {
+        ant_journal_region(arena, r->prev);
         r->prev->next = r->next;
-    else
+    } else {
+        ant_journal_save(arena, &arena->bigs, sizeof arena->bigs);
         arena->bigs = r->next;
-    if (r->next)
+    }
+    if (r->next) {
+        ant_journal_region(arena, r->next);
         r->next->prev = r->prev;
+    }
+}
+
+/* A big mapping and its block enter the arena's books, or leave them. */
+static void add_big(ant_arena_t *arena, ant_region_t *r)
+{
+    ant_journal_step(arena, ANT_STEP_BIG_ADD, ant_mem_of(r->first), r->first->requested);
+    link_big(arena, r);
+    struct ant_arena_counters *c = ant_counters(arena);
+    c->bigs++;
+    c->mapped_bytes += r->length;
+    ant_count_in(arena, r->first);
+}
+
+/* After this the heap is whole without the mapping: the journal is
+ * committed, and the OS may take the mapping. */
+static void drop_big(ant_arena_t *arena, ant_region_t *r)
+{
+    ant_journal_step(arena, ANT_STEP_BIG_DROP, ant_mem_of(r->first), r->first->requested);
+    ant_count_out(arena, r->first);
+    unlink_big(arena, r);
+    struct ant_arena_counters *c = ant_counters(arena);
+    c->bigs--;
+    c->mapped_bytes -= r->length;
+    ant_journal_commit(arena);
 }
 
 void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
@@ -64,10 +96,7 @@ void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
         .kind = ANT_REGION_BIG,
         .arena = arena->index,
     };
-    link_big(arena, r);
-    arena->counters.bigs++;
-    arena->counters.mapped_bytes += length;
-    ant_count_in(arena, node);
+    add_big(arena, r);
     ant_mark_used(arena, node, size, site);
     return (void *)mem;
 }
@@ -96,20 +125,28 @@ static void raise_thresholds(ant_arena_t *arena, size_t requested)
 
 void ant_big_free(ant_arena_t *arena, ant_region_t *r)
 {
-    ant_node_t *node = r->first;
-    raise_thresholds(arena, node->requested);
-    ant_count_out(arena, node);
-    unlink_big(arena, r);
-    arena->counters.bigs--;
-    arena->counters.mapped_bytes -= r->length;
-    arena->counters.frees++;
+    raise_thresholds(arena, r->first->requested);
+    ant_counters(arena)->frees++;
+    drop_big(arena, r);
     ant_os_unmap(r, r->length);
+}
+
+/* The block of a big mapping, sized for `size` bytes and free until
+ * ant_mark_used() hands it out again. */
+static void resize_block(ant_region_t *r, ant_node_t *node, size_t size)
+{
+    node->size = ant_block_size_for(size);
+    r->wilderness = (uint64_t)(uintptr_t)node + node->size;
+    node->state = ANT_STATE_FREE;
+    node->requested = 0;
 }
 
 /*
  * Resizes a big block by moving its whole mapping with mremap, which remaps
  * pages instead of copying them. Only a block right after its header can
  * move so; one placed for alignment returns 0 and is copied by the caller.
+ * While the mapping moves it is out of the arena's books: the heap is
+ * whole without it.
  */
 void *ant_big_realloc(ant_arena_t *arena, ant_region_t *r, size_t size, void *site)
 {
@@ -120,27 +157,29 @@ void *ant_big_realloc(ant_arena_t *arena, ant_region_t *r, size_t size, void *si
     if (size > SIZE_MAX - extra - ant_page_size)
         return 0;
     size_t length = page_up(size + extra);
-    ant_region_t *moved = r;
     if (length != r->length) {
-        unlink_big(arena, r);
-        moved = ant_os_remap(r, r->length, length);
+        drop_big(arena, r);
+        ant_region_t *moved = ant_os_remap(r, r->length, length);
         if (!moved) {
-            link_big(arena, r);
+            add_big(arena, r);
             return 0;
         }
-        arena->counters.mapped_bytes += length - moved->length;
-        moved->length = length;
-        link_big(arena, moved);
-        node = moved->first = moved->last = (ant_node_t *)(void *)((unsigned char *)moved + ANT_REGION_HEADER_SIZE);
+        r = moved;
+        r->length = length;
+        node = r->first = r->last = (ant_node_t *)(void *)((unsigned char *)r + ANT_REGION_HEADER_SIZE);
+        resize_block(r, node, size);
+        add_big(arena, r);
+    } else {
+        ant_journal_step(arena, ANT_STEP_GROW, ant_mem_of(node), ant_block_size_for(size));
+        ant_journal_node(arena, node);
+        ant_journal_save(arena, ant_mem_of(node) + node->requested, ANT_TAIL_SIZE);
+        ant_journal_region(arena, r);
+        ant_count_out(arena, node);
+        resize_block(r, node, size);
+        ant_count_in(arena, node);
     }
-    ant_count_out(arena, node);
-    node->size = ant_block_size_for(size);
-    moved->wilderness = (uint64_t)(uintptr_t)node + node->size;
-    node->state = ANT_STATE_FREE;
-    node->requested = 0;
-    ant_count_in(arena, node);
     ant_mark_used(arena, node, size, site);
-    arena->counters.frees++;
+    ant_counters(arena)->frees++;
     return ant_mem_of(node);
 }
 

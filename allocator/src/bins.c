@@ -51,11 +51,18 @@ static void class_at_least(size_t size, unsigned *fl, unsigned *sl)
     class_of(size, fl, sl);
 }
 
-void ant_bin_insert(ant_arena_t *arena, ant_node_t *node)
+/* Files a node in its bin; `journal` says whether its links and its new
+ * neighbour's are recorded first (layout.h, "A snapshot at any instant"). */
+static void insert(ant_arena_t *arena, ant_node_t *node, bool journal)
 {
     unsigned fl, sl;
     class_of(node->size, &fl, &sl);
     ant_node_t *head = arena->bins[fl][sl];
+    if (journal) {
+        ant_journal_save(arena, link_at(node, NEXT), ANT_FREE_LINKS_SIZE);
+        if (head)
+            ant_journal_save(arena, link_at(head, PREV), sizeof(ant_node_t *));
+    }
     *link_at(node, NEXT) = head;
     *link_at(node, PREV) = 0;
     if (head)
@@ -63,6 +70,11 @@ void ant_bin_insert(ant_arena_t *arena, ant_node_t *node)
     arena->bins[fl][sl] = node;
     arena->fl_bitmap |= 1ull << fl;
     arena->sl_bitmap[fl] |= 1u << sl;
+}
+
+void ant_bin_insert(ant_arena_t *arena, ant_node_t *node)
+{
+    insert(arena, node, true);
 }
 
 /* A node a link names may be read: aligned, and all of it among the
@@ -92,6 +104,11 @@ bool ant_bin_remove(ant_arena_t *arena, ant_node_t *node)
         return false;
     if (prev ? !trusted_link(arena, prev, node, NEXT) : arena->bins[fl][sl] != node)
         return false;
+    ant_journal_save(arena, link_at(node, NEXT), ANT_FREE_LINKS_SIZE);
+    if (next)
+        ant_journal_save(arena, link_at(next, PREV), sizeof(ant_node_t *));
+    if (prev)
+        ant_journal_save(arena, link_at(prev, NEXT), sizeof(ant_node_t *));
     if (next)
         *link_at(next, PREV) = prev;
     if (prev) {
@@ -148,10 +165,15 @@ size_t ant_bin_largest(ant_arena_t *arena)
 
 /*
  * After a report of damaged links: forget the bins and file again every
- * free block whose node is sound, found by walking the regions.
+ * free block whose node is sound, found by walking the regions. Too many
+ * links change to record them: the change is announced instead, and a
+ * reader leaves the arena's free links alone until it ends.
  */
 void ant_bins_rebuild(ant_arena_t *arena)
 {
+    ant_journal_commit(arena);
+    ant_journal_step(arena, ANT_STEP_REBUILD_BINS, 0, 0);
+    ant_journal_fence();
     memset(arena->bins, 0, sizeof arena->bins);
     memset(arena->sl_bitmap, 0, sizeof arena->sl_bitmap);
     arena->fl_bitmap = 0;
@@ -160,8 +182,10 @@ void ant_bins_rebuild(ant_arena_t *arena)
         ant_node_t *n = r->first;
         while (n && (unsigned char *)n + ANT_NODE_SIZE <= end && ant_head_ok(n)) {
             if (ant_is_free(n))
-                ant_bin_insert(arena, n);
+                insert(arena, n, false);
             n = n->next;
         }
     }
+    ant_journal_fence();
+    ant_journal_step(arena, 0, 0, 0);
 }

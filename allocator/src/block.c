@@ -5,7 +5,9 @@
  * Every change to a node ends in ant_seal(), since the head sentinel covers
  * all of its fields. Every change to a block's state or size goes through
  * count_out() before and count_in() after, so the arena's counters always
- * equal what a walk finds (invariant I10).
+ * equal what a walk finds (invariant I10). And every byte is recorded in
+ * the arena's journal before it changes (journal.c), so a core taken half
+ * way through reads as the heap before.
  */
 #include "internal.h"
 
@@ -13,7 +15,7 @@
 
 static void count(ant_arena_t *arena, const ant_node_t *node, int64_t sign)
 {
-    struct ant_arena_counters *c = &arena->counters;
+    struct ant_arena_counters *c = ant_counters(arena);
     if (node->state != ANT_STATE_FREE) {
         c->used_blocks += (uint64_t)sign;
         c->used_bytes += (uint64_t)sign * node->size;
@@ -78,8 +80,10 @@ static bool hold_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *mark)
 {
     __atomic_store_n(&arena->busy, node, __ATOMIC_SEQ_CST);
     if (ant_node_hold(node, mark)) {
-        if (node->head == ant_head_with(node, *mark))
+        if (node->head == ant_head_with(node, *mark)) {
+            ant_journal_held(arena, node, *mark);
             return true;
+        }
         ant_node_unhold(node, *mark);
     }
     __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
@@ -114,6 +118,13 @@ void ant_node_set_next(ant_arena_t *arena, ant_node_t *node, ant_node_t *next)
     release_neighbour(arena, node, mark);
 }
 
+/* The region's last node becomes `node`. */
+static void set_last(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    ant_journal_region(arena, region);
+    region->last = node;
+}
+
 /*
  * Cuts `node` at `at` bytes: the bytes after become a new free block that
  * remembers `owner`, linked in after it. Both stay out of the bins; the
@@ -123,6 +134,9 @@ static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *nod
                        struct ant_owner owner)
 {
     ant_node_t *after = (ant_node_t *)(void *)((unsigned char *)node + at);
+    ant_journal_step(arena, ANT_STEP_SPLIT, ant_mem_of(node), at);
+    ant_journal_node(arena, node);
+    ant_journal_node(arena, after);
     ant_count_out(arena, node);
     *after = (ant_node_t){
         .prev = node,
@@ -136,7 +150,7 @@ static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *nod
     if (after->next)
         ant_node_set_prev(arena, after->next, after);
     else
-        region->last = after;
+        set_last(arena, region, after);
     node->size = at;
     node->next = after;
     ant_seal(node);
@@ -188,12 +202,16 @@ void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, a
 {
     const ant_node_t old = *next;
     size_t total = node->size + old.size;
+    ant_journal_step(arena, ANT_STEP_GROW, ant_mem_of(node), size);
+    ant_journal_node(arena, node);
+    ant_journal_node(arena, next);
     ant_count_out(arena, node);
     ant_count_out(arena, next);
     ant_fit_forget(arena, next);
     ant_node_t *rest = 0;
     if (total - size >= ANT_MIN_BLOCK) {
         rest = (ant_node_t *)(void *)((unsigned char *)node + size);
+        ant_journal_node(arena, rest);
         *rest = (ant_node_t){
             .prev = node,
             .next = old.next,
@@ -214,7 +232,7 @@ void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, a
     if (old.next)
         ant_node_set_prev(arena, old.next, upper);
     else
-        region->last = upper;
+        set_last(arena, region, upper);
     ant_seal(node);
     ant_count_in(arena, node);
     if (rest) {
@@ -226,6 +244,9 @@ void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, a
 /* `low` swallows its free neighbour `high`, whose node turns to poison. */
 static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, ant_node_t *high)
 {
+    ant_journal_step(arena, ANT_STEP_MERGE, ant_mem_of(low), (uint64_t)(uintptr_t)ant_mem_of(high));
+    ant_journal_node(arena, low);
+    ant_journal_save(arena, high, ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE);
     ant_count_out(arena, low);
     ant_count_out(arena, high);
     ant_fit_forget(arena, high);
@@ -234,7 +255,7 @@ static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, an
     if (low->next)
         ant_node_set_prev(arena, low->next, low);
     else
-        region->last = low;
+        set_last(arena, region, low);
     ant_seal(low);
     memset(high, ANT_POISON, ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE);
     ant_count_in(arena, low);
@@ -293,6 +314,7 @@ static void settle(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, a
     }
     if (fresh)
         memset(poison_from, ANT_POISON, poison_length);
+    ant_journal_step(arena, ANT_STEP_FILE, ant_mem_of(node), node->size);
     ant_bin_insert(arena, node);
 }
 
@@ -306,8 +328,19 @@ void ant_settle_freed(ant_arena_t *arena, ant_region_t *region, ant_node_t *node
     settle(arena, region, node, node);
 }
 
+/* A used block's tail, about to be overwritten by the change that starts:
+ * what a reader of the heap before it checks. */
+static void journal_block(ant_arena_t *arena, ant_node_t *node)
+{
+    ant_journal_node(arena, node);
+    if (node->state == ANT_STATE_USED)
+        ant_journal_save(arena, ant_mem_of(node) + node->requested, ANT_TAIL_SIZE);
+}
+
 void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site)
 {
+    ant_journal_step(arena, ANT_STEP_MARK_USED, ant_mem_of(node), requested);
+    journal_block(arena, node);
     ant_count_out(arena, node);
     node->state = ANT_STATE_USED;
     node->requested = requested;
@@ -315,9 +348,10 @@ void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void 
     node->site = (uint64_t)(uintptr_t)site;
     node->flags &= (uint16_t)ANT_FLAG_BIG;
     ant_seal(node);
+    ant_journal_save(arena, ant_mem_of(node) + requested, ANT_TAIL_SIZE);
     ant_tail_write(node);
     ant_count_in(arena, node);
-    arena->counters.allocations++;
+    ant_counters(arena)->allocations++;
 }
 
 /* The block keeps its last owner's serial and site, so that a write after
@@ -325,10 +359,12 @@ void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void 
  * ant_settle_freed(), which must follow. */
 void ant_mark_free(ant_arena_t *arena, ant_node_t *node)
 {
+    ant_journal_step(arena, ANT_STEP_MARK_FREE, ant_mem_of(node), node->size);
+    journal_block(arena, node);
     ant_count_out(arena, node);
     node->state = ANT_STATE_FREE;
     node->requested = 0;
     ant_seal(node);
     ant_count_in(arena, node);
-    arena->counters.frees++;
+    ant_counters(arena)->frees++;
 }

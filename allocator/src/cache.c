@@ -74,6 +74,7 @@ static ant_cache_t *carve_cache(void)
     slab_left -= size;
     c->magic = ANT_CACHE_MAGIC;
     c->bin_count = ANT_CACHE_BINS;
+    c->state = ANT_CACHE_IDLE;
     c->next = ant_heap_root.caches;
     __atomic_store_n(&ant_heap_root.caches, c, __ATOMIC_RELEASE);
     return c;
@@ -138,14 +139,6 @@ static void end_change(ant_cache_t *c)
     __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
 }
 
-static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, ant_node_t *node);
-
-/*
- * A full bin sends its older half back to the heap under one lock: that of
- * the arena of its bottom block, whose blocks go back; blocks of other
- * arenas stay. All of it happens under that lock, so a fork (which takes
- * every arena lock first) never copies the list half cut.
- */
 /* A link read from a cached block's mem, which a dangling pointer may
  * have overwritten: followed only into a HEAP region. */
 static inline bool followable(const ant_node_t *node)
@@ -153,6 +146,89 @@ static inline bool followable(const ant_node_t *node)
     return node && (uintptr_t)node % ANT_ALIGN == 0 && ant_span_holds(node, ANT_MIN_BLOCK);
 }
 
+/* The word that points to the block below in a bin: c->bins[bin] for the
+ * top block, else the first word of the mem of the block above. */
+static void set_link(ant_arena_t *arena, void *link, const ant_node_t *to)
+{
+    uint64_t word = (uint64_t)(uintptr_t)to;
+    ant_journal_save(arena, link, sizeof word);
+    memcpy(link, &word, sizeof word);
+}
+
+/* The sums of a cache's bins, which blocks and bytes keep. */
+static void recount(ant_cache_t *c)
+{
+    uint64_t blocks = 0, bytes = 0;
+    for (unsigned bin = 0; bin < ANT_CACHE_BINS; bin++) {
+        blocks += c->counts[bin];
+        bytes += (uint64_t)c->counts[bin] * (ANT_MIN_BLOCK + ANT_ALIGN * bin);
+    }
+    __atomic_store_n(&c->blocks, blocks, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->bytes, bytes, __ATOMIC_RELAXED);
+}
+
+/*
+ * A bin whose list cannot be followed past a damaged block, once that was
+ * reported: the cache stops using it. What hangs below stays CACHED, lost
+ * to the program but not to a reader, which the refused mask tells why
+ * (I13); it is set before the list is let go.
+ */
+static void abandon(ant_cache_t *c, unsigned bin)
+{
+    __atomic_store_n(&c->refused, c->refused | (1ull << bin), __ATOMIC_SEQ_CST);
+    c->bins[bin] = 0;
+    c->counts[bin] = 0;
+    recount(c);
+}
+
+/*
+ * Gives one cached block of `bin` back to its arena, whose lock the caller
+ * holds, as a free block: unlinked at `link`, uncounted, settled, and the
+ * journal committed, so that each block given back leaves the heap and the
+ * cache whole. False, touching nothing, if it is not a sound cached block
+ * of this cache there.
+ */
+static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, unsigned bin, ant_node_t *node, void *link)
+{
+    ant_region_t *region = ant_region_of(arena, node);
+    if (!region || !ant_region_holds(region, node, ANT_NODE_SIZE) || !ant_head_ok(node) ||
+        node->state != ANT_STATE_CACHED || node->size != ANT_MIN_BLOCK + ANT_ALIGN * bin)
+        return false;
+    /* Its links are about to be overwritten by the bins': damage to them
+     * is reported now or never. */
+    uint64_t links[2];
+    read_links(node, links);
+    const ant_node_t *below = (const ant_node_t *)(uintptr_t)links[0];
+    if (links[1] != (uintptr_t)c || (below && !followable(below))) {
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
+                                .what = "a thread-cache link changed, a write through a dangling pointer, in"};
+        ant_report(&p);
+        ant_report_done();
+        return false;
+    }
+    ant_journal_step(arena, ANT_STEP_GIVE_BACK, ant_mem_of(node), (uint64_t)(uintptr_t)c);
+    set_link(arena, link, below);
+    ant_journal_save(arena, &c->counts[bin], sizeof c->counts[bin]);
+    c->counts[bin]--;
+    ant_journal_save(arena, &c->blocks, sizeof c->blocks);
+    add(&c->blocks, (uint64_t)-1);
+    ant_journal_save(arena, &c->bytes, sizeof c->bytes);
+    add(&c->bytes, (uint64_t)0 - node->size);
+    ant_journal_node(arena, node);
+    ant_count_out(arena, node);
+    node->state = ANT_STATE_FREE;
+    ant_seal(node);
+    ant_count_in(arena, node);
+    ant_settle_free(arena, region, node);
+    ant_journal_commit(arena);
+    return true;
+}
+
+/*
+ * A full bin sends its older half back to the heap under one lock: that of
+ * the arena of its bottom block, whose blocks go back; blocks of other
+ * arenas stay.
+ */
 static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
 {
     uint64_t links[2];
@@ -171,22 +247,16 @@ static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
     ant_arena_t *arena = ant_arena_at(bottom->arena);
     if (!arena)
         return;
-    ant_lock(arena);
-    ant_node_t *tail = keep_to;
-    unsigned left = c->counts[bin];
+    ant_lock_for(arena, ANT_OP_FLUSH);
+    void *link = ant_mem_of(keep_to);
     ant_node_t *node = bottom;
-    for (unsigned n = left; followable(node) && n--;) {
+    for (unsigned n = c->counts[bin]; followable(node) && n--;) {
         read_links(node, links);
         ant_node_t *below = (ant_node_t *)(uintptr_t)links[0];
-        if (node->arena == arena->index && give_back_locked(c, arena, node)) {
-            left--;
-            write_links(tail, below, c);
-        } else {
-            tail = node;
-        }
+        if (node->arena != arena->index || !give_back_locked(c, arena, bin, node, link))
+            link = ant_mem_of(node);
         node = below;
     }
-    c->counts[bin] = (uint16_t)left;
     ant_unlock(arena);
 }
 
@@ -234,6 +304,8 @@ static inline __attribute__((always_inline)) bool put(void *mem)
     }
     unsigned bin = bin_of(size);
     uint64_t requested = node->requested;
+    c->busy_requested = -(int64_t)requested;
+    ant_journal_fence();
     node->requested = 0;
     ant_poison(node);
     write_links(node, c->bins[bin], c);
@@ -248,15 +320,15 @@ static inline __attribute__((always_inline)) bool put(void *mem)
     return true;
 }
 
-/* A block that fails its checks on the way out: reported, and its bin
- * emptied, since the rest of the list hangs from a link that may be bad. */
+/* A block that fails its checks on the way out: reported, with nothing of
+ * the cache half changed, and its bin abandoned, since the rest of the
+ * list hangs from a link that may be bad. */
 static __attribute__((noinline, cold)) void *refuse(ant_cache_t *c, unsigned bin, const struct ant_problem *p)
 {
-    c->bins[bin] = 0;
-    c->counts[bin] = 0;
     end_change(c);
     ant_report(p);
     ant_report_done();
+    abandon(c, bin);
     return 0;
 }
 
@@ -314,6 +386,8 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     c->counts[bin]--;
     add(&c->blocks, (uint64_t)-1);
     add(&c->bytes, (uint64_t)0 - block);
+    c->busy_requested = (int64_t)size;
+    ant_journal_fence();
     node->requested = size;
     node->serial = __atomic_add_fetch(&ant_heap_root.serial, 1, __ATOMIC_RELAXED);
     node->site = (uint64_t)(uintptr_t)site;
@@ -339,61 +413,31 @@ void *ant_cache_take(size_t size, void *site)
     return mem ? mem : ant_alloc_from_arena(size, ANT_ALIGN, site);
 }
 
-/* Gives one cached block back to its arena, whose lock the caller
- * holds, as a free block; false if it is not a sound cached block there. */
-static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, ant_node_t *node)
-{
-    ant_region_t *region = ant_region_of(arena, node);
-    if (!region || !ant_region_holds(region, node, ANT_NODE_SIZE) || !ant_head_ok(node) ||
-        node->state != ANT_STATE_CACHED)
-        return false;
-    /* Its links are about to be overwritten by the bins': damage to them
-     * is reported now or never. */
-    uint64_t links[2];
-    read_links(node, links);
-    const ant_node_t *below = (const ant_node_t *)(uintptr_t)links[0];
-    if (links[1] != (uintptr_t)c || (below && !followable(below))) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
-                                .what = "a thread-cache link changed, a write through a dangling pointer, in"};
-        ant_report(&p);
-        ant_report_done();
-        return false;
-    }
-    add(&c->blocks, (uint64_t)-1);
-    add(&c->bytes, (uint64_t)0 - node->size);
-    ant_count_out(arena, node);
-    node->state = ANT_STATE_FREE;
-    ant_seal(node);
-    ant_count_in(arena, node);
-    ant_settle_free(arena, region, node);
-    return true;
-}
-
-static void give_back(ant_cache_t *c, ant_node_t *node)
+/* Gives the top block of a bin back to its arena; false if it is not a
+ * sound cached block. */
+static bool give_back(ant_cache_t *c, unsigned bin, ant_node_t *node, uint32_t op)
 {
     ant_arena_t *arena = ant_arena_at(node->arena);
     if (!arena)
-        return;
-    ant_lock(arena);
-    give_back_locked(c, arena, node);
+        return false;
+    ant_lock_for(arena, op);
+    bool given = give_back_locked(c, arena, bin, node, &c->bins[bin]);
     ant_unlock(arena);
+    return given;
 }
 
-/* Empties a cache into the arenas, trusting each link only as far as a
- * block in a HEAP region whose head verifies. */
-static void flush(ant_cache_t *c)
+/* Empties a cache into the arenas, a block at a time from the top of each
+ * bin, trusting each link only as far as a block in a HEAP region whose
+ * head verifies; a bin whose block is not sound is abandoned. */
+static void flush(ant_cache_t *c, uint32_t op)
 {
     for (unsigned bin = 0; bin < ANT_CACHE_BINS; bin++) {
-        ant_node_t *node = c->bins[bin];
-        unsigned left = c->counts[bin];
-        c->bins[bin] = 0;
-        c->counts[bin] = 0;
-        while (node && left-- && ant_span_holds(node, ANT_MIN_BLOCK) && ant_head_ok(node) &&
-               node->state == ANT_STATE_CACHED) {
-            uint64_t links[2];
-            read_links(node, links);
-            give_back(c, node);
-            node = (ant_node_t *)(uintptr_t)links[0];
+        ant_node_t *node;
+        while ((node = c->bins[bin])) {
+            if (!followable(node) || !give_back(c, bin, node, op)) {
+                abandon(c, bin);
+                break;
+            }
         }
     }
 }
@@ -403,7 +447,7 @@ static void thread_ends(void *value)
     ant_cache_t *c = value;
     my_cache_rule = CACHE_ENDED;
     my_cache = 0;
-    flush(c);
+    flush(c, ANT_OP_THREAD_EXIT);
     pthread_mutex_lock(&registry_lock);
     c->thread = 0;
     __atomic_store_n(&c->state, ANT_CACHE_IDLE, __ATOMIC_RELEASE);
@@ -447,7 +491,7 @@ void ant_cache_fork_child(void)
     for (ant_cache_t *c = ant_heap_root.caches; c; c = c->next) {
         if (c == my_cache || c->state != ANT_CACHE_LIVE)
             continue;
-        flush(c);
+        flush(c, ANT_OP_FORK);
         c->thread = 0;
         c->state = ANT_CACHE_IDLE;
     }
@@ -459,6 +503,7 @@ struct ant_cache_totals ant_cache_totals(void)
 {
     struct ant_cache_totals t = {0};
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next) {
+        t.refused |= __atomic_load_n(&c->refused, __ATOMIC_RELAXED);
         t.blocks += __atomic_load_n(&c->blocks, __ATOMIC_RELAXED);
         t.bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
         t.allocations += __atomic_load_n(&c->allocations, __ATOMIC_RELAXED);
@@ -504,6 +549,7 @@ static size_t check_cache(ant_cache_t *c)
         if (seen != c->counts[bin])
             return cache_problem(0, "I13", "a thread-cache list shorter than its count");
     }
+    /* An abandoned bin's blocks are counted nowhere: the sums hold. */
     if (blocks != c->blocks || bytes != c->bytes) {
         struct ant_problem p = {.kind = ANT_PROBLEM_ACCOUNTING, .invariant = "I10",
                                 .what = "a thread cache's counters disagree with its lists"};

@@ -30,12 +30,20 @@
 
 /* ---- The arena ---- */
 
+#define ANT_JOURNAL_SEEN 8u
+
 struct ant_arena {
     uint32_t index;
     ant_region_t *regions; /* HEAP regions, newest first */
     ant_region_t *bigs;    /* big mappings, newest first */
     struct ant_arena_counters counters;
     ant_node_t *busy;      /* a neighbour whose BUSY flag the lock holder holds */
+    struct ant_journal journal;
+    /* Nodes and region headers recorded whole since the last commit, and
+     * whether the counters are: each is recorded once. */
+    const void *seen[ANT_JOURNAL_SEEN];
+    uint32_t seen_count;
+    bool counters_seen;
     ant_node_t *rover;     /* where next fit resumes */
     size_t mmap_threshold; /* ant_opt's, raised as big blocks are freed */
     size_t trim_threshold; /* twice the mmap threshold once that moved */
@@ -88,8 +96,73 @@ ANT_HIDDEN ant_arena_t *ant_arena_owning(const void *mem);
 ANT_HIDDEN void ant_arena_setup(ant_arena_t *arena, uint32_t index);
 ANT_HIDDEN void ant_lock(ant_arena_t *arena);
 ANT_HIDDEN void ant_unlock(ant_arena_t *arena);
+/* The lock, for a change of the heap by the call `op` (ANT_OP_*). */
+ANT_HIDDEN void ant_lock_for(ant_arena_t *arena, uint32_t op);
 ANT_HIDDEN void ant_lock_all(void);
 ANT_HIDDEN void ant_unlock_all(void);
+
+/* ---- The journal (journal.c): a change readable at every instruction ---- */
+
+ANT_HIDDEN uint64_t ant_thread_id(void);
+ANT_HIDDEN void ant_journal_save_slow(ant_arena_t *arena, uintptr_t low, size_t bytes);
+
+/* Keeps the compiler from moving a store across it: the journal's records
+ * must reach memory before the stores they undo, and the commit after. A
+ * thread stopped for a snapshot has every store before its stop in memory,
+ * in program order. */
+static inline void ant_journal_fence(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Records the old bytes of [addr, addr + bytes), widened to whole words,
+ * before they change. */
+static inline void ant_journal_save(ant_arena_t *arena, const void *addr, size_t bytes)
+{
+    uintptr_t low = (uintptr_t)addr & ~(uintptr_t)7;
+    ant_journal_save_slow(arena, low, (((uintptr_t)addr + bytes + 7) & ~(uintptr_t)7) - low);
+}
+
+/* A node, a region header or the counters: recorded whole, once a change. */
+ANT_HIDDEN void ant_journal_save_once(ant_arena_t *arena, const void *addr, size_t bytes);
+ANT_HIDDEN void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t mark);
+ANT_HIDDEN void ant_journal_fork_child(void);
+/* The arena's counters, recorded before the first change of a change. */
+ANT_HIDDEN struct ant_arena_counters *ant_counters(ant_arena_t *arena);
+
+static inline void ant_journal_node(ant_arena_t *arena, const ant_node_t *node)
+{
+    ant_journal_save_once(arena, node, ANT_NODE_SIZE);
+}
+
+static inline void ant_journal_region(ant_arena_t *arena, const ant_region_t *region)
+{
+    ant_journal_save_once(arena, region, ANT_REGION_HEADER_SIZE);
+}
+
+/* What the change does now, for a reader to tell: the step goes to 0
+ * while its arguments change, so that no reader pairs a step with the
+ * arguments of another. */
+static inline void ant_journal_step(ant_arena_t *arena, uint32_t step, const void *a, uint64_t b)
+{
+    struct ant_journal *j = &arena->journal;
+    __atomic_store_n(&j->step, 0, __ATOMIC_RELAXED);
+    ant_journal_fence();
+    j->args[0] = (uint64_t)(uintptr_t)a;
+    j->args[1] = b;
+    ant_journal_fence();
+    __atomic_store_n(&j->step, step, __ATOMIC_RELAXED);
+}
+
+/* The heap is whole again: every record is dropped at once. */
+static inline void ant_journal_commit(ant_arena_t *arena)
+{
+    ant_journal_fence();
+    __atomic_store_n(&arena->journal.used, 0, __ATOMIC_RELAXED);
+    ant_journal_fence();
+    arena->seen_count = 0;
+    arena->counters_seen = false;
+}
 
 /* ---- Nodes (block.c) ---- */
 
@@ -196,6 +269,7 @@ ANT_HIDDEN size_t ant_check_caches(void);
 /* What the caches hold, summed, for ant_stats. */
 struct ant_cache_totals {
     uint64_t blocks, bytes, allocations, frees;
+    uint64_t refused; /* any cache's abandoned bins: their blocks are counted nowhere */
     int64_t requested_delta;
     uint32_t live;
 };

@@ -71,12 +71,17 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
         .kind = ANT_REGION_HEAP,
         .arena = arena->index,
     };
-    if (arena->regions)
+    ant_journal_step(arena, ANT_STEP_NEW_REGION, r, length);
+    if (arena->regions) {
+        ant_journal_region(arena, arena->regions);
         arena->regions->prev = r;
+    }
+    ant_journal_save(arena, &arena->regions, sizeof arena->regions);
     arena->regions = r;
-    arena->counters.regions++;
-    arena->counters.mapped_bytes += length;
-    arena->counters.wilderness_bytes += length - ANT_REGION_HEADER_SIZE;
+    struct ant_arena_counters *c = ant_counters(arena);
+    c->regions++;
+    c->mapped_bytes += length;
+    c->wilderness_bytes += length - ANT_REGION_HEADER_SIZE;
     ant_span_add(r);
     return r;
 }
@@ -95,10 +100,13 @@ static bool region_grow(ant_arena_t *arena, ant_region_t *r, size_t need)
         more = least;
     if (more > SIZE_MAX - r->length || !ant_os_grow(r, r->length, r->length + more))
         return false;
+    ant_journal_step(arena, ANT_STEP_GROW_REGION, r, r->length + more);
+    ant_journal_region(arena, r);
     r->length += more;
     ant_span_grow(r);
-    arena->counters.mapped_bytes += more;
-    arena->counters.wilderness_bytes += more;
+    struct ant_arena_counters *c = ant_counters(arena);
+    c->mapped_bytes += more;
+    c->wilderness_bytes += more;
     return true;
 }
 
@@ -108,10 +116,13 @@ static size_t wilderness_left(const ant_region_t *r)
 }
 
 /* Adds `size` bytes taken from the wilderness to the end of the region as
- * a new free block; the caller has checked they are there. */
+ * a new free block; the caller has checked they are there. Bytes of the
+ * wilderness need no record: until region.wilderness moves, no reader
+ * looks at them. */
 static ant_node_t *carve_block(ant_arena_t *arena, ant_region_t *r, size_t size)
 {
     ant_node_t *node = (ant_node_t *)(uintptr_t)r->wilderness;
+    ant_journal_step(arena, ANT_STEP_CARVE, r, size);
     *node = (ant_node_t){
         .prev = r->last,
         .size = size,
@@ -121,11 +132,12 @@ static ant_node_t *carve_block(ant_arena_t *arena, ant_region_t *r, size_t size)
     ant_seal(node);
     if (r->last)
         ant_node_set_next(arena, r->last, node);
-    else
+    ant_journal_region(arena, r);
+    if (!r->last)
         r->first = node;
     r->last = node;
     r->wilderness += size;
-    arena->counters.wilderness_bytes -= size;
+    ant_counters(arena)->wilderness_bytes -= size;
     ant_count_in(arena, node);
     return node;
 }
@@ -159,8 +171,11 @@ static ant_node_t *carve_in(ant_arena_t *arena, ant_region_t *r, size_t size, si
                     to = reach > from ? reach : from;
             }
             memset((void *)from, ANT_POISON, to - from);
+            ant_journal_step(arena, ANT_STEP_CARVE, r, want - last->size);
+            ant_journal_node(arena, last);
+            ant_journal_region(arena, r);
             ant_count_out(arena, last);
-            arena->counters.wilderness_bytes -= want - last->size;
+            ant_counters(arena)->wilderness_bytes -= want - last->size;
             r->wilderness += want - last->size;
             last->size = want;
             ant_seal(last);
@@ -202,32 +217,45 @@ ant_node_t *ant_wilderness_carve(ant_arena_t *arena, size_t size, size_t align, 
 /*
  * The free last block of a region (counted, out of the bins) becomes
  * wilderness again, and its whole pages go back to the OS. A region left
- * empty is unmapped, unless it is the arena's only one.
+ * empty is unmapped, unless it is the arena's only one. The heap is whole
+ * before each of the two: the journal is committed, so that no record
+ * would put back bytes the OS took.
  */
 void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
 {
+    ant_journal_step(arena, ANT_STEP_RECLAIM, ant_mem_of(node), (uint64_t)(uintptr_t)region);
     ant_count_out(arena, node);
     ant_fit_forget(arena, node);
-    region->last = node->prev;
     if (node->prev)
         ant_node_set_next(arena, node->prev, 0);
-    else
+    ant_journal_region(arena, region);
+    region->last = node->prev;
+    if (!node->prev)
         region->first = 0;
     unsigned char *old = (unsigned char *)region->wilderness;
     region->wilderness = (uint64_t)(uintptr_t)node;
-    arena->counters.wilderness_bytes += (uint64_t)(old - (unsigned char *)node);
+    ant_counters(arena)->wilderness_bytes += (uint64_t)(old - (unsigned char *)node);
+    ant_journal_commit(arena);
     ant_os_release(node, old);
     if (region->first || (arena->regions == region && !region->next))
         return;
-    if (region->prev)
+    ant_journal_step(arena, ANT_STEP_DROP_REGION, region, region->length);
+    if (region->prev) {
+        ant_journal_region(arena, region->prev);
         region->prev->next = region->next;
-    else
+    } else {
+        ant_journal_save(arena, &arena->regions, sizeof arena->regions);
         arena->regions = region->next;
-    if (region->next)
+    }
+    if (region->next) {
+        ant_journal_region(arena, region->next);
         region->next->prev = region->prev;
-    arena->counters.regions--;
-    arena->counters.mapped_bytes -= region->length;
-    arena->counters.wilderness_bytes -= region->length - ANT_REGION_HEADER_SIZE;
+    }
+    struct ant_arena_counters *c = ant_counters(arena);
+    c->regions--;
+    c->mapped_bytes -= region->length;
+    c->wilderness_bytes -= region->length - ANT_REGION_HEADER_SIZE;
+    ant_journal_commit(arena);
     ant_span_remove(region);
     ant_os_unmap(region, region->length);
 }
@@ -241,10 +269,13 @@ bool ant_wilderness_extend(ant_arena_t *arena, ant_region_t *region, ant_node_t 
     size_t more = size - node->size;
     if (more > wilderness_left(region) && !region_grow(arena, region, more))
         return false;
+    ant_journal_step(arena, ANT_STEP_GROW, ant_mem_of(node), size);
+    ant_journal_node(arena, node);
+    ant_journal_region(arena, region);
     ant_count_out(arena, node);
     node->size = size;
     region->wilderness += more;
-    arena->counters.wilderness_bytes -= more;
+    ant_counters(arena)->wilderness_bytes -= more;
     ant_seal(node);
     ant_count_in(arena, node);
     return true;

@@ -144,8 +144,11 @@ void ant_report(const struct ant_problem *p)
     }
     emit(&l);
 
+    /* A reader sees the last record whole or none: the kind, which says
+     * there is one, goes last. */
     struct ant_last_error *e = &ant_heap_root.last_error;
-    e->kind = (uint32_t)p->kind;
+    __atomic_store_n(&e->kind, 0, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     e->count++;
     e->node = (uint64_t)(uintptr_t)p->node;
     e->mem = p->node ? (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)p->node) : (uint64_t)(uintptr_t)p->mem;
@@ -154,6 +157,8 @@ void ant_report(const struct ant_problem *p)
     e->site = p->node ? p->node->site : 0;
     e->culprit = p->culprit ? (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)p->culprit) : 0;
     memcpy(e->message, l.text, l.len + 1);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&e->kind, (uint32_t)p->kind, __ATOMIC_RELAXED);
 }
 
 /* After the reports of one detection: abort, so a core is left behind,

@@ -68,6 +68,8 @@
     FIELD("cache.allocations", ant_cache_t, allocations), \
     FIELD("cache.frees", ant_cache_t, frees), \
     FIELD("cache.busy", ant_cache_t, busy), \
+    FIELD("cache.busy_requested", ant_cache_t, busy_requested), \
+    FIELD("cache.refused", ant_cache_t, refused), \
     FIELD("cache.bins", ant_cache_t, bins), \
     FIELD("cache.counts", ant_cache_t, counts), \
     STRUCT("node", ant_node_t), \
@@ -96,6 +98,15 @@
     FIELD("arena.regions", ant_arena_t, regions), \
     FIELD("arena.bigs", ant_arena_t, bigs), \
     FIELD("arena.busy", ant_arena_t, busy), \
+    FIELD("arena.journal", ant_arena_t, journal), \
+    STRUCT("journal", struct ant_journal), \
+    FIELD("journal.op", struct ant_journal, op), \
+    FIELD("journal.step", struct ant_journal, step), \
+    FIELD("journal.thread", struct ant_journal, thread), \
+    FIELD("journal.args", struct ant_journal, args), \
+    FIELD("journal.used", struct ant_journal, used), \
+    FIELD("journal.capacity", struct ant_journal, capacity), \
+    FIELD("journal.words", struct ant_journal, words), \
     COUNTER("arena.used_blocks", used_blocks), \
     COUNTER("arena.free_blocks", free_blocks), \
     COUNTER("arena.requested_bytes", requested_bytes), \

@@ -99,6 +99,10 @@ ANT_API size_t ant_check(void)
 {
     ant_ensure_init();
     ant_lock_all();
+    for (uint32_t i = 0; i < ant_heap_root.arena_count; i++) {
+        ant_heap_root.arenas[i]->journal.thread = ant_thread_id();
+        ant_heap_root.arenas[i]->journal.op = ANT_OP_CHECK;
+    }
     size_t problems = 0;
     uint64_t requested = 0, cached = 0;
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
@@ -111,7 +115,7 @@ ANT_API size_t ant_check(void)
         uint64_t counted = (uint64_t)t.requested_delta;
         for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
             counted += ant_heap_root.arenas[i]->counters.requested_bytes;
-        if (counted != requested || cached != t.blocks) {
+        if (counted != requested || (cached != t.blocks && !t.refused)) {
             struct ant_problem p = {.kind = ANT_PROBLEM_ACCOUNTING, .invariant = "I10",
                                     .what = "the requested bytes or cached blocks that the arenas and caches "
                                             "count disagree with the blocks"};

@@ -9,6 +9,7 @@ thread caches) run in Checker.finish() once the walk is done.
 import struct
 
 from .errors import Unreadable
+from .inflight import STEP_REBUILD_BINS
 from .layout import (
     COUNTERS, FLAG_BIG, FLAG_BUSY, FLAG_TURNS, MASK64, NODE_WORDS, STATE_CACHED,
     STATE_FREE, STATE_USED, ascii_word, head_sentinel, tail_sentinel,
@@ -90,7 +91,6 @@ class Checker:
 
     def __init__(self, heap, sites):
         self.heap = heap
-        self.reader = heap.reader
         layout = heap.layout
         self.secret = layout.secret
         self.node_size = layout.node_size
@@ -100,6 +100,14 @@ class Checker:
         self.poison = layout.poison
         self.version = layout.version
         self.sites = sites
+        self.unjudged = set()  # arenas whose change under way could not be undone
+        self.rebuilding = set()  # arenas whose free lists were being rebuilt
+
+    @property
+    def reader(self):
+        # The walk may replace the heap's reader by one that undoes the
+        # changes under way (inflight.undo).
+        return self.heap.reader
 
     # -- wording ---------------------------------------------------------
 
@@ -425,6 +433,25 @@ class Checker:
                 return address
         return None
 
+    # -- changes under way ---------------------------------------------------
+
+    def journal(self, journal):
+        """An arena's journal (inflight.Journal), read before the walk:
+        what it says is under way joins heap.inflight; a journal that cannot
+        be used is a problem, and so is the arena it leaves half changed."""
+        text = journal.describe()
+        if text:
+            self.heap.inflight.append(text)
+        if journal.fault:
+            self.add("state", "I16", "arena %d's journal at 0x%x cannot be used: %s; "
+                     "the change under way could not be undone" % (
+                         journal.arena, journal.address, journal.fault))
+            self.unjudged.add(journal.arena)
+        elif journal.lost:
+            self.unjudged.add(journal.arena)
+        if journal.step == STEP_REBUILD_BINS:
+            self.rebuilding.add(journal.arena)
+
     # -- events of the walk ------------------------------------------------
 
     def coalesce(self, below, cur):
@@ -438,6 +465,26 @@ class Checker:
         self._free_links()
         self._cache_lists()
         self._accounting()
+        self._unjudged()
+
+    def _unjudged(self):
+        """An arena whose change under way could not be undone is half
+        changed: what its blocks seem to break proves nothing."""
+        if not self.unjudged:
+            return
+        kept = []
+        for problem in self.heap.problems:
+            region = self.heap.region_at(problem.node) if problem.node is not None else None
+            if problem.source == "walk" and region is not None and region.arena in self.unjudged \
+                    and problem.invariant != "I16":
+                continue
+            kept.append(problem)
+        dropped = len(self.heap.problems) - len(kept)
+        self.heap.keep(kept)
+        for arena in sorted(self.unjudged):
+            self.heap.notes.append("arena %d was half way through a change that could not be "
+                                   "undone: its blocks were not judged" % arena
+                                   + (" (%s set aside)" % _many(dropped, "finding") if dropped else ""))
 
     def _free_links(self):
         """I9: a free block's links (mem[0:8] next, mem[8:16] prev) lead to
@@ -447,7 +494,7 @@ class Checker:
         frees = self.heap.frees
         get = frees.get
         for node, (arena, _, nxt, prv) in frees.items():
-            if nxt is None:
+            if nxt is None or arena in self.rebuilding:
                 continue
             after = get(nxt) if nxt else None
             before = get(prv) if prv else None
@@ -491,33 +538,88 @@ class Checker:
 
     # -- I13: thread caches -------------------------------------------------
 
+    def _moving(self, cache):
+        """(node, bin, size) of the block the cache was moving in or out
+        when memory was read (cache.busy), or None; bin is None when the
+        node's size fits no bin."""
+        node = cache.values["busy"]
+        if not node:
+            return None
+        try:
+            size = NodeReport(NODE_WORDS.unpack(self.reader.read(node, self.node_size))).size
+        except Unreadable:
+            return node, None, 0
+        index, rest = divmod(size - self.min_block, self.alignment)
+        if rest or not 0 <= index < len(cache.bins):
+            return node, None, size
+        return node, index, size
+
     def _cache_lists(self):
         """Each bin's list holds counts[bin] cached blocks of the bin's size
         that name their cache; every cached block is in exactly one list; a
-        cache's blocks and bytes equal what its lists hold."""
+        cache's blocks and bytes equal what its lists hold. A block the
+        cache was moving (cache.busy) may be on top of its list or not, and
+        counted or not; an abandoned bin (cache.refused) holds nothing."""
         listed = {}
         for cache in self.heap.caches:
-            whole = all([self._cache_bin(cache, index, listed)
+            moving = self._moving(cache)
+            whole = all([self._cache_bin(cache, index, listed, moving)
                          for index in range(len(cache.bins))])
-            values = cache.values
-            if values["busy"]:
-                # Half way through a change its lists and counts may differ
-                # by the block it names.
+            if whole:
+                self._cache_totals(cache, moving)
+            if moving is not None:
+                listed.setdefault(moving[0], cache.address)
+        abandoned = self._abandoned()
+        for node, (_, extent, _, owner) in self.heap.cached.items():
+            if node in listed or self.heap.problems_of(node):
+                continue
+            if (owner, extent) in abandoned:
+                abandoned[(owner, extent)] += 1
+                continue
+            self.add("link", "I13", "%s is in no thread cache's list (its cache "
+                     "link says 0x%x)" % (self.owner(node), owner or 0), node)
+        for (owner, extent), count in abandoned.items():
+            if count:
                 self.heap.notes.append(
-                    "cache 0x%x (thread %d) was changing node 0x%x: its counts were "
-                    "not compared with its lists" % (cache.address, cache.thread, values["busy"]))
-                listed.setdefault(values["busy"], cache.address)
-            elif whole and (values["blocks"], values["bytes"]) != (cache.listed, cache.listed_bytes):
-                self.add("accounting", "I10", "cache 0x%x (thread %d) counts %d blocks "
-                         "of %d bytes, but its lists hold %d blocks of %d bytes" % (
-                             cache.address, cache.thread, values["blocks"], values["bytes"],
-                             cache.listed, cache.listed_bytes))
-        for node, (_, _, _, owner) in self.heap.cached.items():
-            if node not in listed and not self.heap.problems_of(node):
-                self.add("link", "I13", "%s is in no thread cache's list (its cache "
-                         "link says 0x%x)" % (self.owner(node), owner or 0), node)
+                    "cache 0x%x abandoned its bin of %d-byte blocks after damage was "
+                    "reported: %s left there, in no list" % (owner, extent, _many(count, "block")))
 
-    def _cache_bin(self, cache, index, listed):
+    def _abandoned(self):
+        """{(cache address, block size): 0} of every bin a cache abandoned."""
+        found = {}
+        for cache in self.heap.caches:
+            refused = cache.values.get("refused", 0)
+            for index in range(len(cache.bins)):
+                if refused >> index & 1:
+                    found[(cache.address, self.min_block + self.alignment * index)] = 0
+        return found
+
+    def _cache_totals(self, cache, moving):
+        """cache.blocks and .bytes against its lists: each may count the
+        block it was moving or not, and the blocks of a bin it was
+        abandoning (its bit set, its count not yet 0) or not."""
+        values = cache.values
+        extra_blocks, extra_bytes = [(0, 0)], []
+        if moving is not None and moving[1] is not None:
+            extra_blocks.append((1, moving[2]))
+        refused = values.get("refused", 0)
+        left = [(cache.counts[index], cache.counts[index] * (self.min_block + self.alignment * index))
+                for index in range(len(cache.bins)) if refused >> index & 1 and cache.counts[index]]
+        if left:
+            extra_blocks += [(a + sum(n for n, _ in left), b + sum(s for _, s in left))
+                             for a, b in list(extra_blocks)]
+        extra_bytes = {b for _, b in extra_blocks}
+        if (values["blocks"] - cache.listed in {a for a, _ in extra_blocks}
+                and values["bytes"] - cache.listed_bytes in extra_bytes):
+            return
+        self.add("accounting", "I10", "cache 0x%x (thread %d) counts %d blocks "
+                 "of %d bytes, but its lists hold %d blocks of %d bytes%s" % (
+                     cache.address, cache.thread, values["blocks"], values["bytes"],
+                     cache.listed, cache.listed_bytes,
+                     ", not counting mem 0x%x, which it was moving" % (
+                         moving[0] + self.node_size) if moving else ""))
+
+    def _cache_bin(self, cache, index, listed, moving):
         """Follows one bin's list; False when it could not be followed whole."""
         cached = self.heap.cached
         count = cache.counts[index]
@@ -525,6 +627,18 @@ class Checker:
         node, seen = cache.bins[index], 0
         came = "cache 0x%x.bins[%d]" % (cache.address, index)
         link_of = None  # the cached block whose mem holds the link followed
+        if cache.values.get("refused", 0) >> index & 1 and not node:
+            return True  # abandoned: its count may be on its way to 0
+        # The block being moved in or out may be on top of its own bin only,
+        # and is not counted with the list.
+        in_flight = moving is not None and moving[1] == index and node == moving[0]
+        if in_flight:
+            entry = cached.get(node)
+            if entry is None or entry[2] is None:
+                return False  # its node is damaged: that problem says it all
+            listed[node] = cache.address
+            came = "the cache link of %s" % self.owner(node)
+            link_of, node = node, entry[2]
         while node:
             if node in listed:
                 self.add("link", "I13", "%s leads to 0x%x, which is already in the list "
@@ -535,6 +649,9 @@ class Checker:
             if entry is None or seen >= count:
                 what = ("it holds more than counts[%d] = %d blocks" % (index, count)
                         if entry is not None else self._not_cached(node))
+                if entry is not None and moving is not None and moving[1] == index and seen == count:
+                    what += " (with mem 0x%x, which it was moving, not counted)" % (
+                        moving[0] + self.node_size)
                 kind = "use-after-free" if link_of is not None else "link"
                 self.add(kind, "I13", "%s leads to 0x%x, but %s" % (came, node, what),
                          link_of, culprit=link_of + self.node_size if link_of else None)
@@ -556,7 +673,8 @@ class Checker:
                 return False  # its node is damaged: that problem says it all
             came = "the cache link of %s" % self.owner(node)
             link_of, node = node, below
-        if seen != count and not cache.values["busy"]:
+        moved = moving is not None and moving[1] == index
+        if seen != count and not (moved and count == seen + 1):
             self.add("link", "I13", "cache 0x%x.bins[%d] holds %d blocks, but "
                      "counts[%d] says %d" % (cache.address, index, seen, index, count))
             return False
@@ -578,11 +696,12 @@ class Checker:
                      if self.version < 2 or name != "requested_bytes"]
         whole = True
         for arena in self.heap.arenas:
-            if arena.damaged:
+            if arena.damaged or arena.index in self.unjudged:
                 whole = False
                 self.heap.notes.append(
                     "arena %d: counters not compared, the walk met damaged or "
-                    "unreadable memory" % arena.index)
+                    "unreadable memory" % arena.index
+                    if arena.damaged else "arena %d: counters not compared" % arena.index)
                 continue
             walked = arena.walk_counters()
             for name in per_arena:
@@ -592,17 +711,40 @@ class Checker:
                                                      arena.values[name], walked[name]))
         if self.version < 2 or not whole:
             return
-        if any(cache.values["busy"] for cache in self.heap.caches):
+        busy = [cache for cache in self.heap.caches if cache.values["busy"]]
+        if busy and "busy_requested" not in self.heap.caches[0].values:
             self.heap.notes.append("requested bytes not compared: a thread cache was "
                                    "changing a block")
             return
         counted = sum(arena.values["requested_bytes"] for arena in self.heap.arenas)
         delta = sum(cache.values["requested_delta"] for cache in self.heap.caches)
         walked = sum(arena.walk_counters()["requested_bytes"] for arena in self.heap.arenas)
-        if (counted + delta) & MASK64 != walked & MASK64:
-            self.add("accounting", "I10", "the arenas count %d requested bytes and the "
-                     "thread caches %+d more, %d in all, but the used blocks hold %d" % (
-                         counted, _signed(delta), (counted + delta) & MASK64, walked))
+        # A block a cache was moving counts with what its requested field
+        # holds, whatever its state; the cache may have told requested_delta
+        # of the move or not yet.
+        moves = []
+        for cache in busy:
+            node = cache.values["busy"]
+            try:
+                report = NodeReport(NODE_WORDS.unpack(self.reader.read(node, self.node_size)))
+            except Unreadable:
+                return
+            if report.state != "used":
+                walked += report.requested
+            moves.append(_signed(cache.values["busy_requested"]))
+        total = (counted + delta) & MASK64
+        sums = _subset_sums(moves)
+        if sums is None:
+            self.heap.notes.append("requested bytes not compared: %d thread caches were "
+                                   "moving blocks" % len(moves))
+            return
+        if (walked - total) & MASK64 in sums:
+            return
+        self.add("accounting", "I10", "the arenas count %d requested bytes and the "
+                 "thread caches %+d more, %d in all, but the used blocks hold %d%s" % (
+                     counted, _signed(delta), total, walked,
+                     " (with %s that thread caches were moving)" % _many(len(moves), "block")
+                     if moves else ""))
 
     def last_error(self):
         """The allocator's own last report, as the first problem."""
@@ -618,6 +760,21 @@ class Checker:
             node=error.get("node") or None, mem=error.get("mem") or None,
             culprit=error.get("culprit") or None, source="allocator")
         self.heap.add(problem)
+
+
+def _subset_sums(values, limit=12):
+    """Every sum of a subset of values, modulo 2^64; all of them when there
+    are more than `limit` values, which no test can then tell apart."""
+    sums = {0}
+    if len(values) > limit:
+        return None
+    for value in values:
+        sums |= {(total + value) & MASK64 for total in sums}
+    return sums
+
+
+def _many(number, word):
+    return "%d %s%s" % (number, word, "" if number == 1 else "s")
 
 
 def _signed(value):

@@ -13,11 +13,12 @@ import bisect
 import re
 import struct
 
-from . import fastpath, native
+from . import fastpath, inflight, native
 from .check import Checker
 from .errors import Unreadable
 from .layout import (
-    CACHE_MAGIC, CACHE_STATES, NODE_WORDS, REGION_BIG, REGION_HEAP, REGION_MAGIC, ascii_word,
+    CACHE_MAGIC, CACHE_STATES, FLAG_BUSY, JOURNAL_VERSION, NODE_WORDS, REGION_BIG, REGION_HEAP, REGION_MAGIC,
+    STATE_CACHED, STATE_USED, ascii_word,
 )
 from .memory import WINDOW, next_readable, read_upto
 from .model import REGION_KINDS, Arena, Cache, Heap, Region
@@ -65,28 +66,52 @@ class _Walk:
 
     def run(self):
         layout = self.layout
+        arenas = self._arena_bytes()
+        self.reader, journals = inflight.undo(self.reader, layout, arenas)
+        self.heap.reader = self.reader
+        self.heap.journals = journals
+        for journal in journals:
+            self.check.journal(journal)
         self._caches()
-        for index, address in enumerate(layout.arena_addresses):
-            if not address:
-                self.check.add("link", None, "root.arenas[%d] is null, but "
-                               "root.arena_count is %d" % (index, layout.arena_count))
-                continue
-            try:
-                data = self.reader.read(address, layout.arena_size)
-            except Unreadable as error:
-                self.check.add("unreadable", None, "arena %d (root.arenas[%d] = "
-                               "0x%x): %s" % (index, index, address, error))
-                continue
-            arena = Arena(index, address, layout.decode("arena", data))
+        for index, address, _ in arenas:
+            # Read again, as they were before any change under way.
+            arena = Arena(index, address, layout.decode(
+                "arena", self.reader.read(address, layout.arena_size)))
             if arena.values["index"] != index:
-                self.check.add("link", None, "root.arenas[%d] is 0x%x, but that "
+                self.check.add("link", "I14", "root.arenas[%d] is 0x%x, but that "
                                "arena says its index is %d"
                                % (index, address, arena.values["index"]))
             self.heap.arenas.append(arena)
-            if arena.values.get("busy"):
-                self.heap.busy[arena.values["busy"]] = "arena %d's lock holder" % index
+        if layout.version >= JOURNAL_VERSION:
+            inflight.release_held(self.reader, layout,
+                                  [arena.values["busy"] for arena in self.heap.arenas],
+                                  self.heap.busy)
+        else:
+            # Before the journal an arena's lock holder changed a node it
+            # held in place: it may be half written.
+            for arena in self.heap.arenas:
+                if arena.values.get("busy"):
+                    self.heap.busy[arena.values["busy"]] = "arena %d's lock holder" % arena.index
+        for arena in self.heap.arenas:
             self._list(arena, arena.values["regions"], REGION_HEAP, arena.regions)
             self._list(arena, arena.values["bigs"], REGION_BIG, arena.bigs)
+
+    def _arena_bytes(self):
+        """[(index, address, bytes)] of every arena the root lists, as
+        memory holds them now."""
+        layout = self.layout
+        arenas = []
+        for index, address in enumerate(layout.arena_addresses):
+            if not address:
+                self.check.add("link", "I14", "root.arenas[%d] is null, but "
+                               "root.arena_count is %d" % (index, layout.arena_count))
+                continue
+            try:
+                arenas.append((index, address, self.reader.read(address, layout.arena_size)))
+            except Unreadable as error:
+                self.check.add("unreadable", "I14", "arena %d (root.arenas[%d] = "
+                               "0x%x): %s" % (index, index, address, error))
+        return arenas
 
     # -- thread caches (layout version 2) -----------------------------------
 
@@ -127,7 +152,25 @@ class _Walk:
             if values["busy"]:
                 self.heap.busy[values["busy"]] = "thread %d (cache 0x%x)" % (
                     values["thread"], address)
+                self.heap.inflight.append(self._moving(address, values))
             previous, address = address, values["next"]
+
+    def _moving(self, address, values):
+        """What a thread cache was doing with the block its busy names."""
+        node = values["busy"]
+        how = "moving mem 0x%x into or out of its cache" % (node + self.layout.node_size)
+        try:
+            words = NODE_WORDS.unpack(self.reader.read(node, self.layout.node_size))
+        except Unreadable:
+            words = None
+        if words is not None and words[6] >> 48 & FLAG_BUSY:
+            state = words[6] & 0xFFFFFFFF
+            if state == STATE_USED:
+                how = "free(): putting mem 0x%x into its cache" % (node + self.layout.node_size)
+            elif state == STATE_CACHED:
+                how = "malloc(): taking mem 0x%x out of its cache" % (node + self.layout.node_size)
+        return "thread %d (cache 0x%x) %s%s" % (values["thread"], address,
+                                                "inside " if "()" in how else "", how)
 
     def _cache_bins(self, address, data, values):
         layout = self.layout

@@ -34,7 +34,7 @@ MASK64 = (1 << 64) - 1
 MASK128 = (1 << 128) - 1
 FREE_LINKS_SIZE = 16
 
-SUPPORTED_VERSIONS = (1, 2, 3)
+SUPPORTED_VERSIONS = (1, 2, 3, 4)
 
 # enum ant_problem_kind of <ant/ant.h>, as kept in root.last_error.kind.
 PROBLEM_NAMES = {
@@ -98,6 +98,16 @@ REQUIRED_V2 = (
     "cache.bins", "cache.counts",
 )
 
+# Version 4 adds each arena's journal of the change under way, and a thread
+# cache's record of the block it is moving (<ant/layout.h>, "A snapshot at
+# any instant").
+REQUIRED_V4 = (
+    "arena.journal", "journal", "journal.op", "journal.step", "journal.thread",
+    "journal.args", "journal.used", "journal.capacity", "journal.words",
+    "cache.busy_requested", "cache.refused",
+)
+JOURNAL_VERSION = 4
+
 # The arena counters that a walk can recompute (I10), in the table's names.
 COUNTERS = (
     "used_blocks", "free_blocks", "requested_bytes", "used_bytes",
@@ -157,6 +167,7 @@ class Layout:
         self.poison_check = self.optional("root.poison_check")
         self.serial = self.optional("root.serial")
         self.fit = self.optional("root.fit")
+        self.journal = fields.get("arena.journal")  # (offset, size) in the arena
         offset, size = fields["root.arenas"]
         self.arena_addresses = [
             uint(data, offset + 8 * i, 8) for i in range(self.arena_count)
@@ -280,7 +291,8 @@ def _read_table(where, data, table, count):
 
 def _validate(where, version, data, fields):
     faults = []
-    required = REQUIRED + tuple(NODE_V1) + (REQUIRED_V2 if version >= 2 else ())
+    required = (REQUIRED + tuple(NODE_V1) + (REQUIRED_V2 if version >= 2 else ())
+                + (REQUIRED_V4 if version >= JOURNAL_VERSION else ()))
     missing = [name for name in required if name not in fields]
     if missing:
         faults.append("the field table lacks " + ", ".join(missing))

@@ -185,6 +185,40 @@ class ProcReader(Reader):
         os.close(self._fd)
 
 
+class PatchedReader(Reader):
+    """Reads `inner` with some 8-byte words replaced: {address: 8 bytes},
+    each address a multiple of 8. Used to read the heap as it was before a
+    change under way (inflight.py); more words may be added until the
+    bytes they replace are first read."""
+
+    def __init__(self, inner, words=None):
+        self.inner = inner
+        self._words = dict(words or {})
+        self._sorted = sorted(self._words)
+
+    def add(self, words):
+        self._words.update(words)
+        self._sorted = sorted(self._words)
+
+    def ranges(self):
+        return self.inner.ranges()
+
+    def read(self, address, size):
+        data = self.inner.read(address, size)
+        if not self._sorted:
+            return data
+        lo = bisect.bisect_left(self._sorted, address - 7)
+        hi = bisect.bisect_left(self._sorted, address + size)
+        if lo == hi:
+            return data
+        out = bytearray(data)
+        for word in self._sorted[lo:hi]:
+            old = self._words[word]
+            start, stop = max(word, address), min(word + 8, address + size)
+            out[start - address:stop - address] = old[start - word:stop - word]
+        return bytes(out)
+
+
 class CachedReader(Reader):
     """Serves small reads from a bounded cache of large aligned chunks, so
     that many field-sized reads cost one read of the target; reads at least

@@ -145,7 +145,9 @@ class Heap:
         self.frees = {}
         self.cached = {}  # cached node -> (arena, size, next in bin, cache)
         self.caches = []  # Cache, in root.caches order
-        self.busy = {}  # node -> who was changing it (a thread's cache, an arena)
+        self.busy = {}  # node -> the thread cache moving it, as a phrase
+        self.journals = []  # inflight.Journal of each arena, as read
+        self.inflight = []  # what each thread was changing, as sentences
         self.problems = []
         self.notes = []
         self._by_node = {}
@@ -156,6 +158,14 @@ class Heap:
         self.problems.append(problem)
         if problem.node is not None:
             self._by_node.setdefault(problem.node, []).append(problem)
+
+    def keep(self, problems):
+        """Keeps only these of the problems found."""
+        self.problems = list(problems)
+        self._by_node = {}
+        for problem in self.problems:
+            if problem.node is not None:
+                self._by_node.setdefault(problem.node, []).append(problem)
 
     def problems_of(self, node):
         return self._by_node.get(node, ())

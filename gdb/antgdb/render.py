@@ -51,6 +51,7 @@ def heap_dict(heap):
     result["region_detail"] = [_region_dict(region) for region in heap.regions]
     result["cache_detail"] = [cache.as_dict() for cache in heap.caches]
     result["last_error"] = layout.last_error()
+    result["in_flight"] = list(heap.inflight)
     result["notes"] = list(heap.notes)
     return result
 
@@ -139,6 +140,11 @@ def heap_lines(heap):
         yield ""
         yield "  last error (%s, %d so far): %s" % (
             error["kind_name"], error.get("count", 1), error.get("message") or "(no message)")
+    if heap.inflight:
+        yield ""
+        yield "  under way when memory was read (read as it was before each change):"
+        for text in heap.inflight:
+            yield "    " + text
     for note in heap.notes:
         yield "  note: " + note
 
@@ -386,6 +392,8 @@ def verdict(heap):
 def check_lines(heap):
     for problem in heap.problems:
         yield problem_line(problem)
+    for text in heap.inflight:
+        yield "ant-check: under way: " + text
     for note in heap.notes:
         yield "ant-check: note: " + note
     yield verdict(heap)
@@ -394,7 +402,7 @@ def check_lines(heap):
 def check_dict(heap):
     return {"ok": not heap.problems, "blocks": len(heap.nodes),
             "problems": [problem.as_dict() for problem in heap.problems],
-            "notes": list(heap.notes)}
+            "in_flight": list(heap.inflight), "notes": list(heap.notes)}
 
 
 # -- ant-block ---------------------------------------------------------------

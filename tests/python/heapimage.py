@@ -1,10 +1,12 @@
 """Builds synthetic Ant heaps, byte for byte as <ant/layout.h> lays them out.
 
 An Image holds the root (with its field table, named as the allocator's
-root.c names it), arenas, HEAP regions and big mappings, and from layout
-version 2 thread caches (version 3 differs only in the head sentinel). Describe the blocks, call build(), then plant
-corruption with write()/node_write() and read the result through reader()
-or a core file from write_core().
+root.c names it), arenas, HEAP regions and big mappings, from layout
+version 2 thread caches (version 3 differs only in the head sentinel), and
+from version 4 each arena's journal and a cache's record of the block it
+moves. Describe the blocks, call build(), then plant corruption with
+write()/node_write(), or a change half made with change(), and read the
+result through reader() or a core file from write_core().
 """
 import struct
 
@@ -68,6 +70,23 @@ CACHE_FIELDS = [
     ("cache.bins", 80, 8 * CACHE_BINS), ("cache.counts", 560, 2 * CACHE_BINS),
 ]
 CACHE_SIZE = 680
+# Version 4: the cache's record of the block it moves, before its bins.
+CACHE_FIELDS_V4 = CACHE_FIELDS[:11] + [
+    ("cache.busy_requested", 80, 8), ("cache.refused", 88, 8),
+    ("cache.bins", 96, 8 * CACHE_BINS), ("cache.counts", 576, 2 * CACHE_BINS),
+]
+CACHE_SIZE_V4 = 696
+# Version 4: each arena holds its journal.
+ARENA_SIZE_V4 = 8192
+JOURNAL_AT = 1024
+JOURNAL_WORDS = (ARENA_SIZE_V4 - JOURNAL_AT - 40) // 8
+JOURNAL_SIZE = 40 + 8 * JOURNAL_WORDS
+JOURNAL_FIELDS = [
+    ("arena.journal", JOURNAL_AT, JOURNAL_SIZE), ("journal", 0, JOURNAL_SIZE),
+    ("journal.op", 0, 4), ("journal.step", 4, 4), ("journal.thread", 8, 8),
+    ("journal.args", 16, 16), ("journal.used", 32, 4), ("journal.capacity", 36, 4),
+    ("journal.words", 40, 8 * JOURNAL_WORDS),
+]
 CACHE_LIVE = 0x4556494C
 CACHE_IDLE = 0x454C4449
 CACHES_AT = 0x555555700000
@@ -131,6 +150,49 @@ class Region:
         return at + sum(block.size for block in self.blocks)
 
 
+class Change:
+    """A change half made by an arena's lock holder: each write() first
+    records the old bytes, as the allocator's journal does; publish() puts
+    the journal in the image."""
+
+    def __init__(self, image, arena, op, step, args, thread):
+        self.image = image
+        self.arena = arena
+        self.head = (op, step, thread, args)
+        self.records = []
+
+    def save(self, address, size):
+        low = address & ~7
+        high = (address + size + 7) & ~7
+        self.records.append((low, self.image.read(low, high - low)))
+
+    def write(self, address, raw):
+        self.save(address, len(raw))
+        self.image.write(address, raw)
+
+    def write_word(self, address, value, size=8):
+        self.write(address, value.to_bytes(size, "little"))
+
+    def node_write(self, node, field, value):
+        offset, size = L.NODE_V1["node." + field]
+        self.write_word(getattr(node, "node", node) + offset, value, size)
+
+    def reseal(self, node):
+        node = getattr(node, "node", node)
+        self.save(node, 64)
+        self.image.reseal(node)
+
+    def publish(self, used=None):
+        words = []
+        for address, old in self.records:
+            words += [address, len(old)] + list(struct.unpack("<%dQ" % (len(old) // 8), old))
+        op, step, thread, args = self.head
+        base = self.arena.address + JOURNAL_AT
+        self.image.write(base, struct.pack("<IIQQQII", op, step, thread, args[0], args[1],
+                                           len(words) if used is None else used, JOURNAL_WORDS))
+        self.image.write(base + 40, struct.pack("<%dQ" % len(words), *words))
+
+
 class Arena:
     def __init__(self, image, index, address):
         self.image = image
@@ -166,6 +228,7 @@ class Cache:
         self.blocks = []
         self.busy = 0  # a node or Block its thread is changing
         self.counters = {}
+        self.counts_override = {}  # bin -> count, where it is not what the list holds
 
 
 class Image:
@@ -193,10 +256,19 @@ class Image:
         self._next_region += (length + 0xFFFFF) & ~0xFFFFF  # leave unmapped gaps
         return address
 
+    @property
+    def arena_size(self):
+        return ARENA_SIZE_V4 if self.version >= 4 else ARENA_SIZE
+
     def arena(self):
-        arena = Arena(self, len(self.arenas), ARENAS_AT + ARENA_SIZE * len(self.arenas))
+        arena = Arena(self, len(self.arenas), ARENAS_AT + self.arena_size * len(self.arenas))
         self.arenas.append(arena)
         return arena
+
+    def change(self, arena=0, op=3, step=0, args=(0, 0), thread=4242):
+        """A Change of the built image by arena `arena`'s lock holder
+        (version 4): by default a free() at no step in particular."""
+        return Change(self, self.arenas[arena], op, step, args, thread)
 
     def cache(self, thread=4242, state=CACHE_LIVE):
         cache = Cache(self, CACHES_AT + 1024 * len(self.caches), thread, state)
@@ -208,7 +280,7 @@ class Image:
     def build(self):
         root = bytearray(ROOT_SIZE)
         self.segments = {self.root: root}
-        arenas = bytearray(max(1, len(self.arenas)) * ARENA_SIZE)
+        arenas = bytearray(max(1, len(self.arenas)) * self.arena_size)
         self.segments[ARENAS_AT] = arenas
         for arena in self.arenas:
             self._arena(arena, arenas)
@@ -219,6 +291,7 @@ class Image:
 
     def _caches(self):
         data = bytearray(1024 * len(self.caches))
+        bins_at, counts_at = (96, 576) if self.version >= 4 else (80, 560)
         for index, cache in enumerate(self.caches):
             base = 1024 * index
             bins, counts = [0] * CACHE_BINS, [0] * CACHE_BINS
@@ -229,21 +302,32 @@ class Image:
                 bins[slot] = block.node
                 counts[slot] += 1
             values = {"blocks": len(cache.blocks), "bytes": sum(b.size for b in cache.blocks),
-                      "requested_delta": 0, "allocations": 0, "frees": len(cache.blocks)}
+                      "requested_delta": 0, "allocations": 0, "frees": len(cache.blocks),
+                      "busy_requested": 0, "refused": 0}
             values.update(cache.counters)
             following = self.caches[index + 1].address if index + 1 < len(self.caches) else 0
             struct.pack_into("<QQQIIQQqQQQ", data, base, L.CACHE_MAGIC, following, cache.thread,
                              cache.state, CACHE_BINS, values["blocks"], values["bytes"],
                              values["requested_delta"], values["allocations"], values["frees"],
                              getattr(cache.busy, "node", cache.busy))
-            struct.pack_into("<%dQ" % CACHE_BINS, data, base + 80, *bins)
-            struct.pack_into("<%dH" % CACHE_BINS, data, base + 560, *counts)
+            if self.version >= 4:
+                struct.pack_into("<qQ", data, base + 80, values["busy_requested"],
+                                 values["refused"])
+            bins_counts = cache.counts_override or {}
+            for slot, count in bins_counts.items():
+                counts[slot] = count
+            struct.pack_into("<%dQ" % CACHE_BINS, data, base + bins_at, *bins)
+            struct.pack_into("<%dH" % CACHE_BINS, data, base + counts_at, *counts)
         return data
 
     def _root(self, root):
         entries = [("root", 0, ROOT_SIZE)] + ROOT_FIELDS + [("node", 0, 64)] + NODE_FIELDS
-        entries += [("region", 0, 64)] + REGION_FIELDS + [("arena", 0, ARENA_SIZE)] + ARENA_FIELDS
-        if self.version >= 2:
+        entries += [("region", 0, 64)] + REGION_FIELDS + [("arena", 0, self.arena_size)]
+        entries += ARENA_FIELDS
+        if self.version >= 4:
+            entries += ROOT_FIELDS_V2 + ARENA_FIELDS_V2 + [("cache", 0, CACHE_SIZE_V4)]
+            entries += CACHE_FIELDS_V4 + JOURNAL_FIELDS
+        elif self.version >= 2:
             entries += ROOT_FIELDS_V2 + ARENA_FIELDS_V2 + [("cache", 0, CACHE_SIZE)] + CACHE_FIELDS
             struct.pack_into("<QII", root, 4624, self.caches[0].address if self.caches else 0,
                              16, CACHE_BINS)
@@ -284,7 +368,9 @@ class Image:
         counts["big_count"] = len(arena.bigs)
         counts["allocations"] = counts["used_blocks"] + counts["free_blocks"]
         counts.update(arena.counters)
-        base = ARENA_SIZE * arena.index
+        base = self.arena_size * arena.index
+        if self.version >= 4:
+            struct.pack_into("<I", arenas, base + JOURNAL_AT + 36, JOURNAL_WORDS)
         struct.pack_into("<IxxxxQQ", arenas, base, arena.index,
                          arena.regions[0].address if arena.regions else 0,
                          arena.bigs[0].address if arena.bigs else 0)

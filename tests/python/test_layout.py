@@ -84,8 +84,8 @@ class RootTest(unittest.TestCase):
             self.root()
 
     def test_unknown_version(self):
-        self.image.write_word(self.image.root + 8, 4, 4)
-        with self.assertRaisesRegex(UnsupportedVersion, "layout version 4; this ant-gdb reads version 1, 2, 3"):
+        self.image.write_word(self.image.root + 8, 5, 4)
+        with self.assertRaisesRegex(UnsupportedVersion, "layout version 5; this ant-gdb reads version 1, 2, 3, 4"):
             self.root()
 
     def test_truncated_field_table(self):

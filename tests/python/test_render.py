@@ -137,7 +137,7 @@ class WalkShapeTest(Rendered):
 class CheckShapeTest(Rendered):
     def test_clean(self):
         heap = self.walk()
-        self.assertEqual(render.check_dict(heap), {"ok": True, "blocks": 7, "problems": [],
+        self.assertEqual(render.check_dict(heap), {"ok": True, "blocks": 7, "problems": [], "in_flight": [],
                                                    "notes": []})
         self.assertEqual(list(render.check_lines(heap)),
                          ["ant-check: OK: 7 blocks in 2 regions, no problems"])

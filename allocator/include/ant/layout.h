@@ -103,9 +103,51 @@
  *   change count one higher), then stores those 8 bytes without BUSY. It
  *   names the node first, in cache.busy (a thread's cache) or arena.busy
  *   (the arena's lock holder), and clears that last. A reader that sees
- *   BUSY waits; a BUSY that nothing names is damage. A core written while a
- *   thread held BUSY shows that node with BUSY set, a head that may be
- *   stale, and its name in a cache.busy or an arena.busy.
+ *   BUSY waits; a BUSY that nothing names is damage.
+ *
+ * A snapshot at any instant
+ * -------------------------
+ *   A core of a crash in one thread, or gdb attaching, stops every thread
+ *   wherever it is, inside malloc too. Every change to the heap is
+ *   readable at every instruction, in one of two ways.
+ *
+ *   Under an arena's lock: the journal (struct ant_journal, arena.journal).
+ *   Before the lock holder stores to any byte a reader checks (a node, a
+ *   free link, a tail sentinel, the poison of a free block, a region
+ *   header, the arena's lists and counters, a thread cache it flushes) it
+ *   appends a record of the old bytes to the journal and raises
+ *   journal.used past it; a record counts only once used covers it. A
+ *   reader that finds used > 0 writes each record's old bytes back over
+ *   its picture of memory, the last record first, and so reads the heap as
+ *   it was when the change began: whole, every rule in force, the counters
+ *   exact. When the heap is whole again the lock holder sets used to 0 (a
+ *   commit), always before memory leaves or changes under the OS (munmap,
+ *   mremap, madvise), so that no record restores memory that is gone, and
+ *   before it unlocks. The arena's BUSY hold of a neighbour (above) is
+ *   recorded right after the compare-and-swap; until then the node differs
+ *   from what it was only by BUSY, so a BUSY node that arena.busy names and
+ *   no cache.busy names reads as the node without BUSY.
+ *   journal.op, .step, .args and .thread say what is under way and who does
+ *   it, so that a core can say "thread 4242 inside free(): merging mem A
+ *   with its free neighbour mem B". One change is too large to record:
+ *   rebuilding an arena's free lists after damage (ANT_STEP_REBUILD_BINS).
+ *   It is announced instead; while it runs the arena's free links (I9) are
+ *   not to be checked.
+ *
+ *   In a thread cache: the BUSY flag and the cache's own record. While
+ *   cache.busy names a node N, its thread is moving N into the cache (a
+ *   free) or out of it (a malloc), and:
+ *     - N, if BUSY, may be half written: its head, requested, tail, poison
+ *       and links prove nothing; N without BUSY is whole;
+ *     - the list of N's bin may hold N (then on top) or not, and
+ *       cache.counts[bin], .blocks and .bytes may each count N or not;
+ *     - cache.busy_requested is what the move adds to
+ *       cache.requested_delta (minus the requested bytes a free takes
+ *       back, plus those a malloc hands out): the requested bytes of I10,
+ *       counted with N's requested field as it stands, equal the arenas'
+ *       and caches' sum, or that sum plus busy_requested.
+ *   ant_check() in the process itself waits for BUSY instead, and compares
+ *   only the caches no other thread is changing.
  *
  *   The smallest block is ANT_MIN_BLOCK bytes: a node and 16 bytes of mem,
  *   enough for a free block's links. A split never leaves less.
@@ -132,7 +174,9 @@
  *   I12 every mem is 16-byte aligned (or aligned as ant_aligned_alloc asked).
  *   I13 a cache bin's list holds counts[bin] CACHED blocks of that bin's
  *       size, each naming the cache in mem[8 .. 16) and poisoned from 16 on;
- *       every CACHED block is in exactly one cache's list.
+ *       every CACHED block is in exactly one cache's list, but for blocks
+ *       left below a damaged one in a bin the cache abandoned (the bin's
+ *       bit in cache.refused), which no list holds.
  *
  * The root
  * --------
@@ -150,6 +194,8 @@
  *     arena.bigs             first big mapping (list by region.next)
  *     arena.busy             (version 2) a node whose BUSY flag the arena's
  *                            lock holder holds, or 0
+ *     arena.journal          (version 4) its struct ant_journal, whose
+ *                            fields are named journal.*
  *     arena.used_blocks .. arena.frees
  *                            the counters of struct ant_arena_counters,
  *                            named as there, with "regions" and "bigs"
@@ -173,7 +219,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ANT_LAYOUT_VERSION 3u
+#define ANT_LAYOUT_VERSION 4u
 
 /* "ANT-ROOT" read as a little-endian 64-bit integer. */
 #define ANT_ROOT_MAGIC 0x544f4f522d544e41ull
@@ -202,6 +248,40 @@
 #define ANT_CACHE_IDLE 0x454c4449u /* "IDLE": its thread ended; empty */
 #define ANT_CACHE_BINS 60u         /* block sizes ANT_MIN_BLOCK .. 1024 */
 #define ANT_CACHE_MAX_BLOCK 1024u
+
+/* journal.op: the call whose change of the heap is under way. */
+#define ANT_OP_MALLOC 1u      /* malloc, calloc, realloc of a null pointer */
+#define ANT_OP_ALIGNED 2u     /* aligned_alloc, posix_memalign, memalign */
+#define ANT_OP_FREE 3u
+#define ANT_OP_REALLOC 4u
+#define ANT_OP_FLUSH 5u       /* a free finds its thread's cache full */
+#define ANT_OP_THREAD_EXIT 6u /* an ending thread's cache goes back */
+#define ANT_OP_CHECK 7u       /* ant_check() */
+#define ANT_OP_FORK 8u        /* a fork's child takes back the lost threads' caches */
+
+/* journal.step: what the call is doing now, and what args[0], args[1] name. */
+#define ANT_STEP_TAKE 1u          /* taking free block mem [0] for a block of [1] bytes */
+#define ANT_STEP_CARVE 2u         /* carving [1] bytes from the wilderness of region [0] */
+#define ANT_STEP_SPLIT 3u         /* splitting block mem [0] after its first [1] bytes */
+#define ANT_STEP_MARK_USED 4u     /* handing out mem [0] for [1] requested bytes */
+#define ANT_STEP_MARK_FREE 5u     /* marking mem [0] free */
+#define ANT_STEP_MERGE 6u         /* merging mem [0] with its free neighbour mem [1] */
+#define ANT_STEP_FILE 7u          /* filing free block mem [0] in its size bin */
+#define ANT_STEP_RECLAIM 8u       /* giving free block mem [0] back to the wilderness of region [1] */
+#define ANT_STEP_GROW_REGION 9u   /* growing region [0] in place to [1] bytes */
+#define ANT_STEP_NEW_REGION 10u   /* adding the new region [0] of [1] bytes */
+#define ANT_STEP_DROP_REGION 11u  /* dropping the empty region [0] */
+#define ANT_STEP_BIG_ADD 12u      /* adding big block mem [0] of [1] requested bytes */
+#define ANT_STEP_BIG_DROP 13u     /* dropping big block mem [0] */
+#define ANT_STEP_GROW 14u         /* growing mem [0] in place to a block of [1] bytes */
+#define ANT_STEP_COPY 15u         /* copying mem [0] to its new place, mem [1] */
+#define ANT_STEP_GIVE_BACK 16u    /* giving cached mem [0] of cache [1] back to the arena */
+#define ANT_STEP_REBUILD_BINS 17u /* rebuilding the free lists after damage: I9 not in force */
+#define ANT_STEP_CHECK 18u        /* checking the blocks of region [0] */
+
+#define ANT_JOURNAL_WORDS 512u
+/* journal.used when a change outgrew the journal: it cannot be undone. */
+#define ANT_JOURNAL_LOST 0xffffffffu
 
 #define ANT_ALIGN 16u
 #define ANT_NODE_SIZE 64u
@@ -307,9 +387,27 @@ struct ant_cache {
     int64_t requested_delta;   /* requested bytes handed out minus taken back (I10) */
     uint64_t allocations;      /* mallocs it served */
     uint64_t frees;            /* frees it took */
-    ant_node_t *busy;          /* the node whose BUSY flag it holds, or 0 */
+    ant_node_t *busy;          /* the node it is moving in or out, or 0 */
+    int64_t busy_requested;    /* what that move adds to requested_delta */
+    uint64_t refused;          /* bit i: bin i abandoned after damage (I13) */
     ant_node_t *bins[ANT_CACHE_BINS];   /* the top block of each bin, or 0 */
     uint16_t counts[ANT_CACHE_BINS];    /* blocks in each bin */
+};
+
+/*
+ * What an arena's lock holder is changing, and the old bytes of everything
+ * it changed so far ("A snapshot at any instant" above). A record is the
+ * address (a multiple of 8), the number of bytes (a multiple of 8), then
+ * the bytes as they were.
+ */
+struct ant_journal {
+    uint32_t op;              /* ANT_OP_*: the call under way, or 0 */
+    uint32_t step;            /* ANT_STEP_*: what it is doing, or 0 */
+    uint64_t thread;          /* the lock holder's kernel thread id */
+    uint64_t args[2];         /* what the step names */
+    uint32_t used;            /* words[0 .. used) hold whole records; or ANT_JOURNAL_LOST */
+    uint32_t capacity;        /* ANT_JOURNAL_WORDS */
+    uint64_t words[ANT_JOURNAL_WORDS];
 };
 
 /* One entry of the root's field table. */
@@ -335,7 +433,7 @@ struct ant_last_error {
     char message[ANT_ERROR_MESSAGE_SIZE]; /* the report line, NUL-ended */
 };
 
-#define ANT_FIELD_COUNT 112u
+#define ANT_FIELD_COUNT 128u
 
 struct ant_root {
     /* The fixed header: the same in every layout version. */
@@ -440,6 +538,7 @@ _Static_assert(sizeof(struct ant_region) == ANT_REGION_HEADER_SIZE, "region head
 _Static_assert(ANT_MIN_BLOCK % ANT_ALIGN == 0, "min block aligned");
 _Static_assert(sizeof(struct ant_field) == 32, "field entry");
 _Static_assert(offsetof(struct ant_root, node_size) == 32, "root fixed header");
+_Static_assert(offsetof(struct ant_journal, words) == 40, "journal header");
 _Static_assert(sizeof(void *) == 8, "Ant's layout assumes 64-bit pointers");
 
 #endif

@@ -1,0 +1,103 @@
+/*
+ * journal.c: what an arena's lock holder is changing, kept so that a core
+ * or an attach taken at any instruction reads a whole heap.
+ *
+ * A free that merges three blocks rewrites a dozen words in five places;
+ * a thread stopped half way leaves a heap that breaks every rule a reader
+ * checks. So each word is recorded before it changes, and a reader puts
+ * the records back: it sees the heap as it was when the change began
+ * (layout.h, "A snapshot at any instant"). The record is written, then
+ * published by raising journal.used, then the word changes: whichever
+ * instruction a thread stops at, every changed word has a published
+ * record, and a record that is not yet published undoes nothing.
+ */
+#include "internal.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static __thread uint64_t my_id __attribute__((tls_model("initial-exec")));
+
+uint64_t ant_thread_id(void)
+{
+    if (ANT_UNLIKELY(!my_id))
+        my_id = (uint64_t)syscall(SYS_gettid);
+    return my_id;
+}
+
+/* The child of a fork is another thread than the one that forked. */
+void ant_journal_fork_child(void)
+{
+    my_id = 0;
+}
+
+/* Appends a record of `bytes` bytes at `address` whose old contents are
+ * at `old`, then publishes it. */
+static void append(ant_arena_t *arena, uintptr_t address, size_t bytes, const void *old)
+{
+    struct ant_journal *j = &arena->journal;
+    uint32_t used = j->used;
+    size_t words = bytes / 8;
+    if (used == ANT_JOURNAL_LOST)
+        return;
+    /* Never with the sizes the allocator records between two commits; a
+     * reader told so checks nothing the change touches rather than the
+     * half of it. */
+    if (words + 2 > ANT_JOURNAL_WORDS - used) {
+        __atomic_store_n(&j->used, ANT_JOURNAL_LOST, __ATOMIC_RELAXED);
+        ant_journal_fence();
+        return;
+    }
+    j->words[used] = address;
+    j->words[used + 1] = bytes;
+    memcpy(&j->words[used + 2], old, bytes);
+    ant_journal_fence();
+    __atomic_store_n(&j->used, (uint32_t)(used + 2 + words), __ATOMIC_RELAXED);
+    ant_journal_fence();
+}
+
+void ant_journal_save_slow(ant_arena_t *arena, uintptr_t low, size_t bytes)
+{
+    append(arena, low, bytes, (const void *)low);
+}
+
+/* False for a node or header recorded whole since the last commit. */
+static bool first_sight(ant_arena_t *arena, const void *addr)
+{
+    for (uint32_t i = 0; i < arena->seen_count; i++)
+        if (arena->seen[i] == addr)
+            return false;
+    if (arena->seen_count < ANT_JOURNAL_SEEN)
+        arena->seen[arena->seen_count++] = addr;
+    return true;
+}
+
+void ant_journal_save_once(ant_arena_t *arena, const void *addr, size_t bytes)
+{
+    if (first_sight(arena, addr))
+        ant_journal_save(arena, addr, bytes);
+}
+
+/*
+ * A node the lock holder has just taken BUSY: recorded as it was before
+ * the compare-and-swap, `mark` being its word of state, arena and flags
+ * then. Until this record is published the node differs from it only by
+ * the BUSY flag, which a reader clears for the node arena.busy names.
+ */
+void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t mark)
+{
+    if (!first_sight(arena, node))
+        return;
+    ant_node_t before = *node;
+    before.mark = mark;
+    append(arena, (uintptr_t)node, ANT_NODE_SIZE, &before);
+}
+
+struct ant_arena_counters *ant_counters(ant_arena_t *arena)
+{
+    if (!arena->counters_seen) {
+        arena->counters_seen = true;
+        ant_journal_save(arena, &arena->counters, sizeof arena->counters);
+    }
+    return &arena->counters;
+}
