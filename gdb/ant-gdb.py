@@ -11,7 +11,9 @@ import sys
 
 
 def _package_dirs():
-    here = os.path.dirname(os.path.realpath(os.path.abspath(__file__)))
+    # This file's own name, from its code: __file__ names the calling
+    # script when a gdb Python script sources this one.
+    here = os.path.dirname(os.path.realpath(os.path.abspath(_package_dirs.__code__.co_filename)))
     return [here, os.path.normpath(os.path.join(here, "..", "share", "ant", "gdb"))]
 
 

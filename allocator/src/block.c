@@ -70,19 +70,38 @@ const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
 }
 
 /*
- * A neighbour may belong to another thread, which may be moving it into or
- * out of its cache: its links change under its BUSY flag. They change only
- * if its head is sound: resealing a damaged node would launder the damage
- * into fields every later check trusts. A damaged one is reported and left
- * as it is, still failing its head check, so nothing follows its links.
+ * A neighbour's links change when the block beside it is split, merged or
+ * carved. A FREE neighbour changes only under this lock. A USED or CACHED
+ * one may belong to another thread, moving it into or out of its cache:
+ * it is held BUSY from before its change until the journal commits, so
+ * that no thread changes it while a reader of the journal may still put
+ * back its old bytes. Its head is sealed at each change for the mark it
+ * will have when let go (journal.c). A neighbour whose node is damaged is
+ * reported and left as it is, still failing its head check: resealing it
+ * would launder the damage into fields every later check trusts.
  */
-static bool hold_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *mark)
+enum hold { UNSOUND, FREE_HERE, HELD, HELD_BRIEFLY };
+
+static enum hold take_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *mark)
 {
+    if (ant_node_held_by(arena, node))
+        return HELD;
+    uint64_t now = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+    if ((uint32_t)now == ANT_STATE_FREE && !(now & ANT_MARK_BUSY) && ant_head_ok(node)) {
+        ant_journal_node(arena, node);
+        return FREE_HERE;
+    }
     __atomic_store_n(&arena->busy, node, __ATOMIC_SEQ_CST);
     if (ant_node_hold(node, mark)) {
         if (node->head == ant_head_with(node, *mark)) {
             ant_journal_held(arena, node, *mark);
-            return true;
+            uint32_t n = arena->held_count;
+            if (n == ANT_HELD_MAX)
+                return HELD_BRIEFLY;
+            arena->held[n] = node;
+            __atomic_store_n(&arena->held_count, n + 1, __ATOMIC_SEQ_CST);
+            __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
+            return HELD;
         }
         ant_node_unhold(node, *mark);
     }
@@ -91,31 +110,46 @@ static bool hold_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *mark)
                             .what = "the node of a neighbouring block was overwritten:"};
     ant_report(&p);
     ant_report_done();
-    return false;
+    return UNSOUND;
 }
 
-static void release_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t mark)
+static void neighbour_changed(ant_arena_t *arena, ant_node_t *node, enum hold how, uint64_t mark)
 {
-    ant_node_release(node, mark);
-    __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
+    switch (how) {
+    case FREE_HERE:
+        ant_seal(node);
+        break;
+    case HELD:
+        node->head = ant_head_with(node, ant_released_mark(node->mark));
+        break;
+    case HELD_BRIEFLY:
+        /* More neighbours than a change ever holds: let go at once. */
+        ant_node_release(node, mark);
+        __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
+        break;
+    case UNSOUND:
+        break;
+    }
 }
 
 void ant_node_set_prev(ant_arena_t *arena, ant_node_t *node, ant_node_t *prev)
 {
-    uint64_t mark;
-    if (!hold_neighbour(arena, node, &mark))
+    uint64_t mark = 0;
+    enum hold how = take_neighbour(arena, node, &mark);
+    if (how == UNSOUND)
         return;
     node->prev = prev;
-    release_neighbour(arena, node, mark);
+    neighbour_changed(arena, node, how, mark);
 }
 
 void ant_node_set_next(ant_arena_t *arena, ant_node_t *node, ant_node_t *next)
 {
-    uint64_t mark;
-    if (!hold_neighbour(arena, node, &mark))
+    uint64_t mark = 0;
+    enum hold how = take_neighbour(arena, node, &mark);
+    if (how == UNSOUND)
         return;
     node->next = next;
-    release_neighbour(arena, node, mark);
+    neighbour_changed(arena, node, how, mark);
 }
 
 /* The region's last node becomes `node`. */

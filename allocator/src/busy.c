@@ -30,15 +30,41 @@ static long long now_ns(void)
  * same (change count included) while nothing names the node belongs to no
  * thread at work.
  */
+bool ant_node_held_by(const ant_arena_t *arena, const ant_node_t *node)
+{
+    uint32_t n = __atomic_load_n(&arena->held_count, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && i < ANT_HELD_MAX; i++)
+        if (__atomic_load_n(&arena->held[i], __ATOMIC_RELAXED) == node)
+            return true;
+    return false;
+}
+
 static bool owned(const ant_node_t *node, uint64_t mark)
 {
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next)
         if (__atomic_load_n(&c->busy, __ATOMIC_SEQ_CST) == node)
             return true;
-    for (uint32_t i = 0; i < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE); i++)
-        if (__atomic_load_n(&ant_heap_root.arenas[i]->busy, __ATOMIC_SEQ_CST) == node)
+    for (uint32_t i = 0; i < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE); i++) {
+        const ant_arena_t *arena = ant_heap_root.arenas[i];
+        if (__atomic_load_n(&arena->busy, __ATOMIC_SEQ_CST) == node || ant_node_held_by(arena, node))
             return true;
+    }
     return __atomic_load_n(&node->mark, __ATOMIC_SEQ_CST) != mark;
+}
+
+/* A node this thread holds for the change it is making under an arena's
+ * lock: its head was sealed for the mark it will be let go with. */
+static bool held_by_me(const ant_node_t *node, uint64_t mark, bool *ok)
+{
+    uint64_t me = ant_thread_id();
+    for (uint32_t i = 0; i < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE); i++) {
+        const ant_arena_t *arena = ant_heap_root.arenas[i];
+        if (arena->journal.thread == me && arena->journal.op && ant_node_held_by(arena, node)) {
+            *ok = node->head == ant_head_with(node, ant_released_mark(mark));
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Waits until the node is not BUSY; false if no thread is changing it or
@@ -71,6 +97,10 @@ static bool busy_wait(const ant_node_t *node)
  */
 bool ant_head_settled(const ant_node_t *node)
 {
+    bool sound;
+    uint64_t first = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+    if ((first & ANT_MARK_BUSY) && held_by_me(node, first, &sound))
+        return sound;
     for (int tries = 0; tries < 1000; tries++) {
         if (!busy_wait(node))
             return false;

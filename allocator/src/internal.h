@@ -31,6 +31,7 @@
 /* ---- The arena ---- */
 
 #define ANT_JOURNAL_SEEN 8u
+#define ANT_HELD_MAX 8u
 
 struct ant_arena {
     uint32_t index;
@@ -44,6 +45,10 @@ struct ant_arena {
     const void *seen[ANT_JOURNAL_SEEN];
     uint32_t seen_count;
     bool counters_seen;
+    /* USED or CACHED neighbours the lock holder changed, held BUSY until
+     * the commit (block.c). */
+    ant_node_t *held[ANT_HELD_MAX];
+    uint32_t held_count;
     ant_node_t *rover;     /* where next fit resumes */
     size_t mmap_threshold; /* ant_opt's, raised as big blocks are freed */
     size_t trim_threshold; /* twice the mmap threshold once that moved */
@@ -154,9 +159,14 @@ static inline void ant_journal_step(ant_arena_t *arena, uint32_t step, const voi
     __atomic_store_n(&j->step, step, __ATOMIC_RELAXED);
 }
 
-/* The heap is whole again: every record is dropped at once. */
+ANT_HIDDEN void ant_journal_release_held(ant_arena_t *arena);
+
+/* The heap is whole again: the neighbours held are let go, then every
+ * record is dropped at once. */
 static inline void ant_journal_commit(ant_arena_t *arena)
 {
+    if (arena->held_count)
+        ant_journal_release_held(arena);
     ant_journal_fence();
     __atomic_store_n(&arena->journal.used, 0, __ATOMIC_RELAXED);
     ant_journal_fence();
@@ -235,11 +245,17 @@ static inline bool ant_node_try_hold(ant_node_t *node, uint64_t expect)
                                        __ATOMIC_RELAXED);
 }
 
-/* Ends a change: the head sealed for the new mark (BUSY clear, one more
- * turn), then the mark stored, which lets readers in. */
+/* The mark a change ends with: BUSY clear, one more turn. */
+static inline uint64_t ant_released_mark(uint64_t mark)
+{
+    return (mark & ~(ANT_MARK_BUSY | ANT_MARK_TURNS)) | ((mark + ANT_MARK_TURN) & ANT_MARK_TURNS);
+}
+
+/* Ends a change: the head sealed for the new mark, then the mark stored,
+ * which lets readers in. */
 static inline void ant_node_release(ant_node_t *node, uint64_t mark)
 {
-    mark = (mark & ~(ANT_MARK_BUSY | ANT_MARK_TURNS)) | ((mark + ANT_MARK_TURN) & ANT_MARK_TURNS);
+    mark = ant_released_mark(mark);
     node->head = ant_head_with(node, mark);
     __atomic_store_n(&node->mark, mark, __ATOMIC_RELEASE);
 }
@@ -251,6 +267,7 @@ static inline void ant_node_unhold(ant_node_t *node, uint64_t mark)
 }
 
 ANT_HIDDEN bool ant_node_hold(ant_node_t *node, uint64_t *mark);
+ANT_HIDDEN bool ant_node_held_by(const ant_arena_t *arena, const ant_node_t *node);
 
 /* ---- Thread caches (cache.c) ---- */
 

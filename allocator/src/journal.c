@@ -101,3 +101,15 @@ struct ant_arena_counters *ant_counters(ant_arena_t *arena)
     }
     return &arena->counters;
 }
+
+/* At a commit: each neighbour held since the last one gets the mark its
+ * head was sealed for (BUSY clear, one more turn), while the records still
+ * cover it; then it is no longer named as held. */
+void ant_journal_release_held(ant_arena_t *arena)
+{
+    for (uint32_t i = 0; i < arena->held_count; i++) {
+        ant_node_t *node = arena->held[i];
+        __atomic_store_n(&node->mark, ant_released_mark(node->mark), __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&arena->held_count, 0, __ATOMIC_RELEASE);
+}
