@@ -7,7 +7,6 @@ as a gdb error with a sentence, never as a Python traceback.
 """
 import os
 import re
-import tempfile
 
 import gdb
 
@@ -15,6 +14,7 @@ from . import heap, locate, options, render, style
 from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
+from .output import OutputFile
 
 ROOT_SYMBOL = "ant_root"
 WRITE_BATCH = 1 << 20  # characters a gdb.write takes at most, about
@@ -155,44 +155,18 @@ def _styled():
     return bool(enabled) and os.isatty(1) and os.environ.get("TERM", "dumb") != "dumb"
 
 
-def _cannot_write(path, error):
-    return UsageError("cannot write %s: %s" % (path, error.strerror or error))
-
-
 class _Out:
     """Where a command's text goes: gdb's output, or the file --output
-    names. The file is written under a temporary name beside it and takes
-    its name only when the command has written all of it, so an error
-    leaves whatever was there before."""
+    names (output.OutputFile says how each kind of file is written)."""
 
     def __init__(self, path):
-        self.path = self.file = None
-        if path is None:
-            return
-        # A symbolic link keeps pointing where it did: its target is replaced.
-        self.path = os.path.realpath(os.path.expanduser(path))
-        if os.path.isdir(self.path):
-            raise UsageError("cannot write %s: it is a directory" % path)
-        try:
-            fd, self.temporary = tempfile.mkstemp(prefix=".ant-output-",
-                                                  dir=os.path.dirname(self.path))
-        except OSError as error:
-            raise _cannot_write(path, error) from None
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(fd, 0o666 & ~mask)  # as open() would make it, not mkstemp's 0600
-        self.file = os.fdopen(fd, "w", encoding="utf-8")
-        self.written = 0
+        self.file = None if path is None else OutputFile(path, gdb.flush)
 
     def write(self, text):
         if self.file is None:
             gdb.write(text)
-            return
-        try:
+        else:
             self.file.write(text)
-        except OSError as error:
-            raise _cannot_write(self.path, error) from None
-        self.written += len(text)
 
     def lines(self, lines):
         """Writes lines in batches of about a MiB: a million rows through one
@@ -211,26 +185,16 @@ class _Out:
             self.write("\n".join(batch) + "\n")
 
     def keep(self, name):
-        """The file takes its name, and gdb says so."""
+        """The file is complete, and gdb says so."""
         if self.file is None:
             return
-        try:
-            self.file.close()
-            os.replace(self.temporary, self.path)
-        except OSError as error:
-            raise _cannot_write(self.path, error) from None
-        self.file = None
-        gdb.write("%s: wrote %s characters to %s\n" % (name, "{:,}".format(self.written),
-                                                          self.path))
+        self.file.commit()
+        gdb.write("%s: wrote %s characters to %s\n" % (name, "{:,}".format(self.file.written),
+                                                          self.file.path))
 
     def drop(self):
         if self.file is not None:
-            self.file.close()
-            self.file = None
-            try:
-                os.unlink(self.temporary)
-            except OSError:
-                pass
+            self.file.discard()
 
 
 class AntCommand(gdb.Command):

@@ -1,5 +1,6 @@
 """--output FILE: every command writes to the file exactly what it prints,
-and a command that fails leaves the file as it was.
+and a command that fails leaves the file as it was; a device, a FIFO or
+gdb's own stdout is written to, never replaced.
 
 Usage: output_file.py EXTENSION PROGRAM CLEAN_WORKDIR DAMAGED_WORKDIR OUTDIR
 
@@ -9,6 +10,9 @@ fixtures core-debug-clean and core-debug-overflow).
 import glob
 import json
 import os
+import re
+import stat
+import subprocess
 import sys
 
 import gdbrun
@@ -62,6 +66,76 @@ def same_as_screen(extension, program, workdir, outdir, commands, failures, dama
                             "problems' error, %d times; it did %d times" % (2 * len(commands), len(errors)))
 
 
+def put_back(device, before):
+    """False, and the device made again, if a file was renamed over it: as
+    root a regression would otherwise leave the machine without /dev/null."""
+    now = os.stat(device)
+    if stat.S_ISCHR(now.st_mode) and now.st_rdev == before.st_rdev:
+        return True
+    os.unlink(device)
+    os.mknod(device, before.st_mode, before.st_rdev)
+    os.chmod(device, stat.S_IMODE(before.st_mode))
+    return False
+
+
+def not_regular(extension, program, workdir, outdir, failures):
+    """/dev/null, /dev/stdout on a pipe, a FIFO with a reader, and
+    /dev/stdout on a file the shell redirected gdb's stdout to."""
+    null = os.stat("/dev/null")
+    try:
+        _, out, everything = gdb_on(extension, program, workdir, [
+            ("screen", "ant-heap"), ("null", "ant-walk --json --output /dev/null"),
+            ("stdout", "ant-heap --output /dev/stdout")])
+    finally:
+        if not put_back("/dev/null", null):
+            failures.append("--output /dev/null replaced /dev/null by a file (put back)")
+    screen = out.get("screen", "")
+    if not screen.startswith("Ant heap at") or "Traceback" in everything:
+        failures.append("ant-heap failed:\n" + everything[-1500:])
+    if not re.fullmatch(r"ant-walk: wrote [\d,]+ characters to /dev/null", out.get("null", "")):
+        failures.append("--output /dev/null: %r" % out.get("null", "")[-300:])
+    if glob.glob("/dev/.ant-output-*"):
+        failures.append("--output /dev/null left a temporary in /dev")
+    wrote = r"\nant-heap: wrote [\d,]+ characters to /dev/stdout"
+    if not re.fullmatch(re.escape(screen) + wrote, out.get("stdout", "")):
+        failures.append("--output /dev/stdout on a pipe: not the screen's text:\n"
+                        + out.get("stdout", "")[-500:])
+
+    fifo = os.path.join(outdir, "fifo")
+    if os.path.lexists(fifo):
+        os.remove(fifo)
+    os.mkfifo(fifo)
+    received = os.path.join(outdir, "fifo.received")
+    with open(received, "w") as sink:  # not a pipe: the walk is more than a pipe holds
+        reader = subprocess.Popen(["cat", fifo], stdout=sink)
+    try:
+        _, out, everything = gdb_on(extension, program, workdir, [
+            ("screen", "ant-walk"), ("fifo", "ant-walk --output " + fifo)])
+        try:
+            reader.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            failures.append("the FIFO's reader never saw its end: gdb said\n" + everything[-800:])
+    finally:
+        reader.kill()
+        reader.wait()
+    if read(received) != out.get("screen"):
+        failures.append("the FIFO's reader did not receive what the screen shows")
+    if not stat.S_ISFIFO(os.lstat(fifo).st_mode):
+        failures.append("--output FIFO replaced the FIFO")
+
+    redirected = os.path.join(outdir, "stdout.txt")
+    args = ["-ex", "source " + extension, program, "-ex",
+            "core-file " + os.path.join(workdir, "core"), "-ex", "echo first echo\\n",
+            "-ex", "ant-heap --output /dev/stdout", "-ex", "echo second echo\\n"]
+    with open(redirected, "w") as f:
+        subprocess.run(["gdb"] + gdbrun.SETTINGS + args, stdin=subprocess.DEVNULL, stdout=f,
+                       stderr=subprocess.PIPE, timeout=300)
+    text = read(redirected)
+    if not re.search(re.escape("first echo\n" + screen) + wrote + "\nsecond echo$", text):
+        failures.append("gdb > FILE with --output /dev/stdout: FILE is not the first echo, "
+                        "the command's text, then the second echo:\n" + text[-1500:])
+
+
 def main():
     if len(sys.argv) != 6:
         sys.exit(__doc__)
@@ -76,6 +150,7 @@ def main():
                     "ant-block %d --json" % probe], failures)
     same_as_screen(extension, program, damaged, outdir, ["ant-check", "ant-check --json"],
                    failures, damaged=True)
+    not_regular(extension, program, clean, outdir, failures)
 
     # Errors: a file that cannot be made, and a command that fails after
     # the file was begun; the old file stays, no temporary is left.
@@ -114,7 +189,8 @@ def main():
     if failures:
         print("FAIL\n- " + "\n- ".join(failures))
         return 1
-    print("PASS: --output writes what the screen shows, and an error leaves the file alone")
+    print("PASS: --output writes what the screen shows, an error leaves a file alone, and "
+          "a device, a FIFO or gdb's stdout is written to in place")
     return 0
 
 
