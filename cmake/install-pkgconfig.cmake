@@ -1,12 +1,11 @@
 # ant.pc and antmalloc.pc. pkg-config sets ${pcfiledir} to the directory of
 # the .pc file it reads, so a prefix relative to it survives a move.
-set(ANT_INSTALL_PKGCONFIGDIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig CACHE STRING
-  "Where to install the pkg-config files, relative to the prefix.")
-
-if(IS_ABSOLUTE "${ANT_INSTALL_PKGCONFIGDIR}")
+# Part of ant_install_layout() (install-layout.cmake), whose layout_*
+# variables it reads.
+if(IS_ABSOLUTE "${layout_PKGCONFIGDIR}")
   set(ANT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
 else()
-  file(RELATIVE_PATH up /prefix/${ANT_INSTALL_PKGCONFIGDIR} /prefix)
+  file(RELATIVE_PATH up /prefix/${layout_PKGCONFIGDIR} /prefix)
   string(REGEX REPLACE "/$" "" up "${up}")
   set(ANT_PC_PREFIX "\${pcfiledir}/${up}")
 endif()
@@ -19,7 +18,7 @@ function(ant_pc_dir out dir)
     set(${out} "\${prefix}/${dir}" PARENT_SCOPE)
   endif()
 endfunction()
-ant_pc_dir(ANT_PC_LIBDIR ${CMAKE_INSTALL_LIBDIR})
+ant_pc_dir(ANT_PC_LIBDIR ${layout_LIBDIR})
 ant_pc_dir(ANT_PC_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR})
 
 set(ANT_PC_PRIVATE_LIBS -pthread)
@@ -29,11 +28,11 @@ endforeach()
 
 set(ANT_PC_LIB ant)
 set(ANT_PC_DESCRIPTION "${PROJECT_DESCRIPTION}: the ant_* API, beside the C library's malloc")
-configure_file(${CMAKE_CURRENT_LIST_DIR}/ant.pc.in ${PROJECT_BINARY_DIR}/ant.pc @ONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/ant.pc.in ${layout_BINARY_DIR}/ant.pc @ONLY)
 
 set(ANT_PC_LIB antmalloc)
 set(ANT_PC_DESCRIPTION "${PROJECT_DESCRIPTION}: the C library's malloc family served by Ant")
-configure_file(${CMAKE_CURRENT_LIST_DIR}/ant.pc.in ${PROJECT_BINARY_DIR}/antmalloc.pc @ONLY)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/ant.pc.in ${layout_BINARY_DIR}/antmalloc.pc @ONLY)
 
-install(FILES ${PROJECT_BINARY_DIR}/ant.pc ${PROJECT_BINARY_DIR}/antmalloc.pc
-  DESTINATION ${ANT_INSTALL_PKGCONFIGDIR})
+install(FILES ${layout_BINARY_DIR}/ant.pc ${layout_BINARY_DIR}/antmalloc.pc
+  DESTINATION ${layout_PKGCONFIGDIR} ${layout_ONLY})

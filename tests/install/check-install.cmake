@@ -8,38 +8,9 @@
 #   4. has gdb load each library and checks it auto-loaded the extension.
 # The variables are set by tests/install/CMakeLists.txt.
 
-foreach(tool PKG_CONFIG GDB)
-  if(NOT ${tool})
-    message(FATAL_ERROR "${tool} was not found: install it to run this test")
-  endif()
-endforeach()
-
-# Runs a command; fails the test, showing its output, unless it succeeds.
-# Leaves its output in `output`.
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT status EQUAL 0)
-    string(REPLACE ";" " " command "${ARGN}")
-    message(FATAL_ERROR "failed (${status}): ${command}\n${out}")
-  endif()
-  set(output "${out}" PARENT_SCOPE)
-endfunction()
-
-# Paths are compared as strings: they may hold regular expression syntax.
-function(expect_inside what path)
-  string(FIND "${path}" "${prefix}/" at)
-  if(NOT at EQUAL 0)
-    message(FATAL_ERROR "${what}: ${path} is not in ${prefix}")
-  endif()
-  message(STATUS "ok: ${what}")
-endfunction()
-
-function(expect what text pattern)
-  if(NOT text MATCHES "${pattern}")
-    message(FATAL_ERROR "${what}: expected to match '${pattern}', got:\n${text}")
-  endif()
-  message(STATUS "ok: ${what}")
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/helpers.cmake)
+require(PKG_CONFIG pkg-config pkg-config)
+require(GDB gdb gdb)
 
 file(REMOVE_RECURSE ${WORK_DIR})
 set(staged ${WORK_DIR}/staged)
@@ -82,7 +53,7 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${consumer} -G ${GENERATOR}
   -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 file(STRINGS ${consumer}/CMakeCache.txt ant_dir REGEX "^ant_DIR:")
 string(REGEX REPLACE "^[^=]*=" "" ant_dir "${ant_dir}")
-expect_inside("find_package found the moved tree" "${ant_dir}")
+expect_inside("find_package found the moved tree" "${ant_dir}" ${prefix})
 run(${CMAKE_COMMAND} --build ${consumer} --config Release)
 foreach(program uses-ant uses-ant-static uses-antmalloc)
   run(${bin}/${program})
@@ -97,7 +68,7 @@ foreach(package ant antmalloc)
   run(${PKG_CONFIG} --variable=libdir ${package})
   string(STRIP "${output}" libdir)
   get_filename_component(libdir ${libdir} REALPATH)
-  expect_inside("pkg-config: ${package}'s libdir is in the moved tree" "${libdir}")
+  expect_inside("pkg-config: ${package}'s libdir is in the moved tree" "${libdir}" ${prefix})
   run(${C_COMPILER} ${CONSUMER_DIR}/uses-${package}.c ${flags} -Wl,-rpath,${libdir} -o ${bin}/pc-uses-${package})
   run(${bin}/pc-uses-${package})
   expect("pkg-config: uses-${package}" "${output}" "^ok")
