@@ -29,6 +29,7 @@ function(ant_install_layout)
   install(FILES
     ${PROJECT_SOURCE_DIR}/allocator/include/ant/ant.h
     ${PROJECT_SOURCE_DIR}/allocator/include/ant/layout.h
+    ${PROJECT_SOURCE_DIR}/allocator/include/ant/problems.h
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ant ${layout_ONLY})
 
   # ant_warnings goes with them only because the static library names it as a

@@ -514,48 +514,59 @@ struct ant_cache_totals ant_cache_totals(void)
     return t;
 }
 
-static size_t cache_problem(const ant_node_t *node, const char *invariant, const char *what)
+static size_t cache_problem(int kind, const ant_node_t *node, const char *invariant, const char *what)
 {
-    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = invariant, .what = what};
+    struct ant_problem p = {.kind = kind, .node = node, .invariant = invariant, .what = what};
     ant_report(&p);
     return 1;
 }
 
-/* One cache's lists against I13 and its counters; only caches no thread
- * is changing: the caller's own, and those whose thread is gone. */
+/*
+ * One cache's lists against I13 and its counters; only caches no thread
+ * is changing: the caller's own, and those whose thread is gone. A link
+ * that leads astray is a write through a dangling pointer into the cached
+ * block holding it (use-after-free), or, in the cache's own bins, a broken
+ * list (link); as ant-check says it.
+ */
 static size_t check_cache(ant_cache_t *c)
 {
     uint64_t blocks = 0, bytes = 0;
     for (unsigned bin = 0; bin < ANT_CACHE_BINS; bin++) {
         ant_node_t *node = c->bins[bin];
+        const ant_node_t *holder = 0; /* the cached block whose link led to node */
         unsigned seen = 0;
         for (; node; seen++) {
-            if (seen >= c->counts[bin] || !ant_span_holds(node, ANT_MIN_BLOCK) || (uintptr_t)node % ANT_ALIGN)
-                return cache_problem(0, "I13", "a thread-cache list longer than its count or leaving the heap");
-            if (!ant_head_ok(node) || node->state != ANT_STATE_CACHED ||
-                node->size != ANT_MIN_BLOCK + ANT_ALIGN * bin)
-                return cache_problem(node, "I13", "a thread-cache list leads to a block that is not cached there:");
+            if (!ant_span_holds(node, ANT_MIN_BLOCK) || (uintptr_t)node % ANT_ALIGN || !ant_head_ok(node) ||
+                node->state != ANT_STATE_CACHED)
+                return holder ? cache_problem(ANT_PROBLEM_USE_AFTER_FREE, holder, "I13",
+                                              "a thread-cache link changed, a write through a dangling "
+                                              "pointer, in")
+                              : cache_problem(ANT_PROBLEM_LINK, 0, "I13",
+                                              "a thread cache's bin leads to a block that is not cached");
+            if (seen >= c->counts[bin])
+                return cache_problem(ANT_PROBLEM_LINK, node, "I13", "a thread-cache list longer than its count, at");
+            if (node->size != ANT_MIN_BLOCK + ANT_ALIGN * bin)
+                return cache_problem(ANT_PROBLEM_SIZE, node, "I13", "a block in a thread-cache bin of another size:");
             uint64_t links[2];
             read_links(node, links);
             if (links[1] != (uintptr_t)c)
-                return cache_problem(node, "I13", "a thread-cache link changed, a write through a dangling pointer, in");
+                return cache_problem(ANT_PROBLEM_USE_AFTER_FREE, node, "I13",
+                                     "a thread-cache link changed, a write through a dangling pointer, in");
             const unsigned char *bad = ant_poison_damage(node, SIZE_MAX);
             if (bad)
-                return cache_problem(node, "I3", "poison changed, a write through a dangling pointer, in");
+                return cache_problem(ANT_PROBLEM_USE_AFTER_FREE, node, "I3",
+                                     "poison changed, a write through a dangling pointer, in");
             blocks++;
             bytes += node->size;
+            holder = node;
             node = (ant_node_t *)(uintptr_t)links[0];
         }
         if (seen != c->counts[bin])
-            return cache_problem(0, "I13", "a thread-cache list shorter than its count");
+            return cache_problem(ANT_PROBLEM_LINK, 0, "I13", "a thread-cache list shorter than its count");
     }
     /* An abandoned bin's blocks are counted nowhere: the sums hold. */
-    if (blocks != c->blocks || bytes != c->bytes) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_ACCOUNTING, .invariant = "I10",
-                                .what = "a thread cache's counters disagree with its lists"};
-        ant_report(&p);
-        return 1;
-    }
+    if (blocks != c->blocks || bytes != c->bytes)
+        return cache_problem(ANT_PROBLEM_ACCOUNTING, 0, "I10", "a thread cache's counters disagree with its lists");
     return 0;
 }
 

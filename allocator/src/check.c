@@ -69,7 +69,7 @@ static void tally(struct walk *w, const ant_node_t *n)
 static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
 {
     if (n->state != ANT_STATE_USED && n->state != ANT_STATE_FREE && n->state != ANT_STATE_CACHED) {
-        problem(w, ANT_PROBLEM_HEADER, n, "I11", "a node in no known state:");
+        problem(w, ANT_PROBLEM_STATE, n, "I11", "a node in no known state:");
         return;
     }
     if (n->size % ANT_ALIGN || n->size < ANT_MIN_BLOCK || !ant_region_holds(r, n, n->size) ||

@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include <ant/problems.h>
+
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,13 +100,15 @@ static void emit(struct line *l)
     l->text[l->len] = 0;
 }
 
+#define ANT_KIND_NAME(symbol, value, name, meaning) [value] = name,
+#define ANT_KIND_VALUE(symbol, value, name, meaning)                                                       \
+    _Static_assert(ANT_PROBLEM_##symbol == value, "enum ant_problem_kind follows <ant/problems.h>");
+ANT_PROBLEM_KINDS(ANT_KIND_VALUE)
+
 const char *ant_problem_name(int kind)
 {
-    static const char *const names[] = {
-        "none", "overflow", "header", "link", "size", "use-after-free",
-        "accounting", "double-free", "invalid-free", "coalesce",
-    };
-    if (kind < 0 || (size_t)kind >= sizeof names / sizeof names[0])
+    static const char *const names[] = {[0] = "none", ANT_PROBLEM_KINDS(ANT_KIND_NAME)};
+    if (kind < 0 || (size_t)kind >= sizeof names / sizeof names[0] || !names[kind])
         return "unknown";
     return names[kind];
 }

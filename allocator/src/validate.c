@@ -119,17 +119,15 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const void *call_site)
 static ant_node_t *in_big(ant_region_t *r, void *mem, const void *call_site)
 {
     ant_node_t *node = r->first;
-    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
     if (!ant_head_ok(node)) {
-        p.kind = ANT_PROBLEM_HEADER;
-        p.node = node;
-        p.invariant = "I1";
-        p.what = "the node of a big block was overwritten:";
-        ant_report(&p);
+        struct ant_problem h = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+                                .call_site = call_site, .what = "the node of a big block was overwritten:"};
+        ant_report(&h);
         return 0;
     }
     if (ant_mem_of(node) == mem && node->state == ANT_STATE_USED)
         return node;
+    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
     p.node = node;
     p.at = mem;
     p.what = "free of an address inside, not at the start of, big";

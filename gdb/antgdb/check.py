@@ -8,6 +8,7 @@ thread caches) run in Checker.finish() once the walk is done.
 """
 import struct
 
+from . import problems
 from .errors import Unreadable
 from .inflight import STEP_REBUILD_BINS
 from .layout import (
@@ -16,26 +17,7 @@ from .layout import (
 )
 
 # Every kind, with what it means; README.md and `help ant-check` show these.
-KINDS = {
-    "overflow": "a tail sentinel is damaged: the block's own writes ran past "
-                "its requested size",
-    "header": "a head sentinel or a region's magic does not match: the node "
-              "was overwritten, forged, or the address is not a node",
-    "link": "prev/next disagree, form a cycle, or leave the heap",
-    "size": "a size that cannot be: out of the region, misaligned, or "
-            "disagreeing with where the next node is",
-    "use-after-free": "bytes of a free or cached block's mem changed: its "
-                      "poison, or a free-list or cache link the allocator keeps "
-                      "there",
-    "coalesce": "two neighbouring blocks are both free: free always merges them",
-    "state": "a node's state or flags contradict each other or where it lies",
-    "accounting": "an arena's or a thread cache's counters disagree with what "
-                  "the walk found",
-    "unreadable": "memory the layout names cannot be read",
-    "double-free": "(reported by the allocator) free of a block that is free",
-    "invalid-free": "(reported by the allocator) free or realloc of a pointer "
-                    "that is not a block",
-}
+KINDS = problems.KINDS
 
 STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free", STATE_CACHED: "cached"}
 POISON_CHUNK = 1 << 20
@@ -112,6 +94,8 @@ class Checker:
     # -- wording ---------------------------------------------------------
 
     def add(self, kind, invariant, detail, node=None, culprit=None):
+        if (kind, invariant) not in problems.PAIRS:
+            raise ValueError("no rule of <ant/problems.h> is %s (%s)" % (kind, invariant))
         mem = node + self.node_size if node is not None else None
         self.heap.add(Problem(kind, invariant, detail, node, mem, culprit))
 
@@ -294,7 +278,7 @@ class Checker:
                          cur, report.flags, "has" if report.flags & FLAG_BIG else
                          "lacks", region.kind.upper()), cur)
         if report.arena != region.arena:
-            self.add("link", None, "node 0x%x.arena is %d, but its region 0x%x "
+            self.add("state", "I11", "node 0x%x.arena is %d, but its region 0x%x "
                      "belongs to arena %d"
                      % (cur, report.arena, region.address, region.arena), cur)
 
@@ -443,7 +427,7 @@ class Checker:
         if text:
             self.heap.inflight.append(text)
         if journal.fault:
-            self.add("state", "I16", "arena %d's journal at 0x%x cannot be used: %s; "
+            self.add("state", "I18", "arena %d's journal at 0x%x cannot be used: %s; "
                      "the change under way could not be undone" % (
                          journal.arena, journal.address, journal.fault))
             self.unjudged.add(journal.arena)
@@ -476,7 +460,7 @@ class Checker:
         for problem in self.heap.problems:
             region = self.heap.region_at(problem.node) if problem.node is not None else None
             if problem.source == "walk" and region is not None and region.arena in self.unjudged \
-                    and problem.invariant != "I16":
+                    and problem.invariant != "I18":
                 continue
             kept.append(problem)
         dropped = len(self.heap.problems) - len(kept)
@@ -652,7 +636,11 @@ class Checker:
                 if entry is not None and moving is not None and moving[1] == index and seen == count:
                     what += " (with mem 0x%x, which it was moving, not counted)" % (
                         moving[0] + self.node_size)
-                kind = "use-after-free" if link_of is not None else "link"
+                # A link from a cached block's mem that leads astray was
+                # written through a dangling pointer; a list longer than its
+                # count, or a bin of the cache's own that leads astray, is a
+                # broken list.
+                kind = "use-after-free" if entry is None and link_of is not None else "link"
                 self.add(kind, "I13", "%s leads to 0x%x, but %s" % (came, node, what),
                          link_of, culprit=link_of + self.node_size if link_of else None)
                 return False

@@ -124,25 +124,25 @@ class _Walk:
         while address:
             came = "cache 0x%x.next" % previous if previous else "root.caches"
             if address in seen or len(seen) >= MAX_CACHES:
-                self.check.add("link", "I13", "%s leads back to cache 0x%x: the "
+                self.check.add("link", "I17", "%s leads back to cache 0x%x: the "
                                "list of caches loops" % (came, address))
                 return
             seen.add(address)
             try:
                 data = self.reader.read(address, layout.cache_size)
             except Unreadable as error:
-                self.check.add("unreadable", "I13", "%s leads to 0x%x: %s"
+                self.check.add("unreadable", "I17", "%s leads to 0x%x: %s"
                                % (came, address, error))
                 return
             values = layout.decode("cache", data)
             if values["magic"] != CACHE_MAGIC:
-                self.check.add("header", "I13", "%s leads to 0x%x, which is not a "
+                self.check.add("header", "I17", "%s leads to 0x%x, which is not a "
                                "thread cache: its magic is 0x%016x, expected 0x%016x "
                                "(\"ANT-TCAC\")" % (came, address, values["magic"], CACHE_MAGIC))
                 return
             state = CACHE_STATES.get(values["state"])
             if state is None:
-                self.check.add("state", "I13", "cache 0x%x.state is 0x%08x, neither "
+                self.check.add("state", "I17", "cache 0x%x.state is 0x%08x, neither "
                                "LIVE nor IDLE" % (address, values["state"]))
                 state = "0x%08x" % values["state"]
             values["state"] = state
@@ -179,7 +179,7 @@ class _Walk:
         coffset, csize = layout.fields["cache.counts"]
         room = min(size // 8, csize // 2)
         if count != room:
-            self.check.add("size", "I13", "cache 0x%x.bin_count is %d, but the "
+            self.check.add("size", "I17", "cache 0x%x.bin_count is %d, but the "
                            "layout has room for %d bins" % (address, count, room))
             count = min(count, room)
         bins = list(struct.unpack_from("<%dQ" % count, data, offset))
@@ -194,12 +194,12 @@ class _Walk:
         previous = 0
         while address:
             if address in seen:
-                self.check.add("link", None, "%s loops: region 0x%x.next leads back "
+                self.check.add("link", "I15", "%s loops: region 0x%x.next leads back "
                                "to 0x%x" % (name, previous, address))
                 arena.cut = True
                 return
             if len(seen) >= MAX_REGIONS:
-                self.check.add("link", None, "%s holds more than %d regions: it "
+                self.check.add("link", "I15", "%s holds more than %d regions: it "
                                "probably loops" % (name, MAX_REGIONS))
                 arena.cut = True
                 return
@@ -228,11 +228,11 @@ class _Walk:
         try:
             data = self.reader.read(address, layout.region_size)
         except Unreadable as error:
-            self.check.add("unreadable", None, "%s leads to 0x%x: %s" % (came, address, error))
+            self.check.add("unreadable", "I15", "%s leads to 0x%x: %s" % (came, address, error))
             return None
         values = layout.decode("region", data)
         if values["magic"] != REGION_MAGIC:
-            self.check.add("header", None, "%s leads to 0x%x, which is not a region "
+            self.check.add("header", "I15", "%s leads to 0x%x, which is not a region "
                            "header: its magic is 0x%016x, expected 0x%016x (\"ANT-REGN\")"
                            % (came, address, values["magic"], REGION_MAGIC))
             return None
@@ -240,7 +240,7 @@ class _Walk:
         wanted = REGION_KINDS[kind]
         if region.kind != wanted:
             letters = ascii_word(values["kind"])
-            self.check.add("link", None, "%s leads to region 0x%x of kind 0x%x%s, "
+            self.check.add("link", "I15", "%s leads to region 0x%x of kind 0x%x%s, "
                            "expected %s" % (came, address, values["kind"],
                                             ' ("%s")' % letters if letters else "",
                                             wanted.upper()))
@@ -248,15 +248,15 @@ class _Walk:
                 return None
             region.damaged = True
         if values["prev"] != previous:
-            self.check.add("link", None, "region 0x%x.prev is 0x%x, but it is reached "
+            self.check.add("link", "I15", "region 0x%x.prev is 0x%x, but it is reached "
                            "from %s" % (address, values["prev"],
                                         "0x%x" % previous if previous else name))
         if values["arena"] != arena.index:
-            self.check.add("link", None, "region 0x%x.arena is %d, but it is in %s"
+            self.check.add("link", "I15", "region 0x%x.arena is %d, but it is in %s"
                            % (address, values["arena"], name))
         start = address + layout.region_header_size
         if not layout.region_header_size + layout.min_block <= region.length <= MAX_REGION_LENGTH:
-            self.check.add("size", None, "region 0x%x.length %d cannot be"
+            self.check.add("size", "I16", "region 0x%x.length %d cannot be"
                            % (address, region.length))
             return None
         if region.kind == "heap" and not (
@@ -269,7 +269,7 @@ class _Walk:
             region.damaged = True
         overlap = self._overlap(address, region.end)
         if overlap is not None:
-            self.check.add("link", None, "%s leads to region 0x%x..0x%x, which "
+            self.check.add("link", "I15", "%s leads to region 0x%x..0x%x, which "
                            "overlaps region 0x%x..0x%x" % ((came, address, region.end) + overlap))
             return None
         return region
@@ -384,7 +384,7 @@ class _Walk:
         try:
             data = self.reader.read(cur, node_size)
         except Unreadable as error:
-            self.check.add("unreadable", None, "node 0x%x of region 0x%x: %s"
+            self.check.add("unreadable", "I16", "node 0x%x of region 0x%x: %s"
                            % (cur, region.address, error), cur)
             region.damaged = True
             resume = self._scan(cur + self.layout.alignment, end)
@@ -497,7 +497,7 @@ class _Walk:
         try:
             data = self.reader.read(node, layout.node_size)
         except Unreadable as error:
-            self.check.add("unreadable", None, "node of big mapping 0x%x: %s"
+            self.check.add("unreadable", "I16", "node of big mapping 0x%x: %s"
                            % (region.address, error), node)
             region.damaged = True
             return

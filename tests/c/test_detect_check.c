@@ -125,7 +125,7 @@ int main(int argc, char **argv)
         {"last_block_short_of_the_wilderness", 0, "size", 1, "a last block that does not end at the wilderness"},
         {"free_neighbours", 0, "coalesce", 1, "two free neighbours, never merged, at free block"},
         {"counters_disagree", 0, "accounting", 1, "the arena's counters disagree with its blocks"},
-        {"unknown_state", 0, "header", 1, "a node in no known state"},
+        {"unknown_state", 0, "state", 1, "a node in no known state"},
     };
     for (size_t i = 0; i < sizeof detections / sizeof detections[0]; i++)
         detect_check(&detections[i]);

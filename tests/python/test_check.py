@@ -166,13 +166,13 @@ class LinkTest(Planted):
     def test_region_list_loops(self):
         self.image.write_word(self.big.region.address + 8, self.big.region.address)
         heap = self.walk()
-        self.assertEqual(found(heap), [("link", None, None)])
+        self.assertEqual(found(heap), [("link", "I15", None)])
         self.assertIn("big list loops", heap.problems[0].detail)
 
     def test_region_list_leads_to_garbage(self):
         self.image.write_word(self.image.arenas[0].regions[0].address + 8, H.ROOT_AT)
         heap = self.walk()
-        self.assertEqual(found(heap)[0], ("header", None, None))
+        self.assertEqual(found(heap)[0], ("header", "I15", None))
         self.assertIn("not a region header", heap.problems[0].detail)
         self.assertEqual(len(heap.nodes), 7)
 
@@ -298,7 +298,7 @@ class UnreadableTest(Planted):
         kept.used(30)
         image.build()
         heap = H.walk(image, image.reader(skip=[lost.address]))
-        self.assertEqual(found(heap), [("unreadable", None, None)])
+        self.assertEqual(found(heap), [("unreadable", "I15", None)])
         self.assertIn("leads to 0x%x: cannot read" % lost.address, heap.problems[0].detail)
         self.assertEqual(len(heap.nodes), 1)  # the list is cut there
 

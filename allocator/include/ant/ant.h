@@ -77,7 +77,8 @@ int ant_walk(ant_walker_t fn, void *arg);
  */
 size_t ant_check(void);
 
-/* What the allocator detects. The values are kept in root.last_error.kind. */
+/* What the allocator detects. The values are kept in root.last_error.kind;
+ * <ant/problems.h> says what each means, and with which invariant. */
 enum ant_problem_kind {
     ANT_PROBLEM_NONE = 0,
     ANT_PROBLEM_OVERFLOW = 1,       /* a tail sentinel changed */
@@ -88,7 +89,9 @@ enum ant_problem_kind {
     ANT_PROBLEM_ACCOUNTING = 6,     /* counters disagree with the blocks */
     ANT_PROBLEM_DOUBLE_FREE = 7,    /* free of a block that is free */
     ANT_PROBLEM_INVALID_FREE = 8,   /* free or realloc of a pointer that is not a block */
-    ANT_PROBLEM_COALESCE = 9        /* two free neighbours */
+    ANT_PROBLEM_COALESCE = 9,       /* two free neighbours */
+    ANT_PROBLEM_STATE = 10,         /* a state or flag word that cannot be */
+    ANT_PROBLEM_UNREADABLE = 11     /* memory the layout names cannot be read */
 };
 
 /* The problem kind's name as reports and the debugger print it. */

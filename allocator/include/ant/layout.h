@@ -152,8 +152,9 @@
  *   The smallest block is ANT_MIN_BLOCK bytes: a node and 16 bytes of mem,
  *   enough for a free block's links. A split never leaves less.
  *
- * Invariants (cited as I1..I12 by ant_check() and by ant-check)
+ * Invariants (cited as I1..I18 by ant_check() and by ant-check)
  * ------------------------------------------------------------
+ *   <ant/problems.h> names the kinds of problem each one's breaking is.
  *   I1  every node's head equals ant_head_sentinel() of its address and words.
  *   I2  a used block's tail equals ant_tail_sentinel() of its node address.
  *   I3  every byte of a free block's mem from offset 16 is ANT_POISON.
@@ -170,13 +171,29 @@
  *       blocks counted as used (the arena handed them out); the requested
  *       bytes of all USED blocks equal the arenas' requested_bytes plus every
  *       cache's requested_delta; a cache's blocks and bytes equal its lists.
- *   I11 state is USED, FREE or CACHED; big blocks are used; BUSY is clear.
+ *   I11 state is USED, FREE or CACHED; big blocks are used and only they
+ *       have the big flag; a cached block has no requested bytes; BUSY is
+ *       clear, or a thread is changing the node; node.arena is the arena of
+ *       its region.
  *   I12 every mem is 16-byte aligned (or aligned as ant_aligned_alloc asked).
  *   I13 a cache bin's list holds counts[bin] CACHED blocks of that bin's
  *       size, each naming the cache in mem[8 .. 16) and poisoned from 16 on;
  *       every CACHED block is in exactly one cache's list, but for blocks
  *       left below a damaged one in a bin the cache abandoned (the bin's
  *       bit in cache.refused), which no list holds.
+ *   I14 root.arenas[0 .. arena_count) each name an arena whose index is
+ *       its place there.
+ *   I15 an arena's region list and its big list lead, by region.next,
+ *       through region headers (magic, the list's kind, region.arena that
+ *       arena, region.prev the header before) without a loop, and no two
+ *       regions overlap.
+ *   I16 a region's length holds its header and a smallest block, and every
+ *       byte the layout names in it (headers, nodes, tails, free mem) can be
+ *       read.
+ *   I17 root.caches leads, by cache.next, through thread caches (magic,
+ *       state LIVE or IDLE, bin_count bins) without a loop.
+ *   I18 each arena's journal reads as whole records of memory that can be
+ *       read, within journal.capacity.
  *
  * The root
  * --------

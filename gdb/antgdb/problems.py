@@ -1,0 +1,79 @@
+"""The words for what is wrong with a heap: the kinds of problem and the
+invariants each breaks, as <ant/problems.h> has them for the allocator.
+Every problem ant-check names is one row of RULES;
+tests/python/test_vocabulary.py holds both tables to the header."""
+
+# kind -> what it means, in the order of enum ant_problem_kind.
+KINDS = {
+    'overflow':
+        "a tail sentinel is damaged: the block's own writes ran past its "
+        'requested size',
+    'header':
+        "a head sentinel or a header's magic does not match: the node or header "
+        'was overwritten, forged, or the address is not one',
+    'link':
+        'links that disagree, form a cycle, or leave the heap',
+    'size':
+        'a size that cannot be: out of its region, misaligned, or disagreeing '
+        'with where the next node is',
+    'use-after-free':
+        "bytes of a free or cached block's mem changed: its poison, or a "
+        'free-list or cache link the allocator keeps there',
+    'accounting':
+        "an arena's or a thread cache's counters disagree with the blocks",
+    'double-free':
+        'free or realloc of a block that is free already',
+    'invalid-free':
+        'free or realloc of a pointer that is not a block Ant handed out',
+    'coalesce':
+        'two neighbouring blocks are both free: free always merges them',
+    'state':
+        'a state or flag word that cannot be, or that contradicts where its '
+        'node or record lies',
+    'unreadable':
+        'memory the layout names cannot be read',
+}
+
+# (invariant or None, kind, what breaking it so means).
+RULES = (
+    ('I1', 'header', "a node's head sentinel does not match its address and words"),
+    ('I2', 'overflow', "a used block's tail sentinel changed"),
+    ('I2', 'unreadable', "a used block's tail sentinel cannot be read"),
+    ('I3', 'use-after-free', "a byte of a free or cached block's poison changed"),
+    ('I3', 'unreadable', "a free or cached block's poison cannot be read"),
+    ('I4', 'link',
+     "a node's prev or next, or a region's first or last, disagrees with the blocks"),
+    ('I5', 'link', 'node.next is not node + size, and the size is right'),
+    ('I5', 'size', 'node + size is not node.next, and the link is right'),
+    ('I6', 'size',
+     "a block's size is misaligned, too small, past its region, or too small for its request"),
+    ('I7', 'size',
+     'the last block does not end where the wilderness begins, or that lies outside its region'),
+    ('I7', 'link', 'region.last does not name the block that ends at the wilderness'),
+    ('I8', 'coalesce', 'two neighbouring blocks are both free'),
+    ('I9', 'use-after-free', "a free block's bin links lead astray or do not link back"),
+    ('I10', 'accounting', "an arena's or a thread cache's counters disagree with the blocks"),
+    ('I11', 'state', "a node's state, arena or flags cannot be, or contradict where it lies"),
+    ('I12', 'size', 'a mem address is not aligned'),
+    ('I13', 'link',
+     "a cache bin's list loops, crosses another, disagrees with its count, or misses a cached block"),
+    ('I13', 'use-after-free', 'a link a cached block keeps in its mem changed'),
+    ('I13', 'size', 'a block sits in a cache bin of another size'),
+    ('I14', 'link', 'root.arenas names no arena, or one with another index'),
+    ('I14', 'unreadable', 'an arena cannot be read'),
+    ('I15', 'link', 'a region list loops, overlaps, or names a region of another kind or arena'),
+    ('I15', 'header', 'a region list leads to what is not a region header'),
+    ('I15', 'unreadable', 'a region header cannot be read'),
+    ('I16', 'size', "a region's length cannot be"),
+    ('I16', 'unreadable', 'a node of a region cannot be read'),
+    ('I17', 'link', 'the list of thread caches loops'),
+    ('I17', 'header', 'the list of thread caches leads to what is not a cache'),
+    ('I17', 'state', 'a thread cache is neither LIVE nor IDLE'),
+    ('I17', 'size', 'a thread cache has another number of bins than the layout'),
+    ('I17', 'unreadable', 'a thread cache cannot be read'),
+    ('I18', 'state', "an arena's journal cannot be read as whole records of readable memory"),
+    (None, 'double-free', 'free or realloc of a block that is free already'),
+    (None, 'invalid-free', 'free or realloc of a pointer that is not a block Ant handed out'),
+)
+
+PAIRS = frozenset((kind, invariant) for invariant, kind, _ in RULES)
