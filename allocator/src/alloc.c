@@ -155,7 +155,7 @@ __attribute__((noinline)) void ant_release_to_arena(void *mem, void *site)
     ant_arena_t *arena = ant_arena_owning(mem);
     ant_lock_for(arena, ANT_OP_FREE);
     ant_region_t *region = 0;
-    ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
+    ant_node_t *node = ant_validate_mem(arena, mem, "free", site, &region);
     if (node) {
         tail_sound(node, site);
         free_locked(arena, region, node);
@@ -244,7 +244,7 @@ void *ant_resize(void *mem, size_t size, void *site)
     ant_arena_t *arena = ant_arena_owning(mem);
     ant_lock_for(arena, ANT_OP_REALLOC);
     ant_region_t *region = 0;
-    ant_node_t *node = ant_validate_mem(arena, mem, site, &region);
+    ant_node_t *node = ant_validate_mem(arena, mem, "realloc", site, &region);
     void *out = 0;
     /* A damaged tail is reported; under on_error=report realloc then goes
      * on, as free does, rather than fail with an ENOMEM that is not true. */

@@ -531,13 +531,20 @@ static size_t cache_problem(int kind, const ant_node_t *node, const char *invari
 static size_t check_cache(ant_cache_t *c)
 {
     uint64_t blocks = 0, bytes = 0;
+    bool cut_any = false;
     for (unsigned bin = 0; bin < ANT_CACHE_BINS; bin++) {
         ant_node_t *node = c->bins[bin];
         const ant_node_t *holder = 0; /* the cached block whose link led to node */
         unsigned seen = 0;
+        bool cut = false;
         for (; node; seen++) {
-            if (!ant_span_holds(node, ANT_MIN_BLOCK) || (uintptr_t)node % ANT_ALIGN || !ant_head_ok(node) ||
-                node->state != ANT_STATE_CACHED)
+            bool placed = ant_span_holds(node, ANT_MIN_BLOCK) && (uintptr_t)node % ANT_ALIGN == 0;
+            if (placed && !ant_head_ok(node) &&
+                ant_damaged_node(ant_arena_at((uint32_t)ant_span_arena(node)), node)) {
+                cut = true; /* the walk of its region reported that node */
+                break;
+            }
+            if (!placed || !ant_head_ok(node) || node->state != ANT_STATE_CACHED)
                 return holder ? cache_problem(ANT_PROBLEM_USE_AFTER_FREE, holder, "I13",
                                               "a thread-cache link changed, a write through a dangling "
                                               "pointer, in")
@@ -561,11 +568,13 @@ static size_t check_cache(ant_cache_t *c)
             holder = node;
             node = (ant_node_t *)(uintptr_t)links[0];
         }
-        if (seen != c->counts[bin])
+        cut_any |= cut;
+        if (!cut && seen != c->counts[bin])
             return cache_problem(ANT_PROBLEM_LINK, 0, "I13", "a thread-cache list shorter than its count");
     }
-    /* An abandoned bin's blocks are counted nowhere: the sums hold. */
-    if (blocks != c->blocks || bytes != c->bytes)
+    /* An abandoned bin's blocks are counted nowhere: the sums hold; a list
+     * cut at a damaged node says nothing of them. */
+    if (!cut_any && (blocks != c->blocks || bytes != c->bytes))
         return cache_problem(ANT_PROBLEM_ACCOUNTING, 0, "I10", "a thread cache's counters disagree with its lists");
     return 0;
 }

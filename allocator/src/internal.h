@@ -437,6 +437,7 @@ struct ant_problem {
     const char *what;          /* what was found, as a sentence fragment */
     const void *at;            /* the damaged byte, or 0 */
     const void *call_site;     /* who called free or realloc, or 0 */
+    const char *call;          /* "free" or "realloc" of a pointer they were given, or 0 */
 };
 
 ANT_HIDDEN void ant_report(const struct ant_problem *problem);
@@ -447,8 +448,9 @@ ANT_HIDDEN void ant_warn(const char *a, const char *b, const char *c);
 
 /* The block a pointer handed to free or realloc names, or 0 after reporting
  * why it names none. */
-ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const void *call_site,
+ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const char *call, const void *call_site,
                                         ant_region_t **region_out);
+ANT_HIDDEN bool ant_damaged_node(ant_arena_t *arena, const ant_node_t *node);
 ANT_HIDDEN const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
                                           const ant_node_t **culprit);
 ANT_HIDDEN bool ant_check_reused(ant_node_t *node, size_t taken);

@@ -119,6 +119,10 @@ void ant_report(const struct ant_problem *p)
     put(&l, "ant: ");
     put(&l, ant_problem_name(p->kind));
     put(&l, ": ");
+    if (p->call) {
+        put(&l, p->call);
+        put(&l, " of ");
+    }
     put(&l, p->what);
     if (p->node) {
         put(&l, " ");

@@ -31,6 +31,31 @@ static ant_node_t *block_holding(ant_region_t *r, const void *addr, ant_node_t *
     return 0;
 }
 
+/* A node a walk of its region by adjacency reaches, and finds damaged:
+ * what a list pointing to it meets is that damage, not a bad link. */
+bool ant_damaged_node(ant_arena_t *arena, const ant_node_t *node)
+{
+    ant_region_t *r = arena ? ant_region_of(arena, node) : 0;
+    ant_node_t *damaged, *below;
+    return r && !block_holding(r, node, &damaged, &below) && damaged == node;
+}
+
+/* The last bytes of a free or cached block, right before the next node,
+ * are not poison: something written through a dangling pointer to it ran
+ * on to its end, and so into that node. Damage elsewhere in the block does
+ * not say so. */
+static bool poison_ends_damaged(const ant_node_t *below, const ant_node_t *node)
+{
+    const unsigned char *from = ant_mem_of((ant_node_t *)below) + ANT_FREE_LINKS_SIZE;
+    const unsigned char *end = (const unsigned char *)node;
+    if (end - from > 8)
+        from = end - 8;
+    for (; from < end; from++)
+        if (*from != ANT_POISON)
+            return true;
+    return false;
+}
+
 /*
  * Why a node's head fails, as far as its neighbourhood tells. An overflow
  * from the block below damages that block's tail on its way; an underflow of
@@ -42,13 +67,15 @@ const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node
                                 const ant_node_t **culprit)
 {
     *culprit = 0;
-    if (below && !ant_is_free(below) && !ant_tail_ok(below)) {
+    if (below && below->state == ANT_STATE_USED && !ant_tail_ok(below)) {
         *culprit = below;
         return "the block below ran past its end into this node:";
     }
-    if (below && ant_is_free(below) && ant_poison_damage(below, SIZE_MAX)) {
+    if (below && below->state != ANT_STATE_USED && poison_ends_damaged(below, node)) {
         *culprit = below;
-        return "a write through a dangling pointer into the free block below ran into this node:";
+        return below->state == ANT_STATE_FREE
+                   ? "a write through a dangling pointer into the free block below ran into this node:"
+                   : "a write through a dangling pointer into the cached block below ran into this node:";
     }
     bool links_agree = node->prev == below && (below ? below->next == node : region->first == node);
     ant_node_t *end = (ant_node_t *)(void *)((unsigned char *)node + node->size);
@@ -71,10 +98,10 @@ static void report_header(ant_region_t *r, ant_node_t *node, ant_node_t *below, 
     ant_report(&p);
 }
 
-static ant_node_t *in_region(ant_region_t *r, void *mem, const void *call_site)
+static ant_node_t *in_region(ant_region_t *r, void *mem, const char *call, const void *call_site)
 {
     ant_node_t *node = ant_node_of(mem);
-    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
+    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call = call, .call_site = call_site};
     if (ant_region_holds(r, node, ANT_NODE_SIZE) && ant_head_ok(node)) {
         if (node->state == ANT_STATE_USED)
             return node;
@@ -82,14 +109,14 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const void *call_site)
             p.kind = ANT_PROBLEM_DOUBLE_FREE;
             p.node = node;
             p.what = node->state == ANT_STATE_FREE
-                         ? "free of a block that is already free:"
-                         : "free of a block that is already free (kept in a thread cache):";
+                         ? "a block that is already free:"
+                         : "a block that is already free (kept in a thread cache):";
             ant_report(&p);
             return 0;
         }
     }
     if ((uint64_t)(uintptr_t)mem >= r->wilderness) {
-        p.what = "free of an address in the wilderness, memory Ant never handed out:";
+        p.what = "an address in the wilderness, memory Ant never handed out:";
         ant_report(&p);
         return 0;
     }
@@ -100,7 +127,7 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const void *call_site)
         return 0;
     }
     if (!holder) {
-        p.what = "free of an address inside a region but in no block:";
+        p.what = "an address inside a region but in no block:";
         ant_report(&p);
         return 0;
     }
@@ -108,15 +135,15 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const void *call_site)
     p.at = mem;
     if (ant_is_free(holder)) {
         p.kind = ANT_PROBLEM_DOUBLE_FREE;
-        p.what = "free of an address inside a free block (freed before, then merged into):";
+        p.what = "an address inside a free block (freed before, then merged into):";
     } else {
-        p.what = "free of an address inside, not at the start of,";
+        p.what = "an address inside, not at the start of,";
     }
     ant_report(&p);
     return 0;
 }
 
-static ant_node_t *in_big(ant_region_t *r, void *mem, const void *call_site)
+static ant_node_t *in_big(ant_region_t *r, void *mem, const char *call, const void *call_site)
 {
     ant_node_t *node = r->first;
     if (!ant_head_ok(node)) {
@@ -127,33 +154,34 @@ static ant_node_t *in_big(ant_region_t *r, void *mem, const void *call_site)
     }
     if (ant_mem_of(node) == mem && node->state == ANT_STATE_USED)
         return node;
-    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
+    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call = call, .call_site = call_site};
     p.node = node;
     p.at = mem;
-    p.what = "free of an address inside, not at the start of, big";
+    p.what = "an address inside, not at the start of, big";
     ant_report(&p);
     return 0;
 }
 
-ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const void *call_site, ant_region_t **region_out)
+ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const char *call, const void *call_site,
+                             ant_region_t **region_out)
 {
-    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call_site = call_site};
+    struct ant_problem p = {.kind = ANT_PROBLEM_INVALID_FREE, .mem = mem, .call = call, .call_site = call_site};
     if ((uintptr_t)mem % ANT_ALIGN) {
-        p.what = "free of an address that is not 16-byte aligned, so Ant never returned it:";
+        p.what = "an address that is not 16-byte aligned, so Ant never returned it:";
         ant_report(&p);
         return 0;
     }
     ant_region_t *r = ant_region_of(arena, mem);
     if (r) {
         *region_out = r;
-        return in_region(r, mem, call_site);
+        return in_region(r, mem, call, call_site);
     }
     r = ant_big_of(arena, mem);
     if (r) {
         *region_out = r;
-        return in_big(r, mem, call_site);
+        return in_big(r, mem, call, call_site);
     }
-    p.what = "free of an address outside the heap (never allocated by Ant: a stack, static or "
+    p.what = "an address outside the heap (never allocated by Ant: a stack, static or "
              "foreign pointer; or a big block freed before):";
     ant_report(&p);
     return 0;

@@ -366,8 +366,8 @@ class Checker:
             return ("the block below, %s, wrote past its end into this node: "
                     "it is the likely culprit" % self.owner(below),
                     below + self.node_size)
-        if "use-after-free" in kinds:
-            return ("a write through a dangling pointer to the free block below, "
+        if "use-after-free" in kinds and self._poison_ends_damaged(cur):
+            return ("a write through a dangling pointer to the block below, "
                     "%s, ran into this node" % self.owner(below), below + self.node_size)
         if below and self._runs_into(below, cur, data):
             return ("the data of the block below, %s, runs on into this node: it "
@@ -389,6 +389,16 @@ class Checker:
                     "a stray write, or an underflow of %s" % self.owner(cur), None)
         return ("the node was overwritten by a stray write, or this address is "
                 "not a node", None)
+
+    def _poison_ends_damaged(self, cur):
+        """True when the last bytes before the node, the end of the free or
+        cached block below, are not poison: a write to that block ran on to
+        its end. Damage elsewhere in it does not reach this node."""
+        try:
+            before = self.reader.read(cur - 8, 8)
+        except Unreadable:
+            return False
+        return before != bytes([self.poison]) * 8
 
     def _runs_into(self, below, cur, data):
         """True when the bytes right before the node continue into it, as
@@ -630,6 +640,8 @@ class Checker:
                          link_of, culprit=link_of + self.node_size if link_of else None)
                 return False
             entry = cached.get(node)
+            if entry is None and any(p.kind == "header" for p in self.heap.problems_of(node)):
+                return False  # a node the walk found destroyed: its own problem says it all
             if entry is None or seen >= count:
                 what = ("it holds more than counts[%d] = %d blocks" % (index, count)
                         if entry is not None else self._not_cached(node))
@@ -796,7 +808,9 @@ def block_facts(heap, block, dump=64):
             ok = value == STATE_USED if big else value in STATE_NAMES and (
                 value != STATE_CACHED or layout.version >= 2)
         elif name == "flags":
-            ok = value & ~FLAG_TURNS == want  # the change count may be anything
+            # The change count may be anything: what is expected is the rest.
+            want = expected["flags"] | (value & FLAG_TURNS)
+            ok = value == want
         fields.append({"name": name, "offset": offset, "size": size, "value": value,
                        "expected": want, "ok": ok})
     facts = {"fields": fields, "tail": None, "poison": None, "links": None}

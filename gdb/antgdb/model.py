@@ -112,6 +112,17 @@ class Cache:
         }
 
 
+def kinds(problems):
+    """The kinds of a block's problems, each once, in the order found: the
+    walk's and the allocator's report of one overflow are one kind."""
+    return list(dict.fromkeys(problem.kind for problem in problems))
+
+
+def damaged(problems):
+    """True when a node's own fields cannot be believed."""
+    return any(problem.kind in ("header", "unreadable") for problem in problems)
+
+
 class Block:
     """One block, decoded from its node; `size` is the extent the walk gave
     it (node.size unless the node is damaged)."""
@@ -125,7 +136,7 @@ class Block:
             "requested": self.requested, "state": self.state,
             "serial": self.serial, "site": self.site, "arena": self.arena,
             "region": self.region.address, "big": self.big,
-            "problems": [problem.kind for problem in self.problems],
+            "problems": kinds(self.problems),
         }
 
 

@@ -9,6 +9,7 @@ from operator import itemgetter
 from . import native
 from .check import block_facts, number
 from .layout import COUNTERS, FIT_NAMES, ascii_word
+from .model import damaged, kinds
 
 STRIP = 64  # cells in a region's picture
 MAX_REGION_LINES = 32
@@ -33,6 +34,14 @@ def _count(number):
 def _many(number, word):
     """3 -> "3 blocks", 1 -> "1 block"."""
     return "%s %s%s" % (_count(number), word, "" if number == 1 else "s")
+
+
+def serial_text(serial, untrusted=False):
+    """A serial as a row shows it: "-" for none; what a damaged node holds
+    marked as no serial to believe, in hex when it is too large to be one."""
+    if not serial:
+        return "-"
+    return number(serial) + "?" if untrusted else "%d" % serial
 
 
 def dumps(value):
@@ -283,7 +292,7 @@ class JsonRows:
         return _ROW % (
             node, node + self._heap.layout.node_size, size, words[3], state, words[4], site,
             self._places.get(region.address) or self.place(region),
-            json.dumps([p.kind for p in problems]) if problems else "[]",
+            json.dumps(kinds(problems)) if problems else "[]",
             self._names.get(site) or self.site(site))
 
 
@@ -352,9 +361,10 @@ class TextRows:
 
     def row(self, node, words, region, size, state):
         problems = self._heap.problems_of(node)
-        flag = "  [%s]" % ", ".join(p.kind for p in problems) if problems else ""
+        flag = "  [%s]" % ", ".join(kinds(problems)) if problems else ""
         return self.form % ("0x%x" % node, "0x%x" % (node + self._heap.layout.node_size), size,
-                            words[3] if state == "used" else "-", state, words[4] or "-",
+                            words[3] if state == "used" else "-", state,
+                            serial_text(words[4], damaged(problems)),
                             self._sites.text(words[5])) + flag
 
 
@@ -433,7 +443,7 @@ def block_lines(heap, block, sites, address=None):
     yield "  %s, %d bytes%s, serial %s, site %s" % (
         block.state, block.size,
         " (%s requested)" % number(block.requested) if block.state == "used" else "",
-        number(block.serial) if block.serial else "-", sites.text(block.site))
+        serial_text(block.serial, damaged(block.problems)), sites.text(block.site))
     if any(problem.kind == "header" for problem in block.problems):
         yield "  its node is damaged: the fields below are what memory holds now"
     yield "  %s region 0x%x, arena %d; below: %s; above: %s" % (

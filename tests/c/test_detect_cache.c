@@ -67,6 +67,22 @@ static void poison_at_check(void)
     ant_check();
 }
 
+/* The used block below a cached one runs over its node: the list leading
+ * there is intact, and only the overflow and the node are reported. */
+static void destroyed_at_check(void)
+{
+    ant_malloc(8);
+    char *u = ant_malloc(24);
+    char *q = ant_malloc(24);
+    char *p = ant_malloc(24);
+    ant_malloc(8);
+    ant_free(q);
+    ant_free(p);
+    detect_expect_used(u);
+    memset(u + 24, 'A', (size_t)(q - u) - 24);
+    ant_check();
+}
+
 static void overflow_at_free(void)
 {
     ant_malloc(8);
@@ -86,6 +102,7 @@ static const struct child_scenario scenarios[] = {
     {"node_at_malloc", node_at_malloc},
     {"poison_at_check", poison_at_check},
     {"overflow_at_free", overflow_at_free},
+    {"destroyed_at_check", destroyed_at_check},
     {0, 0},
 };
 
@@ -101,6 +118,7 @@ int main(int argc, char **argv)
         {"node_at_malloc", 0, "header", 1, "the node of a block in a thread cache was overwritten"},
         {"poison_at_check", 0, "use-after-free", 1, "poison changed, a write through a dangling pointer, in cached block"},
         {"overflow_at_free", 0, "overflow", 1, "the program wrote past the end of block"},
+        {"destroyed_at_check", 0, "overflow", 2, "the program wrote past the end of block"},
     };
     for (size_t i = 0; i < sizeof detections / sizeof detections[0]; i++)
         detect_check(&detections[i]);

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
         {"twice", 0, "double-free", 1, "free of a block that is already free: free block"},
         {"twice_after_merging", 0, "double-free", 1, "inside a free block (freed before, then merged into)"},
         {"twice_big", 0, "invalid-free", 1, outside},
-        {"twice_by_realloc", 0, "double-free", 1, "free of a block that is already free"},
+        {"twice_by_realloc", 0, "double-free", 1, "realloc of a block that is already free"},
         {"stack", 0, "invalid-free", 1, outside},
         {"unaligned", 0, "invalid-free", 1, "not 16-byte aligned"},
         {"static_storage", 0, "invalid-free", 1, outside},
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
         {"interior", 0, "invalid-free", 1, inside},
         {"interior_big", 0, "invalid-free", 1, "free of an address inside, not at the start of, big block"},
         {"wilderness", 0, "invalid-free", 1, "in the wilderness"},
-        {"interior_by_realloc", 0, "invalid-free", 1, inside},
+        {"interior_by_realloc", 0, "invalid-free", 1, "realloc of an address inside, not at the start of, block"},
     };
     for (size_t i = 0; i < sizeof detections / sizeof detections[0]; i++)
         detect_check(&detections[i]);

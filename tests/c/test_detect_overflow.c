@@ -101,6 +101,19 @@ static void underflow(void)
     ant_free(a);
 }
 
+/* The block below is free, or cached: its poison is intact to its end, so
+ * it did not run into this node; the block's own underflow did. */
+static void underflow_above(void)
+{
+    unsigned char *below = ant_malloc(100);
+    unsigned char *a = ant_malloc(32);
+    ant_malloc(8);
+    ant_free(below);
+    detect_expect_used(a);
+    a[-1] ^= 1;
+    ant_free(a);
+}
+
 static void underflow_at_check(void)
 {
     unsigned char *a = ant_malloc(32);
@@ -143,6 +156,7 @@ static const struct child_scenario scenarios[] = {
     {"into_next_free_upper", into_next_free_upper},
     {"into_next_at_check", into_next_at_check},
     {"underflow", underflow},
+    {"underflow_above", underflow_above},
     {"underflow_at_check", underflow_at_check},
     {"copied_node", copied_node},
     {"stray_write_met_by_a_split", stray_write_met_by_a_split},
@@ -164,6 +178,8 @@ int main(int argc, char **argv)
         /* ant_check reports every problem, then aborts. */
         {"into_next_at_check", 0, "overflow", 2, past_end},
         {"underflow", 0, "header", 1, "an underflow, a write just before the start of the mem of block"},
+        {"underflow_above", 0, "header", 1, "an underflow, a write just before the start of the mem of block"},
+        {"underflow_above", "cache=16", "header", 1, "an underflow, a write just before the start of the mem of block"},
         {"underflow_at_check", 0, "header", 1, "an underflow"},
         {"copied_node", 0, "header", 1, "the node was overwritten or forged"},
         {"stray_write_met_by_a_split", 0, "header", 1, "the node of a neighbouring block was overwritten: block"},

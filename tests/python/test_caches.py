@@ -190,6 +190,37 @@ class DamageTest(unittest.TestCase):
         self.assertIn("neither USED nor FREE", heap.problems[0].detail)
 
 
+class CulpritTest(unittest.TestCase):
+    def test_a_list_leading_to_a_destroyed_node(self):
+        # The used block below a runs over a's node: c's cache link, which
+        # leads to a, is intact, and not what to blame.
+        image = cached_heap().build()
+        below = image.a.node - 96
+        image.write(below + 64 + 24, b"A" * (96 - 64 - 24 + 64))
+        heap = H.walk(image)
+        self.assertEqual(found(heap)[:2], [("overflow", "I2", below + 64),
+                                           ("header", "I1", image.a.mem)])
+        self.assertNotIn(("use-after-free", "I13", image.c.mem), found(heap))
+        self.assertEqual(heap.problems[1].culprit, below + 64)
+
+    def test_underflow_above_a_cached_block(self):
+        image = cached_heap().build()
+        above = image.a.node + 96
+        image.write(above + 63, b"\x77")
+        heap = H.walk(image)
+        self.assertEqual(found(heap), [("header", "I1", above + 64)])
+        self.assertEqual(heap.problems[0].culprit, above + 64)
+
+    def test_flags_with_a_change_count(self):
+        image = cached_heap().build()
+        image.node_write(image.a, "flags", 0x300, reseal=True)
+        heap = H.walk(image)
+        self.assertEqual(found(heap), [])
+        block = next(b for b in heap.blocks() if b.node == image.a.node)
+        flags = next(f for f in block_facts(heap, block)["fields"] if f["name"] == "flags")
+        self.assertEqual((flags["value"], flags["expected"], flags["ok"]), (0x300, 0x300, True))
+
+
 class BusyTest(unittest.TestCase):
     """A node with BUSY set: a thread was changing it. Named by a cache or
     an arena, it is noted and not judged; named by nothing, it is damage."""

@@ -82,6 +82,25 @@ class HeaderTest(Planted):
         self.assertIn("wrote before its start (an underflow)", problem.detail)
         self.assertAllListed(heap)
 
+    def test_underflow_above_a_free_block_damaged_elsewhere(self):
+        # free1, right below used2, was written after free in its middle:
+        # its poison is intact to its end, so it did not run into used2.
+        self.image.write(self.free1.mem + 60, b"\x00")
+        self.image.write(self.used2.mem - 1, b"\x99")
+        heap = self.walk()
+        self.assertEqual(found(heap), [("use-after-free", "I3", self.free1.mem),
+                                       ("header", "I1", self.used2.mem)])
+        self.assertEqual(heap.problems[1].culprit, self.used2.mem)
+        self.assertIn("(an underflow)", heap.problems[1].detail)
+
+    def test_write_after_free_running_into_the_node_above(self):
+        self.image.write(self.used2.node - 8, b"\x11" * 16)
+        heap = self.walk()
+        self.assertEqual(found(heap)[:2], [("use-after-free", "I3", self.free1.mem),
+                                           ("header", "I1", self.used2.mem)])
+        self.assertEqual(heap.problems[1].culprit, self.free1.mem)
+        self.assertIn("dangling pointer to the block below", heap.problems[1].detail)
+
     def test_node_copied_from_another_block(self):
         self.image.write(self.used3.node, self.image.read(self.used2.node, 64))
         heap = self.walk()

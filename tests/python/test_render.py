@@ -134,6 +134,31 @@ class WalkShapeTest(Rendered):
         self.assertIn("main+0 at prog.c:12", lines[1])
 
 
+    def test_a_problem_found_twice_is_tagged_once(self):
+        # The allocator reported the overflow (root.last_error) and the walk
+        # finds it too: one kind on the row.
+        used = self.blocks[0]
+        self.image.last_error = {"kind": 1, "mem": used.mem, "node": used.node,
+                                 "message": "ant: overflow: ..."}
+        self.image.build()
+        self.image.write(used.mem + used.requested, b"!")
+        heap = self.walk()
+        self.assertEqual([p.kind for p in heap.problems_of(used.node)], ["overflow", "overflow"])
+        row = [line for line in render.walk_lines(heap, self.sites) if "0x%x" % used.mem in line][0]
+        self.assertTrue(row.endswith("  [overflow]"), row)
+        self.assertEqual(json.loads("".join(render.walk_json_lines(heap, self.sites)))[0]["problems"],
+                         ["overflow"])
+
+    def test_a_damaged_nodes_serial_is_not_believed(self):
+        used = self.blocks[2]
+        self.image.write(used.node + 32, b"A" * 8)
+        heap = self.walk()
+        row = [line for line in render.walk_lines(heap, self.sites) if "0x%x" % used.mem in line][0]
+        self.assertIn(" 0x4141414141414141? ", row)
+        block, _ = heap.find(used.mem)
+        self.assertIn("serial 0x4141414141414141?,", "\n".join(render.block_lines(heap, block, self.sites)))
+
+
 class CheckShapeTest(Rendered):
     def test_clean(self):
         heap = self.walk()
