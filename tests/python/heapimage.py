@@ -329,6 +329,7 @@ class Image:
             entries += CACHE_FIELDS_V4 + JOURNAL_FIELDS
         elif self.version >= 2:
             entries += ROOT_FIELDS_V2 + ARENA_FIELDS_V2 + [("cache", 0, CACHE_SIZE)] + CACHE_FIELDS
+        if self.version >= 2:
             struct.pack_into("<QII", root, 4624, self.caches[0].address if self.caches else 0,
                              16, CACHE_BINS)
         struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, self.version, ROOT_SIZE, self.root,
