@@ -22,7 +22,7 @@ static void link_big(ant_arena_t *arena, ant_region_t *r)
         ant_journal_region(arena, arena->bigs);
         arena->bigs->prev = r;
     }
-    ant_journal_save(arena, &arena->bigs, sizeof arena->bigs);
+    ant_journal_word(arena, &arena->bigs);
     arena->bigs = r;
     ant_span_add(r);
 }
@@ -34,7 +34,7 @@ static void unlink_big(ant_arena_t *arena, ant_region_t *r)
         ant_journal_region(arena, r->prev);
         r->prev->next = r->next;
     } else {
-        ant_journal_save(arena, &arena->bigs, sizeof arena->bigs);
+        ant_journal_word(arena, &arena->bigs);
         arena->bigs = r->next;
     }
     if (r->next) {
@@ -172,7 +172,7 @@ void *ant_big_realloc(ant_arena_t *arena, ant_region_t *r, size_t size, void *si
     } else {
         ant_journal_step(arena, ANT_STEP_GROW, ant_mem_of(node), ant_block_size_for(size));
         ant_journal_node(arena, node);
-        ant_journal_save(arena, ant_mem_of(node) + node->requested, ANT_TAIL_SIZE);
+        ant_journal_tail(arena, ant_mem_of(node) + node->requested);
         ant_journal_region(arena, r);
         ant_count_out(arena, node);
         resize_block(r, node, size);

@@ -59,9 +59,9 @@ static void insert(ant_arena_t *arena, ant_node_t *node, bool journal)
     class_of(node->size, &fl, &sl);
     ant_node_t *head = arena->bins[fl][sl];
     if (journal) {
-        ant_journal_save(arena, link_at(node, NEXT), ANT_FREE_LINKS_SIZE);
+        ant_journal_words(arena, link_at(node, NEXT), ANT_FREE_LINKS_SIZE);
         if (head)
-            ant_journal_save(arena, link_at(head, PREV), sizeof(ant_node_t *));
+            ant_journal_word(arena, link_at(head, PREV));
     }
     *link_at(node, NEXT) = head;
     *link_at(node, PREV) = 0;
@@ -104,11 +104,11 @@ bool ant_bin_remove(ant_arena_t *arena, ant_node_t *node)
         return false;
     if (prev ? !trusted_link(arena, prev, node, NEXT) : arena->bins[fl][sl] != node)
         return false;
-    ant_journal_save(arena, link_at(node, NEXT), ANT_FREE_LINKS_SIZE);
+    ant_journal_words(arena, link_at(node, NEXT), ANT_FREE_LINKS_SIZE);
     if (next)
-        ant_journal_save(arena, link_at(next, PREV), sizeof(ant_node_t *));
+        ant_journal_word(arena, link_at(next, PREV));
     if (prev)
-        ant_journal_save(arena, link_at(prev, NEXT), sizeof(ant_node_t *));
+        ant_journal_word(arena, link_at(prev, NEXT));
     if (next)
         *link_at(next, PREV) = prev;
     if (prev) {

@@ -280,7 +280,7 @@ static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, an
 {
     ant_journal_step(arena, ANT_STEP_MERGE, ant_mem_of(low), (uint64_t)(uintptr_t)ant_mem_of(high));
     ant_journal_node(arena, low);
-    ant_journal_save(arena, high, ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE);
+    ant_journal_words(arena, high, ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE);
     ant_count_out(arena, low);
     ant_count_out(arena, high);
     ant_fit_forget(arena, high);
@@ -368,7 +368,7 @@ static void journal_block(ant_arena_t *arena, ant_node_t *node)
 {
     ant_journal_node(arena, node);
     if (node->state == ANT_STATE_USED)
-        ant_journal_save(arena, ant_mem_of(node) + node->requested, ANT_TAIL_SIZE);
+        ant_journal_tail(arena, ant_mem_of(node) + node->requested);
 }
 
 void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site)
@@ -382,7 +382,7 @@ void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void 
     node->site = (uint64_t)(uintptr_t)site;
     node->flags &= (uint16_t)ANT_FLAG_BIG;
     ant_seal(node);
-    ant_journal_save(arena, ant_mem_of(node) + requested, ANT_TAIL_SIZE);
+    ant_journal_tail(arena, ant_mem_of(node) + requested);
     ant_tail_write(node);
     ant_count_in(arena, node);
     ant_counters(arena)->allocations++;

@@ -151,11 +151,14 @@ static inline bool followable(const ant_node_t *node)
 static void set_link(ant_arena_t *arena, void *link, const ant_node_t *to)
 {
     uint64_t word = (uint64_t)(uintptr_t)to;
-    ant_journal_save(arena, link, sizeof word);
+    ant_journal_word(arena, link);
     memcpy(link, &word, sizeof word);
 }
 
 /* The sums of a cache's bins, which blocks and bytes keep. */
+_Static_assert(offsetof(ant_cache_t, bytes) == offsetof(ant_cache_t, blocks) + 8,
+               "a cache's blocks and bytes are recorded as one");
+
 static void recount(ant_cache_t *c)
 {
     uint64_t blocks = 0, bytes = 0;
@@ -185,8 +188,9 @@ static void abandon(ant_cache_t *c, unsigned bin)
  * Gives one cached block of `bin` back to its arena, whose lock the caller
  * holds, as a free block: unlinked at `link`, uncounted, settled, and the
  * journal committed, so that each block given back leaves the heap and the
- * cache whole. False, touching nothing, if it is not a sound cached block
- * of this cache there.
+ * cache whole, and lets go the neighbours it held (the next block given
+ * back may be one). False, touching nothing, if it is not a sound cached
+ * block of this cache there.
  */
 static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, unsigned bin, ant_node_t *node, void *link)
 {
@@ -210,9 +214,8 @@ static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, unsigned bin, a
     set_link(arena, link, below);
     ant_journal_save(arena, &c->counts[bin], sizeof c->counts[bin]);
     c->counts[bin]--;
-    ant_journal_save(arena, &c->blocks, sizeof c->blocks);
+    ant_journal_words(arena, &c->blocks, sizeof c->blocks + sizeof c->bytes);
     add(&c->blocks, (uint64_t)-1);
-    ant_journal_save(arena, &c->bytes, sizeof c->bytes);
     add(&c->bytes, (uint64_t)0 - node->size);
     ant_journal_node(arena, node);
     ant_count_out(arena, node);

@@ -109,7 +109,9 @@ ANT_HIDDEN void ant_unlock_all(void);
 /* ---- The journal (journal.c): a change readable at every instruction ---- */
 
 ANT_HIDDEN uint64_t ant_thread_id(void);
-ANT_HIDDEN void ant_journal_save_slow(ant_arena_t *arena, uintptr_t low, size_t bytes);
+ANT_HIDDEN void ant_journal_lose(ant_arena_t *arena);
+ANT_HIDDEN void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t mark);
+ANT_HIDDEN void ant_journal_fork_child(void);
 
 /* Keeps the compiler from moving a store across it: the journal's records
  * must reach memory before the stores they undo, and the commit after. A
@@ -120,20 +122,81 @@ static inline void ant_journal_fence(void)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-/* Records the old bytes of [addr, addr + bytes), widened to whole words,
- * before they change. */
+/* Appends a record of the `bytes` bytes (a multiple of 8) at `address`
+ * (a multiple of 8), whose old contents are at `old`, then publishes it.
+ * Inline, so that a record of a constant size is a few moves. */
+static inline void ant_journal_append(ant_arena_t *arena, uintptr_t address, size_t bytes, const void *old)
+{
+    struct ant_journal *j = &arena->journal;
+    size_t used = j->used;
+    if (ANT_UNLIKELY(used + 2 + bytes / 8 > ANT_JOURNAL_WORDS)) {
+        ant_journal_lose(arena);
+        return;
+    }
+    j->words[used] = address;
+    j->words[used + 1] = bytes;
+    memcpy(&j->words[used + 2], old, bytes);
+    ant_journal_fence();
+    __atomic_store_n(&j->used, (uint32_t)(used + 2 + bytes / 8), __ATOMIC_RELAXED);
+    ant_journal_fence();
+}
+
+/* Records the `bytes` bytes at `at`, a multiple of 8, before they change. */
+static inline void ant_journal_words(ant_arena_t *arena, const void *at, size_t bytes)
+{
+    ant_journal_append(arena, (uintptr_t)at, bytes, at);
+}
+
+static inline void ant_journal_word(ant_arena_t *arena, const void *at)
+{
+    ant_journal_words(arena, at, 8);
+}
+
+/* Records the bytes [addr, addr + bytes) anywhere, widened to whole words. */
 static inline void ant_journal_save(ant_arena_t *arena, const void *addr, size_t bytes)
 {
     uintptr_t low = (uintptr_t)addr & ~(uintptr_t)7;
-    ant_journal_save_slow(arena, low, (((uintptr_t)addr + bytes + 7) & ~(uintptr_t)7) - low);
+    size_t whole = (((uintptr_t)addr + bytes + 7) & ~(uintptr_t)7) - low;
+    ant_journal_append(arena, low, whole, (const void *)low);
 }
 
-/* A node, a region header or the counters: recorded whole, once a change. */
-ANT_HIDDEN void ant_journal_save_once(ant_arena_t *arena, const void *addr, size_t bytes);
-ANT_HIDDEN void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t mark);
-ANT_HIDDEN void ant_journal_fork_child(void);
+/* A tail sentinel, 8 bytes at any alignment: one word or two, never a
+ * byte past the second (a block may end where its mapping does). */
+static inline void ant_journal_tail(ant_arena_t *arena, const unsigned char *tail)
+{
+    if ((uintptr_t)tail % 8 == 0)
+        ant_journal_word(arena, tail);
+    else
+        ant_journal_words(arena, (const void *)((uintptr_t)tail & ~(uintptr_t)7), 16);
+}
+
+/* False for a node or header recorded whole since the last commit. */
+static inline bool ant_journal_first_sight(ant_arena_t *arena, const void *addr)
+{
+    for (uint32_t i = 0; i < arena->seen_count; i++)
+        if (arena->seen[i] == addr)
+            return false;
+    if (arena->seen_count < ANT_JOURNAL_SEEN)
+        arena->seen[arena->seen_count++] = addr;
+    return true;
+}
+
+/* A node, a region header: recorded whole, once a change. */
+static inline void ant_journal_save_once(ant_arena_t *arena, const void *addr, size_t bytes)
+{
+    if (ant_journal_first_sight(arena, addr))
+        ant_journal_words(arena, addr, bytes);
+}
+
 /* The arena's counters, recorded before the first change of a change. */
-ANT_HIDDEN struct ant_arena_counters *ant_counters(ant_arena_t *arena);
+static inline struct ant_arena_counters *ant_counters(ant_arena_t *arena)
+{
+    if (ANT_UNLIKELY(!arena->counters_seen)) {
+        arena->counters_seen = true;
+        ant_journal_words(arena, &arena->counters, sizeof arena->counters);
+    }
+    return &arena->counters;
+}
 
 static inline void ant_journal_node(ant_arena_t *arena, const ant_node_t *node)
 {

@@ -31,51 +31,13 @@ void ant_journal_fork_child(void)
     my_id = 0;
 }
 
-/* Appends a record of `bytes` bytes at `address` whose old contents are
- * at `old`, then publishes it. */
-static void append(ant_arena_t *arena, uintptr_t address, size_t bytes, const void *old)
+/* A change that outgrew the journal: never with the sizes the allocator
+ * records between two commits. A reader told so checks nothing the change
+ * touches rather than the half of it. */
+void ant_journal_lose(ant_arena_t *arena)
 {
-    struct ant_journal *j = &arena->journal;
-    uint32_t used = j->used;
-    size_t words = bytes / 8;
-    if (used == ANT_JOURNAL_LOST)
-        return;
-    /* Never with the sizes the allocator records between two commits; a
-     * reader told so checks nothing the change touches rather than the
-     * half of it. */
-    if (words + 2 > ANT_JOURNAL_WORDS - used) {
-        __atomic_store_n(&j->used, ANT_JOURNAL_LOST, __ATOMIC_RELAXED);
-        ant_journal_fence();
-        return;
-    }
-    j->words[used] = address;
-    j->words[used + 1] = bytes;
-    memcpy(&j->words[used + 2], old, bytes);
+    __atomic_store_n(&arena->journal.used, ANT_JOURNAL_LOST, __ATOMIC_RELAXED);
     ant_journal_fence();
-    __atomic_store_n(&j->used, (uint32_t)(used + 2 + words), __ATOMIC_RELAXED);
-    ant_journal_fence();
-}
-
-void ant_journal_save_slow(ant_arena_t *arena, uintptr_t low, size_t bytes)
-{
-    append(arena, low, bytes, (const void *)low);
-}
-
-/* False for a node or header recorded whole since the last commit. */
-static bool first_sight(ant_arena_t *arena, const void *addr)
-{
-    for (uint32_t i = 0; i < arena->seen_count; i++)
-        if (arena->seen[i] == addr)
-            return false;
-    if (arena->seen_count < ANT_JOURNAL_SEEN)
-        arena->seen[arena->seen_count++] = addr;
-    return true;
-}
-
-void ant_journal_save_once(ant_arena_t *arena, const void *addr, size_t bytes)
-{
-    if (first_sight(arena, addr))
-        ant_journal_save(arena, addr, bytes);
 }
 
 /*
@@ -86,20 +48,11 @@ void ant_journal_save_once(ant_arena_t *arena, const void *addr, size_t bytes)
  */
 void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t mark)
 {
-    if (!first_sight(arena, node))
+    if (!ant_journal_first_sight(arena, node))
         return;
     ant_node_t before = *node;
     before.mark = mark;
-    append(arena, (uintptr_t)node, ANT_NODE_SIZE, &before);
-}
-
-struct ant_arena_counters *ant_counters(ant_arena_t *arena)
-{
-    if (!arena->counters_seen) {
-        arena->counters_seen = true;
-        ant_journal_save(arena, &arena->counters, sizeof arena->counters);
-    }
-    return &arena->counters;
+    ant_journal_append(arena, (uintptr_t)node, ANT_NODE_SIZE, &before);
 }
 
 /* At a commit: each neighbour held since the last one gets the mark its

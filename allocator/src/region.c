@@ -76,7 +76,7 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
         ant_journal_region(arena, arena->regions);
         arena->regions->prev = r;
     }
-    ant_journal_save(arena, &arena->regions, sizeof arena->regions);
+    ant_journal_word(arena, &arena->regions);
     arena->regions = r;
     struct ant_arena_counters *c = ant_counters(arena);
     c->regions++;
@@ -244,7 +244,7 @@ void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t
         ant_journal_region(arena, region->prev);
         region->prev->next = region->next;
     } else {
-        ant_journal_save(arena, &arena->regions, sizeof arena->regions);
+        ant_journal_word(arena, &arena->regions);
         arena->regions = region->next;
     }
     if (region->next) {
