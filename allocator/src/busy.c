@@ -15,6 +15,7 @@
 #include <time.h>
 
 #define SPINS_BEFORE_YIELD 16u
+#define STILL_READINGS 3u
 #define GIVE_UP_NS 1000000000ll
 
 static long long now_ns(void)
@@ -98,6 +99,7 @@ static bool busy_wait(const ant_node_t *node)
 bool ant_head_settled(const ant_node_t *node)
 {
     bool sound;
+    unsigned failed = 0;
     uint64_t first = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
     if ((first & ANT_MARK_BUSY) && held_by_me(node, first, &sound))
         return sound;
@@ -111,8 +113,14 @@ bool ant_head_settled(const ant_node_t *node)
             continue;
         bool ok = node->head == ant_head_with(node, mark);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&node->mark, __ATOMIC_RELAXED) == mark)
+        if (__atomic_load_n(&node->mark, __ATOMIC_RELAXED) != mark)
+            continue;
+        /* A mark read the same twice can still hide changes in between:
+         * 128 of them bring its change count round again. Damage fails
+         * every reading; a reading torn that way does not fail again. */
+        if (ok || ++failed == STILL_READINGS)
             return ok;
+        sched_yield();
     }
     return false;
 }
