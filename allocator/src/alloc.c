@@ -50,7 +50,8 @@ static ant_node_t *take_free_block(ant_arena_t *arena, size_t size, size_t align
 
 static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *site)
 {
-    if (size >= arena->mmap_threshold || (align > ant_page_size && size + align >= arena->mmap_threshold))
+    if (size >= arena->mmap_threshold || size >= ANT_HEAP_REQUEST_MAX ||
+        (align > ant_page_size && size + align >= arena->mmap_threshold))
         return ant_big_alloc(arena, size, align, site);
     size_t block = ant_block_size_for(size);
     ant_region_t *region;
@@ -64,10 +65,13 @@ static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *s
     }
     if (lead)
         node = ant_split_front(arena, region, node, lead);
+    /* The rest of the block, if any, stays free: it remembers who last had
+     * its bytes and who freed them, as the block did. */
     struct ant_owner before = ant_owner_of(node);
+    struct ant_freed freed = ant_freed_read(node);
     ant_mark_used(arena, node, size, site);
     if (node->size - block >= ANT_MIN_BLOCK)
-        ant_split(arena, region, node, block, before, true);
+        ant_split(arena, region, node, block, before, true, freed);
     return ant_mem_of(node);
 }
 
@@ -117,8 +121,8 @@ void *ant_alloc(size_t size, size_t align, void *site)
  * that would have merged with it. */
 static void check_neighbours(ant_region_t *region, ant_node_t *node)
 {
-    ant_node_t *next = ant_block_end(node);
-    if ((uint64_t)(uintptr_t)next < region->wilderness && !ant_head_ok(next)) {
+    ant_node_t *next = ant_next_in(region, node);
+    if (next && !ant_head_ok(next)) {
         struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = next, .invariant = "I1"};
         p.what = ant_diagnose_header(region, next, node, &p.culprit);
         ant_report(&p);
@@ -131,21 +135,21 @@ static bool tail_sound(ant_node_t *node, const void *call_site)
     if (ant_tail_ok(node))
         return true;
     struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW, .node = node, .invariant = "I2",
-                            .at = ant_mem_of(node) + node->requested, .call_site = call_site,
+                            .at = ant_mem_of(node) + ant_requested_of(node), .call_site = call_site,
                             .what = "the tail sentinel was overwritten: the program wrote past the end of"};
     ant_report(&p);
     ant_report_done();
     return false;
 }
 
-static void free_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+static void free_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, void *site)
 {
     if (region->kind == ANT_REGION_BIG) {
         ant_big_free(arena, region);
         return;
     }
     check_neighbours(region, node);
-    ant_mark_free(arena, node);
+    ant_mark_free(arena, node, site);
     ant_settle_freed(arena, region, node);
 }
 
@@ -158,7 +162,7 @@ __attribute__((noinline)) void ant_release_to_arena(void *mem, void *site)
     ant_node_t *node = ant_validate_mem(arena, mem, "free", site, &region);
     if (node) {
         tail_sound(node, site);
-        free_locked(arena, region, node);
+        free_locked(arena, region, node, site);
     }
     ant_unlock(arena);
     if (!node)
@@ -180,7 +184,7 @@ void ant_release(void *mem, void *site)
  * checked as a reused block's are. */
 static bool grow_into_next(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t block)
 {
-    ant_node_t *next = node->next;
+    ant_node_t *next = ant_next_in(region, node);
     if (!next || !ant_is_free(next) || !ant_head_ok(next) || node->size + next->size < block)
         return false;
     if (!ant_check_taken_poison(next, block - node->size)) {
@@ -207,12 +211,12 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
          * the program's bytes. */
         size_t block = ant_block_size_for(size);
         if (block <= node->size || grow_into_next(arena, region, node, block) ||
-            (!node->next && ant_wilderness_extend(arena, region, node, block))) {
+            (!ant_next_in(region, node) && ant_wilderness_extend(arena, region, node, block))) {
             struct ant_owner before = ant_owner_of(node);
             ant_mark_used(arena, node, size, site);
             ant_counters(arena)->frees++;
             if (node->size - block >= ANT_MIN_BLOCK)
-                ant_split(arena, region, node, block, before, false);
+                ant_split(arena, region, node, block, before, false, ant_freed_now((uint64_t)(uintptr_t)site));
             return ant_mem_of(node);
         }
     }
@@ -223,8 +227,9 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
      * bytes of the new one, which no reader checks. */
     ant_journal_commit(arena);
     ant_journal_step(arena, ANT_STEP_COPY, ant_mem_of(node), (uint64_t)(uintptr_t)mem);
-    memcpy(mem, ant_mem_of(node), node->requested < size ? node->requested : size);
-    free_locked(arena, region, node);
+    size_t had = ant_requested_of(node);
+    memcpy(mem, ant_mem_of(node), had < size ? had : size);
+    free_locked(arena, region, node, site);
     return mem;
 }
 
@@ -271,7 +276,7 @@ size_t ant_requested_size(const void *mem)
     ant_node_t *node = ant_node_of(mem);
     bool inside = r ? ant_region_holds(r, node, ANT_NODE_SIZE) : (r = ant_big_of(arena, mem)) && r->first == node;
     if (inside && ant_head_ok(node) && node->state == ANT_STATE_USED)
-        size = node->requested;
+        size = ant_requested_of(node);
     ant_unlock(arena);
     return size;
 }

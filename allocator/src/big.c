@@ -46,7 +46,7 @@ static void unlink_big(ant_arena_t *arena, ant_region_t *r)
 /* A big mapping and its block enter the arena's books, or leave them. */
 static void add_big(ant_arena_t *arena, ant_region_t *r)
 {
-    ant_journal_step(arena, ANT_STEP_BIG_ADD, ant_mem_of(r->first), r->first->requested);
+    ant_journal_step(arena, ANT_STEP_BIG_ADD, ant_mem_of(r->first), r->big_requested);
     link_big(arena, r);
     struct ant_arena_counters *c = ant_counters(arena);
     c->bigs++;
@@ -58,7 +58,7 @@ static void add_big(ant_arena_t *arena, ant_region_t *r)
  * committed, and the OS may take the mapping. */
 static void drop_big(ant_arena_t *arena, ant_region_t *r)
 {
-    ant_journal_step(arena, ANT_STEP_BIG_DROP, ant_mem_of(r->first), r->first->requested);
+    ant_journal_step(arena, ANT_STEP_BIG_DROP, ant_mem_of(r->first), r->big_requested);
     ant_count_out(arena, r->first);
     unlink_big(arena, r);
     struct ant_arena_counters *c = ant_counters(arena);
@@ -71,7 +71,8 @@ void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
 {
     size_t extra = ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE + ANT_TAIL_SIZE + ANT_ALIGN +
                    (align > ANT_ALIGN ? align : 0);
-    if (size > SIZE_MAX - extra - ant_page_size)
+    /* node.below holds the node's distance from its mapping's start. */
+    if (size > SIZE_MAX - extra - ant_page_size || align > ((size_t)1 << 31))
         return 0;
     size_t length = page_up(size + extra);
     ant_region_t *r = ant_os_map(length);
@@ -82,19 +83,21 @@ void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
         mem = (mem + align - 1) & ~(uintptr_t)(align - 1);
     ant_node_t *node = ant_node_of((void *)mem);
     *node = (ant_node_t){
-        .size = ant_block_size_for(size),
+        .below = (uint32_t)((uintptr_t)node - (uintptr_t)r),
         .state = ANT_STATE_FREE,
-        .arena = (uint16_t)arena->index,
+        .arena = (uint8_t)arena->index,
         .flags = ANT_FLAG_BIG,
     };
+    size_t block = ant_block_size_for(size);
     *r = (ant_region_t){
         .magic = ANT_REGION_MAGIC,
         .length = length,
-        .wilderness = (uint64_t)(uintptr_t)node + node->size,
+        .wilderness = (uint64_t)(uintptr_t)node + block,
         .first = node,
         .last = node,
         .kind = ANT_REGION_BIG,
         .arena = arena->index,
+        .big_size = block,
     };
     add_big(arena, r);
     ant_mark_used(arena, node, size, site);
@@ -125,7 +128,7 @@ static void raise_thresholds(ant_arena_t *arena, size_t requested)
 
 void ant_big_free(ant_arena_t *arena, ant_region_t *r)
 {
-    raise_thresholds(arena, r->first->requested);
+    raise_thresholds(arena, r->big_requested);
     ant_counters(arena)->frees++;
     drop_big(arena, r);
     ant_os_unmap(r, r->length);
@@ -135,10 +138,10 @@ void ant_big_free(ant_arena_t *arena, ant_region_t *r)
  * ant_mark_used() hands it out again. */
 static void resize_block(ant_region_t *r, ant_node_t *node, size_t size)
 {
-    node->size = ant_block_size_for(size);
-    r->wilderness = (uint64_t)(uintptr_t)node + node->size;
+    r->big_size = ant_block_size_for(size);
+    r->big_requested = 0;
+    r->wilderness = (uint64_t)(uintptr_t)node + r->big_size;
     node->state = ANT_STATE_FREE;
-    node->requested = 0;
 }
 
 /*
@@ -172,7 +175,7 @@ void *ant_big_realloc(ant_arena_t *arena, ant_region_t *r, size_t size, void *si
     } else {
         ant_journal_step(arena, ANT_STEP_GROW, ant_mem_of(node), ant_block_size_for(size));
         ant_journal_node(arena, node);
-        ant_journal_tail(arena, ant_mem_of(node) + node->requested);
+        ant_journal_tail(arena, ant_mem_of(node) + ant_requested_of(node));
         ant_journal_region(arena, r);
         ant_count_out(arena, node);
         resize_block(r, node, size);

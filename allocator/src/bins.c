@@ -183,7 +183,7 @@ void ant_bins_rebuild(ant_arena_t *arena)
         while (n && (unsigned char *)n + ANT_NODE_SIZE <= end && ant_head_ok(n)) {
             if (ant_is_free(n))
                 insert(arena, n, false);
-            n = n->next;
+            n = ant_next_in(r, n);
         }
     }
     ant_journal_fence();

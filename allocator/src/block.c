@@ -2,8 +2,12 @@
  * block.c: blocks, the design note's heart. A node, then its mem; split a
  * free block that is too big, coalesce a free block with free neighbours.
  *
- * Every change to a node ends in ant_seal(), since the head sentinel covers
- * all of its fields. Every change to a block's state or size goes through
+ * Blocks tile a region: the block above a node is at node + size, the one
+ * below at node - below. So a block that changes size changes the below of
+ * the block above it too, whoever owns that one.
+ *
+ * Every change to a node ends in ant_seal(), since the check covers all of
+ * its fields. Every change to a block's state or size goes through
  * count_out() before and count_in() after, so the arena's counters always
  * equal what a walk finds (invariant I10). And every byte is recorded in
  * the arena's journal before it changes (journal.c), so a core taken half
@@ -13,13 +17,16 @@
 
 #include <string.h>
 
+/* Cached blocks count as used: the arena handed them out. Their requested
+ * bytes are the caches' business (requested_delta). */
 static void count(ant_arena_t *arena, const ant_node_t *node, int64_t sign)
 {
     struct ant_arena_counters *c = ant_counters(arena);
     if (node->state != ANT_STATE_FREE) {
         c->used_blocks += (uint64_t)sign;
-        c->used_bytes += (uint64_t)sign * node->size;
-        c->requested_bytes += (uint64_t)sign * node->requested;
+        c->used_bytes += (uint64_t)sign * ant_size_of(node);
+        if (node->state == ANT_STATE_USED)
+            c->requested_bytes += (uint64_t)sign * ant_requested_of(node);
     } else {
         c->free_blocks += (uint64_t)sign;
         c->free_bytes += (uint64_t)sign * node->size;
@@ -36,18 +43,17 @@ void ant_count_out(ant_arena_t *arena, const ant_node_t *node)
     count(arena, node, -1);
 }
 
-/* Poison covers the free mem after its two links. */
+/* Poison covers the free mem after its links and who freed it. */
 void ant_poison(ant_node_t *node)
 {
-    memset(ant_mem_of(node) + ANT_FREE_LINKS_SIZE, ANT_POISON,
-           node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE);
+    memset(ant_mem_of(node) + ANT_POISON_OFFSET, ANT_POISON, node->size - ANT_MIN_BLOCK);
 }
 
 /* The first byte of poison that changed, looking at most `limit` bytes. */
 const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
 {
-    const unsigned char *p = ant_mem_of((ant_node_t *)node) + ANT_FREE_LINKS_SIZE;
-    size_t n = node->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
+    const unsigned char *p = ant_mem_of((ant_node_t *)node) + ANT_POISON_OFFSET;
+    size_t n = node->size - ANT_MIN_BLOCK;
     if (n > limit)
         n = limit;
     /* Every byte equal to the next, and the first the poison: the C
@@ -70,31 +76,31 @@ const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit)
 }
 
 /*
- * A neighbour's links change when the block beside it is split, merged or
- * carved. A FREE neighbour changes only under this lock. A USED or CACHED
- * one may belong to another thread, moving it into or out of its cache:
- * it is held BUSY from before its change until the journal commits, so
- * that no thread changes it while a reader of the journal may still put
- * back its old bytes. Its head is sealed at each change for the mark it
- * will have when let go (journal.c). A neighbour whose node is damaged is
- * reported and left as it is, still failing its head check: resealing it
- * would launder the damage into fields every later check trusts.
+ * The block above one that changes size gets a new below. A FREE one
+ * changes only under this lock. A USED or CACHED one may belong to another
+ * thread, moving it into or out of its cache: it is held BUSY from before
+ * its change until the journal commits, so that no thread changes it while
+ * a reader of the journal may still put back its old bytes. Its check is
+ * sealed at each change for the mark it will have when let go (journal.c).
+ * A neighbour whose node is damaged is reported and left as it is, still
+ * failing its check: resealing it would launder the damage into fields
+ * every later check trusts.
  */
 enum hold { UNSOUND, FREE_HERE, HELD, HELD_BRIEFLY };
 
-static enum hold take_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *mark)
+static enum hold take_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *w3)
 {
     if (ant_node_held_by(arena, node))
         return HELD;
-    uint64_t now = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
-    if ((uint32_t)now == ANT_STATE_FREE && !(now & ANT_MARK_BUSY) && ant_head_ok(node)) {
+    uint64_t now = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
+    if ((now & ANT_MARK_STATE) == ANT_STATE_FREE && !((uint32_t)now & ANT_MARK_BUSY) && ant_head_ok(node)) {
         ant_journal_node(arena, node);
         return FREE_HERE;
     }
     __atomic_store_n(&arena->busy, node, __ATOMIC_SEQ_CST);
-    if (ant_node_hold(node, mark)) {
-        if (node->head == ant_head_with(node, *mark)) {
-            ant_journal_held(arena, node, *mark);
+    if (ant_node_hold(node, w3)) {
+        if (*w3 == ant_sealed(node, (uint32_t)*w3)) {
+            ant_journal_held(arena, node, *w3);
             uint32_t n = arena->held_count;
             if (n == ANT_HELD_MAX)
                 return HELD_BRIEFLY;
@@ -103,7 +109,7 @@ static enum hold take_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *
             __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
             return HELD;
         }
-        ant_node_unhold(node, *mark);
+        ant_node_unhold(node, *w3);
     }
     __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
     struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
@@ -113,43 +119,29 @@ static enum hold take_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *
     return UNSOUND;
 }
 
-static void neighbour_changed(ant_arena_t *arena, ant_node_t *node, enum hold how, uint64_t mark)
+/* `node`'s below becomes `below`. */
+static void set_below(ant_arena_t *arena, ant_node_t *node, uint32_t below)
 {
+    uint64_t w3 = 0;
+    enum hold how = take_neighbour(arena, node, &w3);
+    if (how == UNSOUND)
+        return;
+    node->below = below;
     switch (how) {
     case FREE_HERE:
         ant_seal(node);
         break;
     case HELD:
-        node->head = ant_head_with(node, ant_released_mark(node->mark));
+        node->check = ant_head_check_as(ant_heap_root.secret, node, ant_released_mark(node->mark));
         break;
     case HELD_BRIEFLY:
         /* More neighbours than a change ever holds: let go at once. */
-        ant_node_release(node, mark);
+        ant_node_release(node, (uint32_t)w3);
         __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
         break;
     case UNSOUND:
         break;
     }
-}
-
-void ant_node_set_prev(ant_arena_t *arena, ant_node_t *node, ant_node_t *prev)
-{
-    uint64_t mark = 0;
-    enum hold how = take_neighbour(arena, node, &mark);
-    if (how == UNSOUND)
-        return;
-    node->prev = prev;
-    neighbour_changed(arena, node, how, mark);
-}
-
-void ant_node_set_next(ant_arena_t *arena, ant_node_t *node, ant_node_t *next)
-{
-    uint64_t mark = 0;
-    enum hold how = take_neighbour(arena, node, &mark);
-    if (how == UNSOUND)
-        return;
-    node->next = next;
-    neighbour_changed(arena, node, how, mark);
 }
 
 /* The region's last node becomes `node`. */
@@ -159,36 +151,42 @@ static void set_last(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
     region->last = node;
 }
 
+/* The block above `node` learns its new size; or, with none above, the
+ * region learns that `node` is its last. */
+static void tell_above(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    ant_node_t *above = ant_block_end(node);
+    if ((uint64_t)(uintptr_t)above < region->wilderness)
+        set_below(arena, above, node->size);
+    else
+        set_last(arena, region, node);
+}
+
 /*
  * Cuts `node` at `at` bytes: the bytes after become a new free block that
- * remembers `owner`, linked in after it. Both stay out of the bins; the
- * counters follow.
+ * remembers `owner` as its last owner and `freed` as who freed it. Both
+ * stay out of the bins; the counters follow.
  */
 static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t at,
-                       struct ant_owner owner)
+                       struct ant_owner owner, struct ant_freed freed)
 {
     ant_node_t *after = (ant_node_t *)(void *)((unsigned char *)node + at);
     ant_journal_step(arena, ANT_STEP_SPLIT, ant_mem_of(node), at);
     ant_journal_node(arena, node);
-    ant_journal_node(arena, after);
+    ant_journal_save_once(arena, after, ANT_MIN_BLOCK);
     ant_count_out(arena, node);
     *after = (ant_node_t){
-        .prev = node,
-        .next = node->next,
-        .size = node->size - at,
-        .serial = owner.serial,
-        .site = owner.site,
+        .size = node->size - (uint32_t)at,
+        .below = (uint32_t)at,
         .state = ANT_STATE_FREE,
-        .arena = (uint16_t)arena->index,
+        .arena = (uint8_t)arena->index,
     };
-    if (after->next)
-        ant_node_set_prev(arena, after->next, after);
-    else
-        set_last(arena, region, after);
-    node->size = at;
-    node->next = after;
+    ant_node_own(after, 0, owner.serial, owner.site);
+    ant_freed_put(after, freed);
+    node->size = (uint32_t)at;
     ant_seal(node);
     ant_seal(after);
+    tell_above(arena, region, after);
     ant_count_in(arena, node);
     ant_count_in(arena, after);
     return after;
@@ -197,15 +195,16 @@ static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *nod
 /*
  * Cuts `node` (out of the bins) to `size` bytes; the rest becomes a new
  * free block, settled like any freed block, that remembers `owner` (the
- * serial and site of whoever last had those bytes). `poisoned` says the
- * rest's bytes are poison already, as when the block was free a moment ago;
- * otherwise they held data and are poisoned here. The caller ensures the
- * rest is at least ANT_MIN_BLOCK. Returns the rest.
+ * serial and site of whoever last had those bytes) and `freed` (who freed
+ * them). `poisoned` says the rest's bytes are poison already, as when the
+ * block was free a moment ago; otherwise they held data and are poisoned
+ * here. The caller ensures the rest is at least ANT_MIN_BLOCK. Returns the
+ * rest.
  */
 ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
-                      struct ant_owner owner, bool poisoned)
+                      struct ant_owner owner, bool poisoned, struct ant_freed freed)
 {
-    ant_node_t *rest = cut(arena, region, node, size, owner);
+    ant_node_t *rest = cut(arena, region, node, size, owner, freed);
     if (!poisoned)
         ant_poison(rest);
     ant_settle_free(arena, region, rest);
@@ -219,7 +218,7 @@ ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node
  */
 ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t lead)
 {
-    ant_node_t *back = cut(arena, region, node, lead, ant_owner_of(node));
+    ant_node_t *back = cut(arena, region, node, lead, ant_owner_of(node), ant_freed_read(node));
     ant_fit_forget(arena, node);
     ant_bin_insert(arena, node);
     return back;
@@ -228,13 +227,15 @@ ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t
 /*
  * Grows `node` to `size` bytes over the front of its free upper neighbour
  * `next` (out of the bins): the boundary between them moves up. What is
- * left of `next` stays a free block, its poison and its last owner as they
- * were, and settles again; if too little would be left, `node` takes all
- * of `next`. The bytes taken hold poison and the old node, not data.
+ * left of `next` stays a free block, its poison, its last owner and who
+ * freed it as they were, and settles again; if too little would be left,
+ * `node` takes all of `next`. The bytes taken hold poison and the old
+ * node, not data.
  */
 void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *next, size_t size)
 {
     const ant_node_t old = *next;
+    const struct ant_freed freed = ant_freed_read(next);
     size_t total = node->size + old.size;
     ant_journal_step(arena, ANT_STEP_GROW, ant_mem_of(node), size);
     ant_journal_node(arena, node);
@@ -242,56 +243,43 @@ void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, a
     ant_count_out(arena, node);
     ant_count_out(arena, next);
     ant_fit_forget(arena, next);
-    ant_node_t *rest = 0;
+    ant_node_t *upper = node;
     if (total - size >= ANT_MIN_BLOCK) {
-        rest = (ant_node_t *)(void *)((unsigned char *)node + size);
-        ant_journal_node(arena, rest);
-        *rest = (ant_node_t){
-            .prev = node,
-            .next = old.next,
-            .size = total - size,
-            .serial = old.serial,
-            .site = old.site,
-            .state = ANT_STATE_FREE,
-            .arena = old.arena,
-        };
+        ant_node_t *rest = (ant_node_t *)(void *)((unsigned char *)node + size);
+        ant_journal_save_once(arena, rest, ANT_MIN_BLOCK);
+        *rest = old;
+        rest->size = (uint32_t)(total - size);
+        rest->below = (uint32_t)size;
+        ant_freed_put(rest, freed);
         ant_seal(rest);
-        node->size = size;
-        node->next = rest;
+        node->size = (uint32_t)size;
+        upper = rest;
     } else {
-        node->size = total;
-        node->next = old.next;
+        node->size = (uint32_t)total;
     }
-    ant_node_t *upper = rest ? rest : node;
-    if (old.next)
-        ant_node_set_prev(arena, old.next, upper);
-    else
-        set_last(arena, region, upper);
     ant_seal(node);
+    tell_above(arena, region, upper);
     ant_count_in(arena, node);
-    if (rest) {
-        ant_count_in(arena, rest);
-        ant_settle_free(arena, region, rest);
+    if (upper != node) {
+        ant_count_in(arena, upper);
+        ant_settle_free(arena, region, upper);
     }
 }
 
-/* `low` swallows its free neighbour `high`, whose node turns to poison. */
+/* `low` swallows its free neighbour `high`, whose node, links and record
+ * of who freed it turn to poison. */
 static void absorb(ant_arena_t *arena, ant_region_t *region, ant_node_t *low, ant_node_t *high)
 {
     ant_journal_step(arena, ANT_STEP_MERGE, ant_mem_of(low), (uint64_t)(uintptr_t)ant_mem_of(high));
     ant_journal_node(arena, low);
-    ant_journal_words(arena, high, ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE);
+    ant_journal_words(arena, high, ANT_MIN_BLOCK);
     ant_count_out(arena, low);
     ant_count_out(arena, high);
     ant_fit_forget(arena, high);
     low->size += high->size;
-    low->next = high->next;
-    if (low->next)
-        ant_node_set_prev(arena, low->next, low);
-    else
-        set_last(arena, region, low);
     ant_seal(low);
-    memset(high, ANT_POISON, ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE);
+    memset(high, ANT_POISON, ANT_MIN_BLOCK);
+    tell_above(arena, region, low);
     ant_count_in(arena, low);
 }
 
@@ -317,10 +305,10 @@ static bool mergeable(ant_arena_t *arena, ant_node_t *neighbour)
 
 ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
 {
-    ant_node_t *next = node->next;
-    if (mergeable(arena, next))
+    ant_node_t *next = ant_block_end(node);
+    if ((uint64_t)(uintptr_t)next < region->wilderness && mergeable(arena, next))
         absorb(arena, region, node, next);
-    ant_node_t *prev = node->prev;
+    ant_node_t *prev = ant_block_below(node);
     if (mergeable(arena, prev)) {
         absorb(arena, region, prev, node);
         node = prev;
@@ -335,19 +323,26 @@ ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *n
  * the program just freed (ant_mark_free), whose mem is poisoned only if it
  * stays in a block: the wilderness needs no poison, and writing a block of
  * megabytes whose pages are then given back costs as much as the program's
- * own use of them.
+ * own use of them. The merged block says who freed the fresh one: the
+ * likeliest owner of a dangling pointer into it.
  */
 static void settle(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *fresh)
 {
-    unsigned char *poison_from = fresh ? ant_mem_of(fresh) + ANT_FREE_LINKS_SIZE : 0;
-    size_t poison_length = fresh ? fresh->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE : 0;
+    unsigned char *poison_from = fresh ? ant_mem_of(fresh) + ANT_POISON_OFFSET : 0;
+    size_t poison_length = fresh ? fresh->size - ANT_MIN_BLOCK : 0;
+    struct ant_freed freed = fresh ? ant_freed_read(fresh) : (struct ant_freed){0};
     node = ant_coalesce(arena, region, node);
-    if (!node->next && node->size >= arena->trim_threshold) {
+    if ((uint64_t)(uintptr_t)ant_block_end(node) >= region->wilderness && node->size >= arena->trim_threshold) {
         ant_wilderness_reclaim(arena, region, node);
         return;
     }
-    if (fresh)
+    if (fresh) {
         memset(poison_from, ANT_POISON, poison_length);
+        if (node != fresh) {
+            ant_journal_words(arena, ant_mem_of(node) + ANT_FREE_LINKS_SIZE, ANT_FREED_SIZE);
+            ant_freed_put(node, freed);
+        }
+    }
     ant_journal_step(arena, ANT_STEP_FILE, ant_mem_of(node), node->size);
     ant_bin_insert(arena, node);
 }
@@ -368,7 +363,7 @@ static void journal_block(ant_arena_t *arena, ant_node_t *node)
 {
     ant_journal_node(arena, node);
     if (node->state == ANT_STATE_USED)
-        ant_journal_tail(arena, ant_mem_of(node) + node->requested);
+        ant_journal_tail(arena, ant_mem_of(node) + ant_requested_of(node));
 }
 
 void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site)
@@ -377,28 +372,34 @@ void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void 
     journal_block(arena, node);
     ant_count_out(arena, node);
     node->state = ANT_STATE_USED;
-    node->requested = requested;
-    node->serial = __atomic_add_fetch(&ant_heap_root.serial, 1, __ATOMIC_RELAXED);
-    node->site = (uint64_t)(uintptr_t)site;
+    if (node->flags & ANT_FLAG_BIG) {
+        ant_region_t *r = ant_big_region(node);
+        ant_journal_region(arena, r);
+        r->big_requested = requested;
+        requested = 0;
+    }
+    ant_node_own(node, requested, ant_next_serial(), (uint64_t)(uintptr_t)site);
     node->flags &= (uint16_t)ANT_FLAG_BIG;
     ant_seal(node);
-    ant_journal_tail(arena, ant_mem_of(node) + requested);
+    unsigned char *tail = ant_mem_of(node) + ant_requested_of(node);
+    ant_journal_tail(arena, tail);
     ant_tail_write(node);
     ant_count_in(arena, node);
     ant_counters(arena)->allocations++;
 }
 
-/* The block keeps its last owner's serial and site, so that a write after
- * free can be traced to who had it. Its mem is poisoned by
- * ant_settle_freed(), which must follow. */
-void ant_mark_free(ant_arena_t *arena, ant_node_t *node)
+/* The block keeps its last owner's requested size, serial and site, so
+ * that a write after free can be traced to who had it, and says who freed
+ * it (`site`). Its mem was the program's: no reader of the heap before
+ * looks at it. It is poisoned by ant_settle_freed(), which must follow. */
+void ant_mark_free(ant_arena_t *arena, ant_node_t *node, void *site)
 {
     ant_journal_step(arena, ANT_STEP_MARK_FREE, ant_mem_of(node), node->size);
     journal_block(arena, node);
     ant_count_out(arena, node);
     node->state = ANT_STATE_FREE;
-    node->requested = 0;
     ant_seal(node);
+    ant_freed_write(node, (uint64_t)(uintptr_t)site);
     ant_count_in(arena, node);
     ant_counters(arena)->frees++;
 }

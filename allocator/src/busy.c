@@ -25,12 +25,6 @@ static long long now_ns(void)
     return (long long)t.tv_sec * 1000000000ll + t.tv_nsec;
 }
 
-/*
- * A cache, or an arena relinking a neighbour, names the node in its `busy`
- * before it sets BUSY and clears it after, so a BUSY mark that stays the
- * same (change count included) while nothing names the node belongs to no
- * thread at work.
- */
 bool ant_node_held_by(const ant_arena_t *arena, const ant_node_t *node)
 {
     uint32_t n = __atomic_load_n(&arena->held_count, __ATOMIC_ACQUIRE);
@@ -40,7 +34,13 @@ bool ant_node_held_by(const ant_arena_t *arena, const ant_node_t *node)
     return false;
 }
 
-static bool owned(const ant_node_t *node, uint64_t mark)
+/*
+ * A cache, or an arena relinking a neighbour, names the node in its `busy`
+ * (or `held`) before it sets BUSY and clears it after, so a BUSY word that
+ * stays the same (change count included) while nothing names the node
+ * belongs to no thread at work.
+ */
+static bool owned(const ant_node_t *node, uint64_t w3)
 {
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next)
         if (__atomic_load_n(&c->busy, __ATOMIC_SEQ_CST) == node)
@@ -50,18 +50,18 @@ static bool owned(const ant_node_t *node, uint64_t mark)
         if (__atomic_load_n(&arena->busy, __ATOMIC_SEQ_CST) == node || ant_node_held_by(arena, node))
             return true;
     }
-    return __atomic_load_n(&node->mark, __ATOMIC_SEQ_CST) != mark;
+    return __atomic_load_n(&node->w[3], __ATOMIC_SEQ_CST) != w3;
 }
 
 /* A node this thread holds for the change it is making under an arena's
- * lock: its head was sealed for the mark it will be let go with. */
-static bool held_by_me(const ant_node_t *node, uint64_t mark, bool *ok)
+ * lock: its check was sealed for the mark it will be let go with. */
+static bool held_by_me(const ant_node_t *node, uint64_t w3, bool *ok)
 {
     uint64_t me = ant_thread_id();
     for (uint32_t i = 0; i < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE); i++) {
         const ant_arena_t *arena = ant_heap_root.arenas[i];
         if (arena->journal.thread == me && arena->journal.op && ant_node_held_by(arena, node)) {
-            *ok = node->head == ant_head_with(node, ant_released_mark(mark));
+            *ok = (uint32_t)(w3 >> 32) == ant_head_check_as(ant_heap_root.secret, node, ant_released_mark((uint32_t)w3));
             return true;
         }
     }
@@ -74,14 +74,14 @@ static bool busy_wait(const ant_node_t *node)
 {
     long long start = 0;
     for (unsigned spins = 0;; spins++) {
-        uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
-        if (!(mark & ANT_MARK_BUSY))
+        uint64_t w3 = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
+        if (!((uint32_t)w3 & ANT_MARK_BUSY))
             return true;
         if (spins < SPINS_BEFORE_YIELD) {
             ant_cpu_relax();
             continue;
         }
-        if (!owned(node, mark))
+        if (!owned(node, w3))
             return false;
         if (!start)
             start = now_ns();
@@ -92,31 +92,31 @@ static bool busy_wait(const ant_node_t *node)
 }
 
 /*
- * The head check of a node that failed it, or was BUSY, at first sight:
- * judged again once the node is still, from a reading that no change
- * overlapped (the mark, with its change count, the same before and after).
+ * The check of a node that failed it, or was BUSY, at first sight: judged
+ * again once the node is still, from a reading that no change overlapped
+ * (the last word, with its change count, the same before and after).
  */
 bool ant_head_settled(const ant_node_t *node)
 {
     bool sound;
     unsigned failed = 0;
-    uint64_t first = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
-    if ((first & ANT_MARK_BUSY) && held_by_me(node, first, &sound))
+    uint64_t first = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
+    if (((uint32_t)first & ANT_MARK_BUSY) && held_by_me(node, first, &sound))
         return sound;
     for (int tries = 0; tries < 1000; tries++) {
         if (!busy_wait(node))
             return false;
-        uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+        uint64_t w3 = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
         /* Another change began since the wait: wait for that one too. A
-         * BUSY mark read twice is not a still node. */
-        if (mark & ANT_MARK_BUSY)
+         * BUSY word read twice is not a still node. */
+        if ((uint32_t)w3 & ANT_MARK_BUSY)
             continue;
-        bool ok = node->head == ant_head_with(node, mark);
+        bool ok = w3 == ant_sealed(node, (uint32_t)w3);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&node->mark, __ATOMIC_RELAXED) != mark)
+        if (__atomic_load_n(&node->w[3], __ATOMIC_RELAXED) != w3)
             continue;
-        /* A mark read the same twice can still hide changes in between:
-         * 128 of them bring its change count round again. Damage fails
+        /* A word read the same twice can still hide changes in between:
+         * 2^14 of them bring its change count round again. Damage fails
          * every reading; a reading torn that way does not fail again. */
         if (ok || ++failed == STILL_READINGS)
             return ok;
@@ -126,15 +126,15 @@ bool ant_head_settled(const ant_node_t *node)
 }
 
 /* Takes a node's BUSY flag, waiting for its owner if need be; false if the
- * flag never clears. *mark is the node's mark before. */
-bool ant_node_hold(ant_node_t *node, uint64_t *mark)
+ * flag never clears. *w3 is the node's last word before. */
+bool ant_node_hold(ant_node_t *node, uint64_t *w3)
 {
     for (;;) {
         if (!busy_wait(node))
             return false;
-        uint64_t m = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
-        if (!(m & ANT_MARK_BUSY) && ant_node_try_hold(node, m)) {
-            *mark = m;
+        uint64_t now = __atomic_load_n(&node->w[3], __ATOMIC_RELAXED);
+        if (!((uint32_t)now & ANT_MARK_BUSY) && ant_node_try_hold(node, now)) {
+            *w3 = now;
             return true;
         }
     }

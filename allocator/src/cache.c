@@ -22,7 +22,9 @@
  */
 #include "internal.h"
 
+#include <linux/membarrier.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -122,13 +124,27 @@ static void read_links(const ant_node_t *node, uint64_t words[2])
     memcpy(words, ant_mem_of((ant_node_t *)node), 2 * sizeof *words);
 }
 
-/* Starts a change of `node`: names it in c->busy, then checks that no fork
+/*
+ * Starts a change of `node`: names it in c->busy, then checks that no fork
  * is waiting. Each change ends with end_change(), after the lists and the
- * counters, so a cache whose busy is 0 is whole. */
-static bool begin_change(ant_cache_t *c, ant_node_t *node)
+ * counters, so a cache whose busy is 0 is whole.
+ *
+ * The store and the load must not pass each other, or a fork could miss a
+ * change begun as it started (see ant_cache_fork_prepare). A full fence
+ * here would cost every malloc and free; instead a fork makes every other
+ * thread pass one, with membarrier(2), and a change pays only for ordering
+ * the compiler's moves. Where membarrier is refused, the change fences.
+ */
+static bool fork_fences_for_us;
+
+static inline bool begin_change(ant_cache_t *c, ant_node_t *node)
 {
-    __atomic_store_n(&c->busy, node, __ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(&forking, __ATOMIC_SEQ_CST))
+    __atomic_store_n(&c->busy, node, __ATOMIC_RELAXED);
+    if (ANT_LIKELY(fork_fences_for_us))
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    else
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (ANT_LIKELY(!__atomic_load_n(&forking, __ATOMIC_RELAXED)))
         return true;
     __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
     return false;
@@ -269,7 +285,7 @@ static inline bool full(const ant_cache_t *c, size_t size)
     return c->counts[bin_of(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes;
 }
 
-static inline __attribute__((always_inline)) bool put(void *mem)
+static inline __attribute__((always_inline)) bool put(void *mem, void *site)
 {
     ant_cache_t *c = my_cache;
     if (ANT_UNLIKELY(!c) && !(c = make_cache()))
@@ -278,9 +294,9 @@ static inline __attribute__((always_inline)) bool put(void *mem)
     uintptr_t span_end = (uintptr_t)mem % ANT_ALIGN ? 0 : ant_heap_span_end(node, ANT_MIN_BLOCK);
     if (!span_end)
         return false;
-    uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
+    uint64_t w3 = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
     size_t size = node->size;
-    if ((uint32_t)mark != ANT_STATE_USED || (mark & ANT_MARK_BUSY) || size > ANT_CACHE_MAX_BLOCK ||
+    if ((w3 & ANT_MARK_STATE) != ANT_STATE_USED || ((uint32_t)w3 & ANT_MARK_BUSY) || size > ANT_CACHE_MAX_BLOCK ||
         size < ANT_MIN_BLOCK || size % ANT_ALIGN)
         return false;
     /* A full bin, or a cache holding its share of bytes, sends the older
@@ -293,26 +309,29 @@ static inline __attribute__((always_inline)) bool put(void *mem)
     }
     if (!begin_change(c, node))
         return false;
-    if (!ant_node_try_hold(node, mark)) {
+    if (!ant_node_try_hold(node, w3)) {
         end_change(c);
         return false;
     }
     /* Anything amiss goes to the locked path, which reports it. */
-    if (node->head != ant_head_with(node, mark) || node->size != size ||
-        node->requested > size - ANT_NODE_SIZE - ANT_TAIL_SIZE || span_end - (uintptr_t)node < size ||
-        !ant_tail_ok(node)) {
-        ant_node_unhold(node, mark);
+    uint64_t requested = node->requested;
+    if (w3 != ant_sealed(node, (uint32_t)w3) || node->size != size ||
+        requested > size - ANT_NODE_SIZE - ANT_TAIL_SIZE || span_end - (uintptr_t)node < size ||
+        !ant_tail_ok_at(node, requested)) {
+        ant_node_unhold(node, w3);
         end_change(c);
         return false;
     }
     unsigned bin = bin_of(size);
-    uint64_t requested = node->requested;
     c->busy_requested = -(int64_t)requested;
     ant_journal_fence();
-    node->requested = 0;
-    ant_poison(node);
+    if (size - ANT_MIN_BLOCK <= ANT_POISON_INLINE_MAX)
+        ant_poison_small(node, size - ANT_MIN_BLOCK);
+    else
+        ant_poison(node);
     write_links(node, c->bins[bin], c);
-    ant_node_release(node, (mark & ~ANT_MARK_STATE) | ANT_STATE_CACHED);
+    ant_freed_write(node, (uint64_t)(uintptr_t)site);
+    ant_node_release(node, ((uint32_t)w3 & ~ANT_MARK_STATE) | ANT_STATE_CACHED);
     c->bins[bin] = node;
     c->counts[bin]++;
     add(&c->blocks, 1);
@@ -366,19 +385,23 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     }
     if (!begin_change(c, node))
         return 0;
-    uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_RELAXED);
-    if (((mark & ANT_MARK_BUSY) || !ant_node_try_hold(node, mark)) && !ant_node_hold(node, &mark))
+    uint64_t w3 = __atomic_load_n(&node->w[3], __ATOMIC_RELAXED);
+    if ((((uint32_t)w3 & ANT_MARK_BUSY) || !ant_node_try_hold(node, w3)) && !ant_node_hold(node, &w3))
         return refuse_node(c, bin, node);
     uint64_t links[2];
     read_links(node, links);
-    if (node->head != ant_head_with(node, mark) || (uint32_t)mark != ANT_STATE_CACHED || node->size != block) {
-        ant_node_unhold(node, mark);
+    if (w3 != ant_sealed(node, (uint32_t)w3) || (w3 & ANT_MARK_STATE) != ANT_STATE_CACHED || node->size != block) {
+        ant_node_unhold(node, w3);
         return refuse_node(c, bin, node);
     }
-    size_t limit = block - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE;
-    const unsigned char *bad = ant_poison_damage(node, limit < ant_opt.poison_check ? limit : ant_opt.poison_check);
+    size_t poisoned = block - ANT_MIN_BLOCK;
+    const unsigned char *bad = 0;
+    if (poisoned > ANT_POISON_INLINE_MAX || !ant_poison_small_intact(node, poisoned))
+        bad = ant_poison_damage(node, poisoned < ant_opt.poison_check ? poisoned : ant_opt.poison_check);
+    if (!bad && !ant_freed_ok(node))
+        bad = ant_mem_of(node) + ANT_FREE_LINKS_SIZE;
     if (links[1] != (uintptr_t)c || (links[0] && !followable((const ant_node_t *)(uintptr_t)links[0])) || bad) {
-        ant_node_unhold(node, mark);
+        ant_node_unhold(node, w3);
         struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = bad ? "I3" : "I13",
                                 .at = bad,
                                 .what = bad ? "poison changed, a write through a dangling pointer, in"
@@ -391,11 +414,9 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     add(&c->bytes, (uint64_t)0 - block);
     c->busy_requested = (int64_t)size;
     ant_journal_fence();
-    node->requested = size;
-    node->serial = __atomic_add_fetch(&ant_heap_root.serial, 1, __ATOMIC_RELAXED);
-    node->site = (uint64_t)(uintptr_t)site;
-    ant_tail_write(node);
-    ant_node_release(node, (mark & ~ANT_MARK_STATE) | ANT_STATE_USED);
+    ant_node_own(node, size, ant_next_serial(), (uint64_t)(uintptr_t)site);
+    ant_tail_write_at(node, size);
+    ant_node_release(node, ((uint32_t)w3 & ~ANT_MARK_STATE) | ANT_STATE_USED);
     add_signed(&c->requested_delta, (int64_t)size);
     add(&c->allocations, 1);
     end_change(c);
@@ -406,7 +427,7 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
  * goes to the arena, which checks it under the lock. */
 void ant_cache_put(void *mem, void *site)
 {
-    if (!put(mem))
+    if (!put(mem, site))
         ant_release_to_arena(mem, site);
 }
 
@@ -457,12 +478,19 @@ static void thread_ends(void *value)
     pthread_mutex_unlock(&registry_lock);
 }
 
+/* Whether a fork can make the other threads fence (see begin_change). */
+static bool register_fork_fence(void)
+{
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
 void ant_cache_setup(void)
 {
     ant_heap_root.cache_limit = (uint32_t)ant_opt.cache;
     ant_heap_root.cache_bins = ANT_CACHE_BINS;
     if (ant_opt.cache && pthread_key_create(&exit_key, thread_ends) != 0)
         ant_opt.cache = ant_heap_root.cache_limit = 0;
+    fork_fences_for_us = ant_opt.cache && register_fork_fence();
 }
 
 /*
@@ -475,6 +503,15 @@ void ant_cache_setup(void)
 void ant_cache_fork_prepare(void)
 {
     __atomic_store_n(&forking, 1, __ATOMIC_SEQ_CST);
+    /* Each other thread has either named its node in its busy before the
+     * fence this puts it through, and is waited for below, or will read
+     * `forking` after it. */
+    if (fork_fences_for_us && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0 &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+        ant_warn("fork: membarrier(2) refused after it was granted; ", "a thread cache could be copied half changed",
+                 "");
+        abort();
+    }
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next)
         while (c != my_cache && __atomic_load_n(&c->busy, __ATOMIC_SEQ_CST))
             sched_yield();
@@ -500,6 +537,10 @@ void ant_cache_fork_child(void)
     }
     if (my_cache)
         my_cache->thread = (uint64_t)syscall(SYS_gettid);
+    /* A process image starts unregistered when it execs; a child keeps its
+     * parent's registration, but asking again costs one call per fork. */
+    if (fork_fences_for_us && !register_fork_fence())
+        fork_fences_for_us = false;
 }
 
 struct ant_cache_totals ant_cache_totals(void)
@@ -562,8 +603,7 @@ static size_t check_cache(ant_cache_t *c)
             if (links[1] != (uintptr_t)c)
                 return cache_problem(ANT_PROBLEM_USE_AFTER_FREE, node, "I13",
                                      "a thread-cache link changed, a write through a dangling pointer, in");
-            const unsigned char *bad = ant_poison_damage(node, SIZE_MAX);
-            if (bad)
+            if (ant_poison_damage(node, SIZE_MAX) || !ant_freed_ok(node))
                 return cache_problem(ANT_PROBLEM_USE_AFTER_FREE, node, "I3",
                                      "poison changed, a write through a dangling pointer, in");
             blocks++;

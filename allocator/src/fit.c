@@ -45,7 +45,7 @@ static void choose(struct ant_fit_choice *out, ant_region_t *region, ant_node_t 
 static bool first_fit(ant_arena_t *arena, size_t size, size_t align, struct ant_fit_choice *out)
 {
     for (ant_region_t *r = arena->regions; r; r = r->next)
-        for (ant_node_t *n = r->first; n && walkable(r, n); n = n->next)
+        for (ant_node_t *n = r->first; n && walkable(r, n); n = ant_next_in(r, n))
             if (fits(n, size, align)) {
                 choose(out, r, n, align);
                 return true;
@@ -57,7 +57,7 @@ static bool best_fit(ant_arena_t *arena, size_t size, size_t align, struct ant_f
 {
     bool found = false;
     for (ant_region_t *r = arena->regions; r; r = r->next)
-        for (ant_node_t *n = r->first; n && walkable(r, n); n = n->next)
+        for (ant_node_t *n = r->first; n && walkable(r, n); n = ant_next_in(r, n))
             if (fits(n, size, align) && (!found || n->size < out->node->size)) {
                 choose(out, r, n, align);
                 found = true;
@@ -78,14 +78,14 @@ static bool next_fit(ant_arena_t *arena, size_t size, size_t align, struct ant_f
         start = arena->regions;
     }
     for (ant_region_t *r = start; r; r = r->next)
-        for (ant_node_t *n = r == start && rover ? rover : r->first; n && walkable(r, n); n = n->next)
+        for (ant_node_t *n = r == start && rover ? rover : r->first; n && walkable(r, n); n = ant_next_in(r, n))
             if (fits(n, size, align)) {
                 choose(out, r, n, align);
                 arena->rover = n;
                 return true;
             }
     for (ant_region_t *r = arena->regions; r; r = r->next) {
-        for (ant_node_t *n = r->first; n && walkable(r, n); n = n->next) {
+        for (ant_node_t *n = r->first; n && walkable(r, n); n = ant_next_in(r, n)) {
             if (n == rover)
                 return false;
             if (fits(n, size, align)) {

@@ -110,7 +110,7 @@ ANT_HIDDEN void ant_unlock_all(void);
 
 ANT_HIDDEN uint64_t ant_thread_id(void);
 ANT_HIDDEN void ant_journal_lose(ant_arena_t *arena);
-ANT_HIDDEN void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t mark);
+ANT_HIDDEN void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t w3);
 ANT_HIDDEN void ant_journal_fork_child(void);
 
 /* Keeps the compiler from moving a store across it: the journal's records
@@ -254,25 +254,69 @@ static inline ant_node_t *ant_block_end(const ant_node_t *node)
     return (ant_node_t *)(void *)((unsigned char *)(uintptr_t)node + node->size);
 }
 
+/* The node above in its region, or 0 past the last. A size that cannot
+ * be (a damaged node) ends a walk too. */
+static inline ant_node_t *ant_next_in(const ant_region_t *region, const ant_node_t *node)
+{
+    ant_node_t *end = ant_block_end(node);
+    if (node->size < ANT_MIN_BLOCK || node->size % ANT_ALIGN)
+        return 0;
+    return (uint64_t)(uintptr_t)end < region->wilderness ? end : 0;
+}
+
+/* The node of the block below, or 0 for a region's first block. */
+static inline ant_node_t *ant_block_below(const ant_node_t *node)
+{
+    return node->below ? (ant_node_t *)(void *)((unsigned char *)(uintptr_t)node - node->below) : 0;
+}
+
 static inline bool ant_is_free(const ant_node_t *node)
 {
     return node->state == ANT_STATE_FREE;
 }
 
-#define ANT_MARK_BUSY ((uint64_t)ANT_FLAG_BUSY << 48)
-#define ANT_MARK_TURN ((uint64_t)ANT_FLAG_TURN << 48)
-#define ANT_MARK_TURNS ((uint64_t)ANT_FLAG_TURNS << 48)
-#define ANT_MARK_STATE 0xffffffffull
-
-static inline uint64_t ant_head_with(const ant_node_t *node, uint64_t mark)
+/* A big block's mapping: its node's below is the distance to it. */
+static inline ant_region_t *ant_big_region(const ant_node_t *node)
 {
-    return ant_head_sentinel_as(ant_heap_root.secret, node, mark);
+    return (ant_region_t *)(void *)((unsigned char *)(uintptr_t)node - node->below);
 }
 
-/* Recomputes the head sentinel after any field of the node changed. */
+/* The bytes a block's program asked for: a big block's are in its
+ * mapping's header, which holds them whole. */
+static inline size_t ant_requested_of(const ant_node_t *node)
+{
+    return ANT_UNLIKELY(node->flags & ANT_FLAG_BIG) ? ant_big_region(node)->big_requested : node->requested;
+}
+
+static inline size_t ant_size_of(const ant_node_t *node)
+{
+    return ANT_UNLIKELY(node->flags & ANT_FLAG_BIG) ? ant_big_region(node)->big_size : node->size;
+}
+
+/* Sets the owner's fields: requested, serial and site, as two whole words. */
+static inline void ant_node_own(ant_node_t *node, size_t requested, uint64_t serial, uint64_t site)
+{
+    node->w[1] = (uint32_t)requested | serial << 32;
+    node->w[2] = (site & ANT_SITE_MASK) | (serial >> 32) << 48;
+}
+
+/* The mark is the low half of the node's last word, w3; the check the
+ * high half. */
+#define ANT_MARK_BUSY ((uint32_t)ANT_FLAG_BUSY << 16)
+#define ANT_MARK_TURN ((uint32_t)ANT_FLAG_TURN << 16)
+#define ANT_MARK_TURNS ((uint32_t)ANT_FLAG_TURNS << 16)
+#define ANT_MARK_STATE 0xffu
+
+/* w3 of the node once its mark is `mark`: the mark and its check. */
+static inline uint64_t ant_sealed(const ant_node_t *node, uint32_t mark)
+{
+    return mark | (uint64_t)ant_head_check_as(ant_heap_root.secret, node, mark) << 32;
+}
+
+/* Recomputes the check after any field of the node changed. */
 static inline void ant_seal(ant_node_t *node)
 {
-    node->head = ant_head_with(node, node->mark);
+    node->w[3] = ant_sealed(node, node->mark);
 }
 
 ANT_HIDDEN bool ant_head_settled(const ant_node_t *node);
@@ -281,8 +325,8 @@ ANT_HIDDEN bool ant_head_settled(const ant_node_t *node);
  * layout.h) is judged only once it is still. */
 static inline bool ant_head_ok(const ant_node_t *node)
 {
-    uint64_t mark = __atomic_load_n(&node->mark, __ATOMIC_ACQUIRE);
-    if (ANT_LIKELY(!(mark & ANT_MARK_BUSY) && node->head == ant_head_with(node, mark)))
+    uint64_t w3 = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
+    if (ANT_LIKELY(!((uint32_t)w3 & ANT_MARK_BUSY) && w3 == ant_sealed(node, (uint32_t)w3)))
         return true;
     return ant_head_settled(node);
 }
@@ -301,36 +345,91 @@ static inline void ant_cpu_relax(void)
 #endif
 }
 
-/* Sets BUSY in a node whose mark is `expect`; false if it is not that. */
+/* Sets BUSY in a node whose last word is `expect`; false if it is not
+ * that. Release too: whoever sees BUSY then sees the cache or arena that
+ * named the node first. */
 static inline bool ant_node_try_hold(ant_node_t *node, uint64_t expect)
 {
-    return __atomic_compare_exchange_n(&node->mark, &expect, expect | ANT_MARK_BUSY, false, __ATOMIC_ACQUIRE,
+    return __atomic_compare_exchange_n(&node->w[3], &expect, expect | ANT_MARK_BUSY, false, __ATOMIC_ACQ_REL,
                                        __ATOMIC_RELAXED);
 }
 
 /* The mark a change ends with: BUSY clear, one more turn. */
-static inline uint64_t ant_released_mark(uint64_t mark)
+static inline uint32_t ant_released_mark(uint32_t mark)
 {
     return (mark & ~(ANT_MARK_BUSY | ANT_MARK_TURNS)) | ((mark + ANT_MARK_TURN) & ANT_MARK_TURNS);
 }
 
-/* Ends a change: the head sealed for the new mark, then the mark stored,
- * which lets readers in. */
-static inline void ant_node_release(ant_node_t *node, uint64_t mark)
+/* Ends a change: the new mark and its check stored as one word, which lets
+ * readers in. */
+static inline void ant_node_release(ant_node_t *node, uint32_t mark)
 {
-    mark = ant_released_mark(mark);
-    node->head = ant_head_with(node, mark);
-    __atomic_store_n(&node->mark, mark, __ATOMIC_RELEASE);
+    __atomic_store_n(&node->w[3], ant_sealed(node, ant_released_mark(mark)), __ATOMIC_RELEASE);
 }
 
-/* Puts the mark back as it was: nothing changed. */
-static inline void ant_node_unhold(ant_node_t *node, uint64_t mark)
+/* Puts the last word back as it was: nothing changed. */
+static inline void ant_node_unhold(ant_node_t *node, uint64_t w3)
 {
-    __atomic_store_n(&node->mark, mark, __ATOMIC_RELEASE);
+    __atomic_store_n(&node->w[3], w3, __ATOMIC_RELEASE);
 }
 
-ANT_HIDDEN bool ant_node_hold(ant_node_t *node, uint64_t *mark);
+ANT_HIDDEN bool ant_node_hold(ant_node_t *node, uint64_t *w3);
 ANT_HIDDEN bool ant_node_held_by(const ant_arena_t *arena, const ant_node_t *node);
+
+/* ---- Serials ---- */
+
+/* The next serial of this thread, from a batch it took from root.serial:
+ * a serial names one allocation of the process, and a batch keeps the
+ * shared counter out of most of them. */
+ANT_HIDDEN uint64_t ant_serial_refill(void);
+ANT_HIDDEN extern __thread uint64_t ant_serial_next __attribute__((tls_model("initial-exec")));
+ANT_HIDDEN extern __thread uint64_t ant_serial_end __attribute__((tls_model("initial-exec")));
+
+static inline uint64_t ant_next_serial(void)
+{
+    if (ANT_UNLIKELY(ant_serial_next == ant_serial_end))
+        return ant_serial_refill();
+    return ant_serial_next++;
+}
+
+/* Who freed a block: `site`, and the serial current then (the last one any
+ * thread took); its check is made where it is put. */
+static inline struct ant_freed ant_freed_now(uint64_t site)
+{
+    uint64_t serial = __atomic_load_n(&ant_heap_root.serial, __ATOMIC_RELAXED);
+    return (struct ant_freed){.site = (site & ANT_SITE_MASK) | (serial >> 32) << 48, .serial = (uint32_t)serial};
+}
+
+static inline struct ant_freed ant_freed_read(const ant_node_t *node)
+{
+    struct ant_freed f;
+    memcpy(&f, ant_mem_of((ant_node_t *)node) + ANT_FREE_LINKS_SIZE, sizeof f);
+    return f;
+}
+
+static inline bool ant_freed_ok(const ant_node_t *node)
+{
+    struct ant_freed f = ant_freed_read(node);
+    return f.check == ant_freed_check(ant_heap_root.secret, node, f.site, f.serial);
+}
+
+/* Puts a record of who freed a block in its mem, the check bound to its
+ * address: a block cut from a free one, or merged, carries it on. */
+static inline void ant_freed_put(ant_node_t *to, struct ant_freed f)
+{
+    f.check = ant_freed_check(ant_heap_root.secret, to, f.site, f.serial);
+    memcpy(ant_mem_of(to) + ANT_FREE_LINKS_SIZE, &f, sizeof f);
+}
+
+static inline void ant_freed_write(ant_node_t *node, uint64_t site)
+{
+    ant_freed_put(node, ant_freed_now(site));
+}
+
+static inline void ant_freed_copy(ant_node_t *to, const ant_node_t *from)
+{
+    ant_freed_put(to, ant_freed_read(from));
+}
 
 /* ---- Thread caches (cache.c) ---- */
 
@@ -358,26 +457,63 @@ ANT_HIDDEN struct ant_cache_totals ant_cache_totals(void);
 /* The smallest block that holds `requested` bytes and the tail. */
 static inline size_t ant_block_size_for(size_t requested)
 {
-    return (ANT_NODE_SIZE + requested + ANT_TAIL_SIZE + ANT_ALIGN - 1) & ~(size_t)(ANT_ALIGN - 1);
+    size_t block = (ANT_NODE_SIZE + requested + ANT_TAIL_SIZE + ANT_ALIGN - 1) & ~(size_t)(ANT_ALIGN - 1);
+    return block < ANT_MIN_BLOCK ? ANT_MIN_BLOCK : block;
+}
+
+/* The tail sentinel of a block `requested` bytes long. */
+static inline void ant_tail_write_at(ant_node_t *node, size_t requested)
+{
+    uint64_t tail = ant_tail_sentinel(ant_heap_root.secret, node);
+    memcpy(ant_mem_of(node) + requested, &tail, sizeof tail);
+}
+
+static inline bool ant_tail_ok_at(const ant_node_t *node, size_t requested)
+{
+    uint64_t tail;
+    memcpy(&tail, ant_mem_of((ant_node_t *)node) + requested, sizeof tail);
+    return tail == ant_tail_sentinel(ant_heap_root.secret, node);
 }
 
 static inline void ant_tail_write(ant_node_t *node)
 {
-    uint64_t tail = ant_tail_sentinel(ant_heap_root.secret, node);
-    memcpy(ant_mem_of(node) + node->requested, &tail, sizeof tail);
+    ant_tail_write_at(node, ant_requested_of(node));
 }
 
 static inline bool ant_tail_ok(const ant_node_t *node)
 {
-    uint64_t tail;
-    memcpy(&tail, ant_mem_of((ant_node_t *)node) + node->requested, sizeof tail);
-    return tail == ant_tail_sentinel(ant_heap_root.secret, node);
+    return ant_tail_ok_at(node, ant_requested_of(node));
 }
 
 ANT_HIDDEN void ant_poison(ant_node_t *node);
 ANT_HIDDEN const unsigned char *ant_poison_damage(const ant_node_t *node, size_t limit);
-ANT_HIDDEN void ant_node_set_prev(ant_arena_t *arena, ant_node_t *node, ant_node_t *prev);
-ANT_HIDDEN void ant_node_set_next(ant_arena_t *arena, ant_node_t *node, ant_node_t *next);
+
+/*
+ * Poison of small blocks, in line: a block's poison starts 16-aligned and
+ * is a whole number of 16-byte lanes, so a few vector moves fill it and an
+ * OR of the lanes XORed with the pattern checks it, where the C library's
+ * memset and memcmp would cost a call each and a branch per size class.
+ */
+#define ANT_POISON_INLINE_MAX 256u
+typedef uint64_t ant_lane_t __attribute__((vector_size(16), may_alias));
+
+static inline void ant_poison_small(ant_node_t *node, size_t bytes)
+{
+    const uint64_t p = 0x0101010101010101ull * ANT_POISON;
+    ant_lane_t *lane = (ant_lane_t *)(void *)(ant_mem_of(node) + ANT_POISON_OFFSET);
+    for (size_t i = 0; i < bytes / sizeof *lane; i++)
+        lane[i] = (ant_lane_t){p, p};
+}
+
+static inline bool ant_poison_small_intact(const ant_node_t *node, size_t bytes)
+{
+    const uint64_t p = 0x0101010101010101ull * ANT_POISON;
+    const ant_lane_t *lane = (const ant_lane_t *)(const void *)(ant_mem_of((ant_node_t *)node) + ANT_POISON_OFFSET);
+    ant_lane_t diff = {0, 0};
+    for (size_t i = 0; i < bytes / sizeof *lane; i++)
+        diff |= lane[i] ^ (ant_lane_t){p, p};
+    return !(diff[0] | diff[1]);
+}
 /* Who last had a block's bytes: what a free block remembers. */
 struct ant_owner {
     uint64_t serial;
@@ -386,11 +522,11 @@ struct ant_owner {
 
 static inline struct ant_owner ant_owner_of(const ant_node_t *node)
 {
-    return (struct ant_owner){node->serial, node->site};
+    return (struct ant_owner){ant_node_serial(node), ant_node_site(node)};
 }
 
 ANT_HIDDEN ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
-                                 struct ant_owner owner, bool poisoned);
+                                 struct ant_owner owner, bool poisoned, struct ant_freed freed);
 ANT_HIDDEN ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
                                        size_t lead);
 ANT_HIDDEN void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *next,
@@ -401,7 +537,7 @@ ANT_HIDDEN void ant_count_out(ant_arena_t *arena, const ant_node_t *node);
 ANT_HIDDEN void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
 ANT_HIDDEN void ant_settle_freed(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
 ANT_HIDDEN void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site);
-ANT_HIDDEN void ant_mark_free(ant_arena_t *arena, ant_node_t *node);
+ANT_HIDDEN void ant_mark_free(ant_arena_t *arena, ant_node_t *node, void *site);
 
 /* ---- Free bins (bins.c) ---- */
 

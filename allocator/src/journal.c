@@ -42,27 +42,27 @@ void ant_journal_lose(ant_arena_t *arena)
 
 /*
  * A node the lock holder has just taken BUSY: recorded as it was before
- * the compare-and-swap, `mark` being its word of state, arena and flags
- * then. Until this record is published the node differs from it only by
+ * the compare-and-swap, `w3` being its last word then. Until this record is published the node differs from it only by
  * the BUSY flag, which a reader clears for the node arena.busy names.
  */
-void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t mark)
+void ant_journal_held(ant_arena_t *arena, const ant_node_t *node, uint64_t w3)
 {
     if (!ant_journal_first_sight(arena, node))
         return;
     ant_node_t before = *node;
-    before.mark = mark;
+    before.w[3] = w3;
     ant_journal_append(arena, (uintptr_t)node, ANT_NODE_SIZE, &before);
 }
 
 /* At a commit: each neighbour held since the last one gets the mark its
- * head was sealed for (BUSY clear, one more turn), while the records still
+ * check was sealed for (BUSY clear, one more turn), while the records still
  * cover it; then it is no longer named as held. */
 void ant_journal_release_held(ant_arena_t *arena)
 {
     for (uint32_t i = 0; i < arena->held_count; i++) {
         ant_node_t *node = arena->held[i];
-        __atomic_store_n(&node->mark, ant_released_mark(node->mark), __ATOMIC_RELEASE);
+        uint64_t w3 = ant_released_mark(node->mark) | (uint64_t)node->check << 32;
+        __atomic_store_n(&node->w[3], w3, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&arena->held_count, 0, __ATOMIC_RELEASE);
 }

@@ -56,6 +56,10 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
     size_t least = page_up(ANT_REGION_HEADER_SIZE + need + ANT_MIN_BLOCK);
     if (length < least)
         length = least;
+    if (length > ANT_REGION_MAX)
+        length = ANT_REGION_MAX;
+    if (least > length)
+        return 0;
     /* A length the OS will not map (a large region_size, an address-space
      * limit) must not fail a request that a smaller region would hold. */
     ant_region_t *r;
@@ -98,7 +102,9 @@ static bool region_grow(ant_arena_t *arena, ant_region_t *r, size_t need)
     size_t least = page_up(r->length / 8) > ant_opt.region_size ? page_up(r->length / 8) : ant_opt.region_size;
     if (more < least)
         more = least;
-    if (more > SIZE_MAX - r->length || !ant_os_grow(r, r->length, r->length + more))
+    if (r->length + more > ANT_REGION_MAX && r->length + page_up(need + ANT_MIN_BLOCK) <= ANT_REGION_MAX)
+        more = ANT_REGION_MAX - r->length;
+    if (more > ANT_REGION_MAX - r->length || !ant_os_grow(r, r->length, r->length + more))
         return false;
     ant_journal_step(arena, ANT_STEP_GROW_REGION, r, r->length + more);
     ant_journal_region(arena, r);
@@ -124,14 +130,13 @@ static ant_node_t *carve_block(ant_arena_t *arena, ant_region_t *r, size_t size)
     ant_node_t *node = (ant_node_t *)(uintptr_t)r->wilderness;
     ant_journal_step(arena, ANT_STEP_CARVE, r, size);
     *node = (ant_node_t){
-        .prev = r->last,
-        .size = size,
+        .size = (uint32_t)size,
+        .below = r->last ? r->last->size : 0,
         .state = ANT_STATE_FREE,
-        .arena = (uint16_t)arena->index,
+        .arena = (uint8_t)arena->index,
     };
+    ant_freed_write(node, 0);
     ant_seal(node);
-    if (r->last)
-        ant_node_set_next(arena, r->last, node);
     ant_journal_region(arena, r);
     if (!r->last)
         r->first = node;
@@ -166,7 +171,7 @@ static ant_node_t *carve_in(ant_arena_t *arena, ant_region_t *r, size_t size, si
             uintptr_t from = (uintptr_t)ant_block_end(last);
             uintptr_t to = from + (want - last->size);
             if (!ant_align_lead(last, align)) {
-                uintptr_t reach = (uintptr_t)ant_mem_of(last) + ANT_FREE_LINKS_SIZE + ant_opt.poison_check;
+                uintptr_t reach = (uintptr_t)ant_mem_of(last) + ANT_POISON_OFFSET + ant_opt.poison_check;
                 if (reach < to)
                     to = reach > from ? reach : from;
             }
@@ -177,7 +182,7 @@ static ant_node_t *carve_in(ant_arena_t *arena, ant_region_t *r, size_t size, si
             ant_count_out(arena, last);
             ant_counters(arena)->wilderness_bytes -= want - last->size;
             r->wilderness += want - last->size;
-            last->size = want;
+            last->size = (uint32_t)want;
             ant_seal(last);
             ant_count_in(arena, last);
         }
@@ -226,11 +231,9 @@ void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t
     ant_journal_step(arena, ANT_STEP_RECLAIM, ant_mem_of(node), (uint64_t)(uintptr_t)region);
     ant_count_out(arena, node);
     ant_fit_forget(arena, node);
-    if (node->prev)
-        ant_node_set_next(arena, node->prev, 0);
     ant_journal_region(arena, region);
-    region->last = node->prev;
-    if (!node->prev)
+    region->last = ant_block_below(node);
+    if (!region->last)
         region->first = 0;
     unsigned char *old = (unsigned char *)region->wilderness;
     region->wilderness = (uint64_t)(uintptr_t)node;
@@ -273,7 +276,7 @@ bool ant_wilderness_extend(ant_arena_t *arena, ant_region_t *region, ant_node_t 
     ant_journal_node(arena, node);
     ant_journal_region(arena, region);
     ant_count_out(arena, node);
-    node->size = size;
+    node->size = (uint32_t)size;
     region->wilderness += more;
     ant_counters(arena)->wilderness_bytes -= more;
     ant_seal(node);

@@ -65,6 +65,14 @@ static void put_site(struct line *l, uint64_t site)
     }
 }
 
+/* A report may name a damaged node: only a sound one leads to its big
+ * mapping's header. */
+static uint64_t requested_of(const ant_node_t *node)
+{
+    uint64_t w3 = node->w[3];
+    return w3 == ant_sealed(node, (uint32_t)w3) ? ant_requested_of(node) : node->requested;
+}
+
 static void put_block(struct line *l, const ant_node_t *node)
 {
     if (ant_is_free(node) || node->state == ANT_STATE_CACHED) {
@@ -73,20 +81,27 @@ static void put_block(struct line *l, const ant_node_t *node)
         put(l, " (");
         put_unsigned(l, node->size, 10);
         put(l, "-byte block, last allocated as serial ");
-        put_unsigned(l, node->serial, 10);
+        put_unsigned(l, ant_node_serial(node), 10);
         put(l, " at ");
-        put_site(l, node->site);
+        put_site(l, ant_node_site(node));
+        if (ant_freed_ok(node)) {
+            struct ant_freed f = ant_freed_read(node);
+            put(l, ", freed at ");
+            put_site(l, f.site & ANT_SITE_MASK);
+            put(l, " after serial ");
+            put_unsigned(l, f.serial | (f.site >> 48) << 32, 10);
+        }
         put(l, ")");
         return;
     }
     put(l, "block ");
     put_unsigned(l, (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)node), 16);
     put(l, " (");
-    put_unsigned(l, node->requested, 10);
+    put_unsigned(l, requested_of(node), 10);
     put(l, " bytes requested, serial ");
-    put_unsigned(l, node->serial, 10);
+    put_unsigned(l, ant_node_serial(node), 10);
     put(l, ", allocated at ");
-    put_site(l, node->site);
+    put_site(l, ant_node_site(node));
     put(l, ")");
 }
 
@@ -160,9 +175,9 @@ void ant_report(const struct ant_problem *p)
     e->count++;
     e->node = (uint64_t)(uintptr_t)p->node;
     e->mem = p->node ? (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)p->node) : (uint64_t)(uintptr_t)p->mem;
-    e->request = p->node ? p->node->requested : 0;
-    e->serial = p->node ? p->node->serial : 0;
-    e->site = p->node ? p->node->site : 0;
+    e->request = p->node ? requested_of(p->node) : 0;
+    e->serial = p->node ? ant_node_serial(p->node) : 0;
+    e->site = p->node ? ant_node_site(p->node) : 0;
     e->culprit = p->culprit ? (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)p->culprit) : 0;
     memcpy(e->message, l.text, l.len + 1);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -36,6 +36,7 @@
     FIELD("root.tail_size", ant_root_t, tail_size), \
     FIELD("root.min_block", ant_root_t, min_block), \
     FIELD("root.poison", ant_root_t, poison), \
+    FIELD("root.poison_offset", ant_root_t, poison_offset), \
     FIELD("root.poison_check", ant_root_t, poison_check), \
     FIELD("root.secret", ant_root_t, secret), \
     FIELD("root.serial", ant_root_t, serial), \
@@ -73,16 +74,20 @@
     FIELD("cache.bins", ant_cache_t, bins), \
     FIELD("cache.counts", ant_cache_t, counts), \
     STRUCT("node", ant_node_t), \
-    FIELD("node.prev", ant_node_t, prev), \
-    FIELD("node.next", ant_node_t, next), \
     FIELD("node.size", ant_node_t, size), \
+    FIELD("node.below", ant_node_t, below), \
     FIELD("node.requested", ant_node_t, requested), \
     FIELD("node.serial", ant_node_t, serial), \
     FIELD("node.site", ant_node_t, site), \
+    FIELD("node.serial_high", ant_node_t, serial_high), \
     FIELD("node.state", ant_node_t, state), \
     FIELD("node.arena", ant_node_t, arena), \
     FIELD("node.flags", ant_node_t, flags), \
-    FIELD("node.head", ant_node_t, head), \
+    FIELD("node.check", ant_node_t, check), \
+    STRUCT("freed", struct ant_freed), \
+    FIELD("freed.site", struct ant_freed, site), \
+    FIELD("freed.serial", struct ant_freed, serial), \
+    FIELD("freed.check", struct ant_freed, check), \
     STRUCT("region", ant_region_t), \
     FIELD("region.magic", ant_region_t, magic), \
     FIELD("region.next", ant_region_t, next), \
@@ -93,6 +98,8 @@
     FIELD("region.last", ant_region_t, last), \
     FIELD("region.kind", ant_region_t, kind), \
     FIELD("region.arena", ant_region_t, arena), \
+    FIELD("region.big_size", ant_region_t, big_size), \
+    FIELD("region.big_requested", ant_region_t, big_requested), \
     STRUCT("arena", ant_arena_t), \
     FIELD("arena.index", ant_arena_t, index), \
     FIELD("arena.regions", ant_arena_t, regions), \
@@ -131,6 +138,7 @@ ant_root_t ant_heap_root = {
     .tail_size = ANT_TAIL_SIZE,
     .min_block = ANT_MIN_BLOCK,
     .poison = ANT_POISON,
+    .poison_offset = ANT_POISON_OFFSET,
     .field_count = sizeof((struct ant_field[]){ANT_FIELDS}) / sizeof(struct ant_field),
     .fields = {ANT_FIELDS},
 };
@@ -140,6 +148,22 @@ extern ant_root_t ant_root __attribute__((alias("ant_heap_root"), visibility("de
 
 size_t ant_page_size = 4096;
 int ant_ready;
+
+__thread uint64_t ant_serial_next __attribute__((tls_model("initial-exec")));
+__thread uint64_t ant_serial_end __attribute__((tls_model("initial-exec")));
+
+/* Serials a thread takes from root.serial at once: the shared counter is
+ * touched once in that many allocations. root.serial stays the last one
+ * any thread may have handed out. */
+#define SERIAL_BATCH 64u
+
+uint64_t ant_serial_refill(void)
+{
+    uint64_t first = __atomic_fetch_add(&ant_heap_root.serial, SERIAL_BATCH, __ATOMIC_RELAXED) + 1;
+    ant_serial_next = first + 1;
+    ant_serial_end = first + SERIAL_BATCH;
+    return first;
+}
 
 static int init_state; /* 0 not started, 1 in progress, 2 done */
 

@@ -46,11 +46,11 @@ static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
 {
     ant_block_info_t info = {
         .mem = ant_mem_of(n),
-        .size = n->size,
-        .requested = n->requested,
+        .size = ant_size_of(n),
+        .requested = n->state == ANT_STATE_USED ? ant_requested_of(n) : 0,
         .state = ant_is_free(n) ? ANT_BLOCK_FREE : n->state == ANT_STATE_CACHED ? ANT_BLOCK_CACHED : ANT_BLOCK_USED,
-        .serial = n->serial,
-        .site = (void *)(uintptr_t)n->site,
+        .serial = ant_node_serial(n),
+        .site = (void *)(uintptr_t)ant_node_site(n),
         .big = (n->flags & ANT_FLAG_BIG) != 0,
         .arena = n->arena,
     };
@@ -70,7 +70,7 @@ static ant_region_t *lowest_after(ant_region_t *list, const ant_region_t *after)
 static int walk_arena(ant_arena_t *a, ant_walker_t fn, void *arg)
 {
     for (ant_region_t *r = lowest_after(a->regions, 0); r; r = lowest_after(a->regions, r))
-        for (ant_node_t *n = r->first; n && ant_region_holds(r, n, ANT_NODE_SIZE) && ant_head_ok(n); n = n->next) {
+        for (ant_node_t *n = r->first; n && ant_region_holds(r, n, ANT_NODE_SIZE) && ant_head_ok(n); n = ant_next_in(r, n)) {
             int stop = visit(fn, arg, n);
             if (stop)
                 return stop;

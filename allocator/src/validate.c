@@ -16,7 +16,7 @@ static ant_node_t *block_holding(ant_region_t *r, const void *addr, ant_node_t *
 {
     ant_node_t *prev = 0;
     *damaged = 0;
-    for (ant_node_t *n = r->first; n && ant_region_holds(r, n, ANT_NODE_SIZE); n = n->next) {
+    for (ant_node_t *n = r->first; n && ant_region_holds(r, n, ANT_NODE_SIZE); n = ant_next_in(r, n)) {
         if (!ant_head_ok(n)) {
             *damaged = n;
             break;
@@ -46,7 +46,7 @@ bool ant_damaged_node(ant_arena_t *arena, const ant_node_t *node)
  * not say so. */
 static bool poison_ends_damaged(const ant_node_t *below, const ant_node_t *node)
 {
-    const unsigned char *from = ant_mem_of((ant_node_t *)below) + ANT_FREE_LINKS_SIZE;
+    const unsigned char *from = ant_mem_of((ant_node_t *)below) + ANT_POISON_OFFSET;
     const unsigned char *end = (const unsigned char *)node;
     if (end - from > 8)
         from = end - 8;
@@ -57,11 +57,11 @@ static bool poison_ends_damaged(const ant_node_t *below, const ant_node_t *node)
 }
 
 /*
- * Why a node's head fails, as far as its neighbourhood tells. An overflow
- * from the block below damages that block's tail on its way; an underflow of
- * the node's own mem hits the head, its last word, and leaves the links and
- * size agreeing with the neighbours; anything else was overwritten wholesale
- * or forged.
+ * Why a node's check fails, as far as its neighbourhood tells. An overflow
+ * from the block below damages that block's tail on its way; an underflow
+ * of the node's own mem hits the check, its last bytes, and leaves its
+ * sizes agreeing with the neighbours; anything else was overwritten
+ * wholesale or forged.
  */
 const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
                                 const ant_node_t **culprit)
@@ -77,15 +77,15 @@ const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node
                    ? "a write through a dangling pointer into the free block below ran into this node:"
                    : "a write through a dangling pointer into the cached block below ran into this node:";
     }
-    bool links_agree = node->prev == below && (below ? below->next == node : region->first == node);
+    bool below_agrees = node->below == (below ? below->size : 0);
     ant_node_t *end = (ant_node_t *)(void *)((unsigned char *)node + node->size);
     bool size_agrees = node->size % ANT_ALIGN == 0 && node->size >= ANT_MIN_BLOCK &&
                        ant_region_holds(region, node, node->size) &&
-                       (node->next ? node->next == end : (uint64_t)(uintptr_t)end == region->wilderness);
-    if (links_agree && size_agrees) {
+                       ((uint64_t)(uintptr_t)end == region->wilderness || (ant_head_ok(end) && end->below == node->size));
+    if (below_agrees && size_agrees) {
         *culprit = node;
-        return "the node's last bytes changed while its links and size still agree: an underflow, "
-               "a write just before the start of the mem of";
+        return "the node's last bytes changed while its sizes still agree with its neighbours: an "
+               "underflow, a write just before the start of the mem of";
     }
     return "the node was overwritten or forged (its fields disagree with its neighbours) at";
 }

@@ -96,7 +96,7 @@ static size_t cached_of_size(size_t size)
  * the heap. Blocks come back last in, first out. */
 static void limit(void)
 {
-    enum { N = 40, BLOCK = 576 }; /* node, 500 bytes and the tail, rounded */
+    enum { N = 40, BLOCK = (ANT_NODE_SIZE + 500 + ANT_TAIL_SIZE + 15) & ~15 }; /* node, 500 bytes, tail */
     char *p[N];
     for (int i = 0; i < N; i++)
         p[i] = ant_malloc(500);
@@ -127,20 +127,20 @@ static void limit(void)
  * up, 16 or 32 bytes bigger; three bins up is too far. */
 static void sizes_up(void)
 {
-    enum { BLOCK = 304 }; /* node, 232 bytes and the tail, rounded */
+    enum { BLOCK = (ANT_NODE_SIZE + 232 + ANT_TAIL_SIZE + 15) & ~15 }; /* node, 232 bytes, tail */
     char *a = ant_malloc(232);
     char *fence = ant_malloc(8);
     for (size_t size = BLOCK - 48; size < BLOCK; size += 16)
         CHECK_EQ(cached_of_size(size), 0);
     ant_free(a);
-    char *b = ant_malloc(200); /* a block of 272 bytes: two bins down */
+    char *b = ant_malloc(200); /* a block 32 bytes smaller: two bins down */
     CHECK(b == a);
     CHECK_EQ(state_of(b), ANT_BLOCK_USED);
     CHECK_EQ(ant_usable_size(b), 200);
     CHECK_EQ(ant_check(), 0);
     ant_free(b);
     CHECK_EQ(cached_of_size(BLOCK), 1);
-    char *c = ant_malloc(184); /* 256 bytes: three bins down */
+    char *c = ant_malloc(184); /* 48 bytes smaller: three bins down */
     CHECK(c != a);
     CHECK_EQ(state_of(a), ANT_BLOCK_CACHED);
     CHECK_EQ(ant_check(), 0);

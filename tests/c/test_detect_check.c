@@ -1,13 +1,13 @@
 /*
  * test_detect_check.c: every rule of ant_check() beyond the sentinels. The
- * damage here keeps every head sentinel valid (the test reseals the node it
- * changes with the root's secret, as only a bug inside the allocator
- * could), so what ant_check() must see is the broken relation itself: a
- * size that disagrees with the next node (I5), a prev link that disagrees
- * with the list (I4), a request larger than its block (I6), a last block
- * that does not end at the wilderness (I7), two free neighbours (I8),
- * counters that disagree with the blocks (I10), a state that is neither
- * used nor free (I11).
+ * damage here keeps every check valid (the test reseals the node it changes
+ * with the root's secret, as only a bug inside the allocator could), so
+ * what ant_check() must see is the broken relation itself: a size that
+ * disagrees with where the next node is (I6), a below that disagrees with
+ * the block below (I4), a request larger than its block (I6), a last
+ * block that does not end at the wilderness (I7), two free neighbours
+ * (I8), counters that disagree with the blocks (I10), a state that is
+ * neither used nor free (I11).
  */
 #include "check.h"
 #include "detect.h"
@@ -22,7 +22,7 @@ static ant_node_t *node_of(void *mem)
 
 static void reseal(ant_node_t *n)
 {
-    n->head = ant_head_sentinel(root()->secret, n);
+    n->check = ant_head_check(root()->secret, n);
 }
 
 static void size_disagrees(void)
@@ -35,13 +35,13 @@ static void size_disagrees(void)
     ant_check();
 }
 
-static void prev_disagrees(void)
+static void below_disagrees(void)
 {
     ant_malloc(100);
     char *b = ant_malloc(100);
-    char *c = ant_malloc(100);
+    ant_malloc(100);
     detect_expect_used(b);
-    node_of(b)->prev = node_of(c);
+    node_of(b)->below += ANT_ALIGN;
     reseal(node_of(b));
     ant_check();
 }
@@ -75,10 +75,11 @@ static void free_neighbours(void)
     ant_free(a);
     ant_node_t *n = node_of(b);
     n->state = ANT_STATE_FREE;
-    n->requested = 0;
     reseal(n);
     memset(b, 0, ANT_FREE_LINKS_SIZE);
-    memset(b + ANT_FREE_LINKS_SIZE, ANT_POISON, n->size - ANT_NODE_SIZE - ANT_FREE_LINKS_SIZE);
+    struct ant_freed freed = {.check = ant_freed_check(root()->secret, n, 0, 0)};
+    memcpy(b + ANT_FREE_LINKS_SIZE, &freed, sizeof freed);
+    memset(b + ANT_POISON_OFFSET, ANT_POISON, n->size - ANT_MIN_BLOCK);
     detect_expect_free(b);
     ant_check();
 }
@@ -99,14 +100,14 @@ static void unknown_state(void)
     char *b = ant_malloc(100);
     ant_malloc(100);
     detect_expect_used(b);
-    node_of(b)->state = 0x4b4e554au; /* "JUNK" */
+    node_of(b)->state = 'J';
     reseal(node_of(b));
     ant_check();
 }
 
 static const struct child_scenario scenarios[] = {
     {"size_disagrees", size_disagrees},
-    {"prev_disagrees", prev_disagrees},
+    {"below_disagrees", below_disagrees},
     {"request_too_large", request_too_large},
     {"last_block_short_of_the_wilderness", last_block_short_of_the_wilderness},
     {"free_neighbours", free_neighbours},
@@ -119,8 +120,8 @@ int main(int argc, char **argv)
 {
     detect_enter(argc, argv, scenarios);
     const struct detection detections[] = {
-        {"size_disagrees", 0, "size", 1, "a next link that disagrees with the size of block"},
-        {"prev_disagrees", 0, "link", 1, "a prev link that disagrees with the list at block"},
+        {"size_disagrees", 0, "size", 1, "a size that disagrees with where the next node is, at block"},
+        {"below_disagrees", 0, "link", 1, "a below that disagrees with the block below, at block"},
         {"request_too_large", 0, "size", 1, "a size that does not fit its region or its request"},
         {"last_block_short_of_the_wilderness", 0, "size", 1, "a last block that does not end at the wilderness"},
         {"free_neighbours", 0, "coalesce", 1, "two free neighbours, never merged, at free block"},

@@ -55,15 +55,17 @@ static void one_byte_big(void)
     ant_free(a);
 }
 
-/* a's block is 96 bytes (node, 24, tail, padding); the write runs 16
- * bytes on into b's node, over its prev and next links. */
+/* The write runs from a over its tail and 8 bytes on into b's node, over
+ * its size and below. */
+#define INTO_NEXT ((ANT_NODE_SIZE + 24 + ANT_TAIL_SIZE + 15) / 16 * 16 - ANT_NODE_SIZE + 8)
+
 static char *into_next(char **b)
 {
     char *a = ant_malloc(24);
     *b = ant_malloc(24);
     ant_malloc(8);
     detect_expect_used(a);
-    memset(a, 'x', 96 - ANT_NODE_SIZE + 16);
+    memset(a, 'x', INTO_NEXT);
     return a;
 }
 
@@ -81,7 +83,7 @@ static void into_next_free_upper(void)
     ant_malloc(8);
     detect_expect_used(b);
     detect_expect_culprit(a);
-    memset(a, 'x', 96 - ANT_NODE_SIZE + 16);
+    memset(a, 'x', INTO_NEXT);
     ant_free(b);
 }
 
@@ -143,7 +145,7 @@ static void stray_write_met_by_a_split(void)
     ant_malloc(8);
     ant_free(below);
     detect_expect_used(n);
-    ((uint64_t *)(void *)(n - ANT_NODE_SIZE))[2] += 16;
+    ((uint32_t *)(void *)(n - ANT_NODE_SIZE))[0] += 16;
     ant_malloc(100);
 }
 

@@ -93,60 +93,60 @@ int main(void)
     char *b = ant_malloc(200);
     char *c = ant_malloc(50);
     char *d = ant_malloc(300);
-    EXPECT(960, {0, 176, 100, U}, {176, 272, 200, U}, {448, 128, 50, U}, {576, 384, 300, U});
+    EXPECT(832, {0, 144, 100, U}, {144, 240, 200, U}, {384, 96, 50, U}, {480, 352, 300, U});
 
     ant_free(b);
-    EXPECT(960, {0, 176, 100, U}, {176, 272, 0, F}, {448, 128, 50, U}, {576, 384, 300, U});
+    EXPECT(832, {0, 144, 100, U}, {144, 240, 0, F}, {384, 96, 50, U}, {480, 352, 300, U});
 
     /* A free last block below the trim threshold stays a block. */
     ant_free(d);
-    EXPECT(960, {0, 176, 100, U}, {176, 272, 0, F}, {448, 128, 50, U}, {576, 384, 0, F});
+    EXPECT(832, {0, 144, 100, U}, {144, 240, 0, F}, {384, 96, 50, U}, {480, 352, 0, F});
 
     /* [free, used, free]: freeing the middle leaves one free block. */
     ant_free(c);
-    EXPECT(960, {0, 176, 100, U}, {176, 784, 0, F});
+    EXPECT(832, {0, 144, 100, U}, {144, 688, 0, F});
 
     /* Splitting: the front serves the request, the rest stays free. */
     char *e = ant_malloc(40);
-    EXPECT(960, {0, 176, 100, U}, {176, 112, 40, U}, {288, 672, 0, F});
+    EXPECT(832, {0, 144, 100, U}, {144, 80, 40, U}, {224, 608, 0, F});
 
     /* Nothing free is big enough: the free last block grows over the
      * wilderness, which shrinks by the difference. */
     char *f = ant_malloc(1000);
-    EXPECT(1360, {0, 176, 100, U}, {176, 112, 40, U}, {288, 1072, 1000, U});
+    EXPECT(1264, {0, 144, 100, U}, {144, 80, 40, U}, {224, 1040, 1000, U});
 
     /* A large free last block goes back to the wilderness. */
     char *g = ant_malloc(200000);
-    EXPECT(201440, {0, 176, 100, U}, {176, 112, 40, U}, {288, 1072, 1000, U}, {1360, 200080, 200000, U});
+    EXPECT(201312, {0, 144, 100, U}, {144, 80, 40, U}, {224, 1040, 1000, U}, {1264, 200048, 200000, U});
     ant_free(g);
-    EXPECT(1360, {0, 176, 100, U}, {176, 112, 40, U}, {288, 1072, 1000, U});
+    EXPECT(1264, {0, 144, 100, U}, {144, 80, 40, U}, {224, 1040, 1000, U});
 
     char *h = ant_malloc(1000);
     ant_free(h);
-    EXPECT(2432, {0, 176, 100, U}, {176, 112, 40, U}, {288, 1072, 1000, U}, {1360, 1072, 0, F});
+    EXPECT(2304, {0, 144, 100, U}, {144, 80, 40, U}, {224, 1040, 1000, U}, {1264, 1040, 0, F});
     ant_free(f);
-    EXPECT(2432, {0, 176, 100, U}, {176, 112, 40, U}, {288, 2144, 0, F});
+    EXPECT(2304, {0, 144, 100, U}, {144, 80, 40, U}, {224, 2080, 0, F});
 
-    /* 256-byte alignment: mem 288 is first mem + 288 = page + 416, so the
+    /* 256-byte alignment: mem 224 is first mem + 224 = page + 336, so the
      * next 256-aligned mem with room for a free block in front is page +
-     * 512, offset 384; the lead block is 96 bytes, the rest splits off. */
+     * 512, offset 400; the lead block is 176 bytes, the rest splits off. */
     char *p = ant_aligned_alloc(256, 64);
     CHECK_EQ((uintptr_t)p % 256, 0);
-    EXPECT(2432, {0, 176, 100, U}, {176, 112, 40, U}, {288, 96, 0, F}, {384, 144, 64, U}, {528, 1904, 0, F});
+    EXPECT(2304, {0, 144, 100, U}, {144, 80, 40, U}, {224, 176, 0, F}, {400, 112, 64, U}, {512, 1792, 0, F});
     ant_free(p);
-    EXPECT(2432, {0, 176, 100, U}, {176, 112, 40, U}, {288, 2144, 0, F});
+    EXPECT(2304, {0, 144, 100, U}, {144, 80, 40, U}, {224, 2080, 0, F});
 
     ant_free(e);
     ant_free(a);
-    EXPECT(2432, {0, 2432, 0, F});
+    EXPECT(2304, {0, 2304, 0, F});
 
     /* A large free block not at the end stays, until the block above it is
      * freed: then all of it merges and goes back to the wilderness. */
     char *x = ant_malloc(150000);
     char *y = ant_malloc(16);
-    EXPECT(150176, {0, 150080, 150000, U}, {150080, 96, 16, U});
+    EXPECT(150112, {0, 150048, 150000, U}, {150048, 64, 16, U});
     ant_free(x);
-    EXPECT(150176, {0, 150080, 0, F}, {150080, 96, 16, U});
+    EXPECT(150112, {0, 150048, 0, F}, {150048, 64, 16, U});
     ant_free(y);
     EXPECT_EMPTY(0);
     return 0;

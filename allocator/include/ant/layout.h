@@ -24,8 +24,9 @@
  *   arena       a heap with its own lock, its regions, its big blocks, its
  *               free bins and its counters.
  *   root        the one global, `ant_root`, from which everything is found.
- *   sentinel    a value whose damage proves corruption: the head (last word
- *               of the node) and the tail (right after the requested bytes).
+ *   sentinel    a value whose damage proves corruption: the check (the last
+ *               bytes of the node) and the tail (right after the requested
+ *               bytes).
  *   poison      the byte written over free mem; damage proves a write after
  *               free.
  *   cache       a thread's own stack of small blocks the program freed,
@@ -37,26 +38,29 @@
  * A region, low addresses to high
  * -------------------------------
  *
- *   region                                                  region + length
- *   |                                                                     |
- *   v                                                                     v
- *   +--------+------------------+--------------+-----------+-------------+
- *   | region | node | mem   |T|p | node | mem   | node | mem | wilderness  |
- *   | header |  64  | used  | | | |  64  | free  |  64  | ... | (no nodes)  |
- *   |   64   |      |       | | | |      |poison |      |     |             |
- *   +--------+------------------+--------------+-----------+-------------+
- *            ^first node                         ^last node  ^region.wilderness
+ *   region                                                    region + length
+ *   |                                                                       |
+ *   v                                                                       v
+ *   +--------+---------------------+--------------+-----------+------------+
+ *   | region | node | mem   |T| pad | node | mem    | node | mem | wilderness |
+ *   | header |  32  | used  | |     |  32  | free   |  32  | ... | (no nodes) |
+ *   |   80   |      |       | |     |      | poison |      |     |            |
+ *   +--------+---------------------+--------------+-----------+------------+
+ *            ^region.first                          ^region.last ^region.wilderness
  *
- *   Nodes form a doubly linked list in address order, one list per region
- *   (region.first .. region.last). The links and the adjacency of blocks are
- *   two independent truths: node.next == node + node.size for every node but
- *   the last, and last + last.size == region.wilderness.
+ *   Blocks tile a region: node + size is the next node, and the last block
+ *   ends where the wilderness begins. Each node also holds the size of the
+ *   block below it (a boundary tag), so node - below is the node below: the
+ *   design note's doubly linked list in address order, kept as two sizes.
+ *   The two directions are independent truths, each checked against the
+ *   other: the node at node + size has below == size.
  *
  *   Why each sentinel exists:
- *   - head: a keyed checksum over the node, bound to the node's address. It
+ *   - check: the node's last 4 bytes, a keyed checksum over every other bit
+ *     of the node, bound to the node's address and the process's secret. It
  *     catches an overflow from the block below running into this node, an
- *     underflow of this block's mem (the head is the node's last word, so it
- *     is the first thing an underflow hits), a header copied from another
+ *     underflow of this block's mem (the check is the node's last bytes, so
+ *     it is the first thing an underflow hits), a node copied from another
  *     block, and a pointer that is not a node at all.
  *   - tail (T): right after the requested bytes, not after the rounded size,
  *     so a one-byte overflow is caught. No byte of it is zero, so a stray
@@ -64,20 +68,33 @@
  *   - poison: free mem is filled with ANT_POISON; a byte that changed means
  *     somebody wrote through a dangling pointer.
  *
- * One block, offset by offset (node at N, mem at N + 64)
+ * One block, offset by offset (node at N, mem at N + 32)
  * ------------------------------------------------------
  *
- *   N +  0  prev       previous node of the region, or 0 for the first
- *   N +  8  next       next node of the region, or 0 for the last
- *   N + 16  size       block size in bytes, node included; a multiple of 16
- *   N + 24  requested  bytes the program asked for; 0 when free
- *   N + 32  serial     allocation number; when free, the last owner's
- *   N + 40  site       caller's return address; when free, the last owner's
- *   N + 48  state      ANT_STATE_USED, _FREE or _CACHED (ASCII, see below)
- *   N + 52  arena      index of the arena in root.arenas
- *   N + 54  flags      ANT_FLAG_* bits, and a count of changes in bits 8..14
- *   N + 56  head       ant_head_sentinel(root.secret, N, words 0..6)
- *   N + 64  mem        the program's bytes, 16-byte aligned
+ *   N +  0  size       u32  block size in bytes, node included; a multiple of
+ *                           16. 0 for a big block, whose mapping's header
+ *                           holds its extent.
+ *   N +  4  below      u32  size of the block below in the region, 0 for the
+ *                           first; for a big block, the bytes from the
+ *                           mapping's start to the node
+ *   N +  8  requested  u32  bytes the program asked for; a free or cached
+ *                           block keeps its last owner's. 0 for a big block,
+ *                           whose mapping's header holds all of it.
+ *   N + 12  serial     u32  bits 0..31 of the allocation's serial
+ *   N + 16  site       48 bits  the caller's return address
+ *   N + 22  serial_high u16 bits 32..47 of the serial
+ *   N + 24  state      u8   ANT_STATE_USED 'U', _FREE 'F' or _CACHED 'C'
+ *   N + 25  arena      u8   index of the arena in root.arenas
+ *   N + 26  flags      u16  ANT_FLAG_BIG; a count of changes (bits 1..14);
+ *                           ANT_FLAG_BUSY
+ *   N + 28  check      u32  ant_head_check(root.secret, N, the node)
+ *   N + 32  mem        the program's bytes, 16-byte aligned
+ *
+ *   Read as four little-endian words: w0 = size | below << 32,
+ *   w1 = requested | serial << 32 (its low 32 bits), w2 = site | serial's
+ *   bits 32..47 << 48, w3 = mark | check << 32, where the mark is state |
+ *   arena << 8 | flags << 16. A free or cached block's serial and site are
+ *   its last owner's.
  *
  *   used block:  mem[0 .. requested)          the program's data
  *                mem[requested .. +8)         tail sentinel (unaligned)
@@ -86,24 +103,33 @@
  *                                             block in its size bin, or 0
  *                mem[8 .. 16)                 node address of the previous
  *                                             one, or 0 for the bin's first
- *                mem[16 .. end)               ANT_POISON
+ *                mem[16 .. 32)                who freed it (struct ant_freed)
+ *                mem[32 .. end)               ANT_POISON
  *   cached block: mem[0 .. 8)                 node address of the next block
  *                                             in the same cache bin, or 0
  *                mem[8 .. 16)                 address of the cache holding it
- *                mem[16 .. end)               ANT_POISON
- *                requested is 0; serial and site are the last owner's.
+ *                mem[16 .. 32)                who freed it
+ *                mem[32 .. end)               ANT_POISON
+ *
+ *   Who freed a block: the site of the free and the serial current when it
+ *   was made (the last one handed out then), with a keyed check of its own
+ *   (ant_freed_check()), since no node field covers it:
+ *     mem[16 .. 24)  site (48 bits) | serial's bits 32..47 << 48
+ *     mem[24 .. 32)  serial's bits 0..31 | check << 32
  *
  * Who may change a node
  * ---------------------
  *   A FREE node changes only under its arena's lock. A USED or CACHED node
  *   also changes without it, when its thread frees it into or takes it out
  *   of a cache. Whoever changes a USED or CACHED node first sets
- *   ANT_FLAG_BUSY in it with an atomic compare-and-swap of the 8 bytes at
- *   N + 48, writes the fields and the head (computed with BUSY clear and the
- *   change count one higher), then stores those 8 bytes without BUSY. It
- *   names the node first, in cache.busy (a thread's cache) or arena.busy
- *   (the arena's lock holder), and clears that last. A reader that sees
- *   BUSY waits; a BUSY that nothing names is damage.
+ *   ANT_FLAG_BUSY in it with an atomic compare-and-swap of its last word
+ *   (w3, at N + 24), writes the fields, then stores w3 whole: the new mark
+ *   without BUSY and the check computed for it (with the change count one
+ *   higher). It names the node first, in cache.busy (a thread's cache) or
+ *   arena.busy or arena.held (the arena's lock holder), and clears that
+ *   last. A reader that sees BUSY waits; a BUSY that nothing names is
+ *   damage. The arena's lock holder holds a USED or CACHED neighbour it
+ *   relinks until its change commits (see below).
  *
  * A snapshot at any instant
  * -------------------------
@@ -137,7 +163,7 @@
  *   In a thread cache: the BUSY flag and the cache's own record. While
  *   cache.busy names a node N, its thread is moving N into the cache (a
  *   free) or out of it (a malloc), and:
- *     - N, if BUSY, may be half written: its head, requested, tail, poison
+ *     - N, if BUSY, may be half written: its check, requested, tail, poison
  *       and links prove nothing; N without BUSY is whole;
  *     - the list of N's bin may hold N (then on top) or not, and
  *       cache.counts[bin], .blocks and .bytes may each count N or not;
@@ -149,21 +175,26 @@
  *   ant_check() in the process itself waits for BUSY instead, and compares
  *   only the caches no other thread is changing.
  *
- *   The smallest block is ANT_MIN_BLOCK bytes: a node and 16 bytes of mem,
- *   enough for a free block's links. A split never leaves less.
+ *   The smallest block is ANT_MIN_BLOCK bytes: a node and 32 bytes of mem,
+ *   enough for a free block's links and who freed it. A split never leaves
+ *   less. A HEAP region is at most ANT_REGION_MAX bytes, so that every size
+ *   in it fits a node's 32 bits; a request of ANT_HEAP_REQUEST_MAX or more
+ *   always gets a big block.
  *
  * Invariants (cited as I1..I18 by ant_check() and by ant-check)
  * ------------------------------------------------------------
  *   <ant/problems.h> names the kinds of problem each one's breaking is.
- *   I1  every node's head equals ant_head_sentinel() of its address and words.
+ *   I1  every node's check equals ant_head_check() of its address and words.
  *   I2  a used block's tail equals ant_tail_sentinel() of its node address.
- *   I3  every byte of a free block's mem from offset 16 is ANT_POISON.
- *   I4  node.next.prev == node and node.prev.next == node; region.first has
- *       prev 0 and region.last has next 0.
- *   I5  node.next == node + node.size (blocks tile the region, no gaps).
+ *   I3  every byte of a free or cached block's mem from offset 32 is
+ *       ANT_POISON, and its record of who freed it checks.
+ *   I4  the first block of a region has below 0; every other block's below
+ *       is the size of the block below it (node - below is that node).
+ *   I5  region.first is the node right after the header and region.last the
+ *       block that ends at the wilderness; both 0 while the region is empty.
  *   I6  node.size is a multiple of 16, at least ANT_MIN_BLOCK, and the block
  *       lies inside its region; a used block holds node + requested + tail.
- *   I7  region.last + region.last.size == region.wilderness <= region end.
+ *   I7  the last block ends where the wilderness begins, within the region.
  *   I8  no two free blocks are neighbours: free always coalesces.
  *   I9  the free links in a free block's mem lead to free blocks of the same
  *       arena and agree with each other (next.prev == this).
@@ -172,12 +203,11 @@
  *       bytes of all USED blocks equal the arenas' requested_bytes plus every
  *       cache's requested_delta; a cache's blocks and bytes equal its lists.
  *   I11 state is USED, FREE or CACHED; big blocks are used and only they
- *       have the big flag; a cached block has no requested bytes; BUSY is
- *       clear, or a thread is changing the node; node.arena is the arena of
- *       its region.
+ *       have the big flag; BUSY is clear, or a thread is changing the node;
+ *       node.arena is the arena of its region.
  *   I12 every mem is 16-byte aligned (or aligned as ant_aligned_alloc asked).
  *   I13 a cache bin's list holds counts[bin] CACHED blocks of that bin's
- *       size, each naming the cache in mem[8 .. 16) and poisoned from 16 on;
+ *       size, each naming the cache in mem[8 .. 16) and poisoned from 32 on;
  *       every CACHED block is in exactly one cache's list, but for blocks
  *       left below a damaged one in a bin the cache abandoned (the bin's
  *       bit in cache.refused), which no list holds.
@@ -202,7 +232,7 @@
  *   itself, where the field table is) so a debugger without symbols finds it
  *   by scanning memory for ANT_ROOT_MAGIC and confirms it by root.self. The
  *   field table names every field of the root, the arena, the region and the
- *   node, with its offset and size: "node.size" is at offset 16, size 8.
+ *   node, with its offset and size: "node.size" is at offset 0, size 4.
  *   Entries named after a struct alone ("node", "region", "arena", "root")
  *   give its size. The arena's fields are only those in the table:
  *
@@ -243,19 +273,19 @@
 /* "ANT-REGN" read as a little-endian 64-bit integer. */
 #define ANT_REGION_MAGIC 0x4e4745522d544e41ull
 
-/* Node states: four ASCII letters, so a hex dump reads "USED" or "FREE". */
-#define ANT_STATE_USED 0x44455355u /* "USED" */
-#define ANT_STATE_FREE 0x45455246u /* "FREE" */
-#define ANT_STATE_CACHED 0x48434143u /* "CACH": in a thread cache */
+/* Node states: an ASCII letter each, so a hex dump of a node shows one. */
+#define ANT_STATE_USED 0x55u   /* 'U' */
+#define ANT_STATE_FREE 0x46u   /* 'F' */
+#define ANT_STATE_CACHED 0x43u /* 'C': in a thread cache */
 
-/* Region kinds, in ASCII like the states. */
+/* Region kinds, in ASCII. */
 #define ANT_REGION_HEAP 0x50414548u /* "HEAP": blocks, then wilderness */
 #define ANT_REGION_BIG 0x20474942u  /* "BIG ": one block of its own */
 
 /* node.flags */
 #define ANT_FLAG_BIG 0x0001u   /* the block is the only one in a big mapping */
-#define ANT_FLAG_TURNS 0x7f00u /* counts changes made under BUSY, modulo 128 */
-#define ANT_FLAG_TURN 0x0100u
+#define ANT_FLAG_TURNS 0x7ffeu /* counts changes made under BUSY, modulo 2^14 */
+#define ANT_FLAG_TURN 0x0002u
 #define ANT_FLAG_BUSY 0x8000u  /* a thread is changing the node: see above */
 
 /* "ANT-TCAC" read as a little-endian 64-bit integer. */
@@ -263,7 +293,7 @@
 /* cache.state */
 #define ANT_CACHE_LIVE 0x4556494cu /* "LIVE": its thread is running */
 #define ANT_CACHE_IDLE 0x454c4449u /* "IDLE": its thread ended; empty */
-#define ANT_CACHE_BINS 60u         /* block sizes ANT_MIN_BLOCK .. 1024 */
+#define ANT_CACHE_BINS 61u         /* block sizes ANT_MIN_BLOCK .. 1024 */
 #define ANT_CACHE_MAX_BLOCK 1024u
 
 /* journal.op: the call whose change of the heap is under way. */
@@ -301,23 +331,31 @@
 #define ANT_JOURNAL_LOST 0xffffffffu
 
 #define ANT_ALIGN 16u
-#define ANT_NODE_SIZE 64u
-#define ANT_REGION_HEADER_SIZE 64u
+#define ANT_NODE_SIZE 32u
+#define ANT_REGION_HEADER_SIZE 80u
 #define ANT_TAIL_SIZE 8u
 #define ANT_FREE_LINKS_SIZE 16u
-#define ANT_MIN_BLOCK (ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE)
+#define ANT_FREED_SIZE 16u
+/* Where a free or cached block's poison begins in its mem: past its links
+ * and the record of who freed it. */
+#define ANT_POISON_OFFSET (ANT_FREE_LINKS_SIZE + ANT_FREED_SIZE)
+#define ANT_MIN_BLOCK (ANT_NODE_SIZE + ANT_POISON_OFFSET)
 #define ANT_POISON 0xa5u
+/* The largest HEAP region (so every size in one fits 32 bits), and the
+ * smallest request that always gets a big block. */
+#define ANT_REGION_MAX 0xffff0000ull
+#define ANT_HEAP_REQUEST_MAX ((uint64_t)1 << 30)
+/* The bits of w2 that hold a node's site (or of a freed record's first word). */
+#define ANT_SITE_MASK 0xffffffffffffull
 
-/* What the head sentinel adds to words 0..6 before it multiplies them in
- * pairs (version 3). Each is odd and its top bit is set, so that no word a
- * node holds (an address, a size, a count, a state word) cancels it. */
-#define ANT_HEAD_ADD_PREV 0x9e3779b97f4a7c15ull
-#define ANT_HEAD_ADD_NEXT 0xc2b2ae3d27d4eb4full
-#define ANT_HEAD_ADD_SIZE 0x9fb21c651e98df25ull
-#define ANT_HEAD_ADD_REQUESTED 0xd6e8feb86659fd93ull
-#define ANT_HEAD_ADD_SERIAL 0xa0761d6478bd642full
-#define ANT_HEAD_ADD_SITE 0xe7037ed1a0b428dbull
-#define ANT_HEAD_ADD_MARK 0x8ebc6af09c88c6e3ull
+/* What the checks add to the words they multiply. Each is odd with its top
+ * bit set, so that no value a node holds cancels it. */
+#define ANT_CHECK_ADD0 0x9e3779b97f4a7c15ull
+#define ANT_CHECK_ADD1 0xc2b2ae3d27d4eb4full
+#define ANT_CHECK_ADD2 0x9fb21c651e98df25ull
+#define ANT_CHECK_ADD3 0xd6e8feb86659fd93ull
+#define ANT_FREED_ADD0 0xa0761d6478bd642full
+#define ANT_FREED_ADD1 0xe7037ed1a0b428dbull
 /* Mixes an address and the secret into the tail sentinel. */
 #define ANT_TAIL_MULTIPLIER 0x9e3779b97f4a7c15ull
 /* Or-ed into every byte of the tail so that none of them is zero. */
@@ -333,22 +371,36 @@ typedef struct ant_arena ant_arena_t;
 typedef struct ant_root ant_root_t;
 typedef struct ant_cache ant_cache_t;
 
+/* The fields, for reading; changing a node takes whole words (w) where other
+ * threads may look, as "Who may change a node" says. */
 struct ant_node {
-    ant_node_t *prev;
-    ant_node_t *next;
-    uint64_t size;
-    uint64_t requested;
-    uint64_t serial;
-    uint64_t site;
     union {
         struct {
-            uint32_t state;
-            uint16_t arena;
-            uint16_t flags;
+            uint32_t size;
+            uint32_t below;
+            uint32_t requested;
+            uint32_t serial;      /* bits 0..31 */
+            uint16_t site[3];     /* 48 bits, the low half first */
+            uint16_t serial_high; /* bits 32..47 */
+            union {
+                struct {
+                    uint8_t state;
+                    uint8_t arena;
+                    uint16_t flags;
+                };
+                uint32_t mark; /* the three as one, for the BUSY protocol */
+            };
+            uint32_t check;
         };
-        uint64_t mark; /* the three as one word, for the BUSY protocol */
+        uint64_t w[4];
     };
-    uint64_t head;
+};
+
+/* Who freed a free or cached block, in its mem[16 .. 32). */
+struct ant_freed {
+    uint64_t site;   /* site | serial's bits 32..47 << 48 */
+    uint32_t serial; /* bits 0..31 of the serial current at the free */
+    uint32_t check;  /* ant_freed_check() */
 };
 
 /*
@@ -368,6 +420,8 @@ struct ant_region {
     ant_node_t *last;       /* highest node, or 0 */
     uint32_t kind;          /* ANT_REGION_HEAP or ANT_REGION_BIG */
     uint32_t arena;         /* index of the owning arena */
+    uint64_t big_size;      /* BIG: its block's size; HEAP: 0 */
+    uint64_t big_requested; /* BIG: its block's requested bytes; HEAP: 0 */
 };
 
 /*
@@ -468,6 +522,7 @@ struct ant_root {
     uint32_t tail_size;      /* ANT_TAIL_SIZE */
     uint32_t min_block;      /* ANT_MIN_BLOCK */
     uint32_t poison;         /* ANT_POISON in the low byte */
+    uint32_t poison_offset;  /* ANT_POISON_OFFSET */
     uint64_t poison_check;   /* bytes of poison checked when a block is reused */
 
     uint64_t secret;         /* the per-process key of both sentinels */
@@ -490,46 +545,42 @@ struct ant_root {
  */
 
 /*
- * The head sentinel (version 3): the node's seven words below the head in
- * pairs, each word plus its constant, multiplied into 128 bits, summed
- * modulo 2^128 and folded to 64 bits:
+ * The check, the node's last 4 bytes (version 4): its three words below
+ * the last and its mark (state, arena, flags), bound to its address and the
+ * process's secret, folded to 32 bits:
  *
- *   x = (prev + ADD_PREV)     * (next + ADD_NEXT)
- *     + (size + ADD_SIZE)     * (requested + ADD_REQUESTED)
- *     + (serial + ADD_SERIAL) * (site + ADD_SITE)
- *     + (mark + ADD_MARK)     * (node ^ secret)
- *   head = low 64 bits of x  XOR  high 64 bits of x
+ *   x = (w0 + ADD0) * (w1 + ADD1) + (w2 + ADD2) * (((node ^ secret) + ADD3) ^ mark)
+ *   h = low 64 bits of x  XOR  high 64 bits of x
+ *   check = low 32 bits of h  XOR  high 32 bits of h
  *
- * with every sum of two words taken modulo 2^64 first, and `mark` the word
- * of state, arena and flags (words[6]). The secret is odd, so node ^ secret
- * is never zero, and no constant is cancelled by a value its word holds in
- * a sound node: one changed word changes its product, and x, by a non-zero
- * amount below 2^128; the fold to 64 bits lets such a change through with
- * a chance of about 2^-64. The address ties a node to its place, the
- * secret to this process. The four products are independent, which makes
- * this cheaper than the sum modulo 2^61 - 1 of versions 1 and 2 (about 35
- * instructions against 60), and a malloc and free check and reseal it
- * four times.
+ * with every sum of two words taken modulo 2^64 first and x modulo 2^128.
+ * One changed word changes its product, and x, by a non-zero amount below
+ * 2^128 (the factors it meets are not 0 but for values no sound node
+ * holds); the folds let such a change through with a chance of about
+ * 2^-32. Two products, a dozen instructions: a malloc and a free through
+ * a thread cache verify and seal four of them.
  *
- * ant_head_sentinel_as() is the sentinel the node will have once its word
- * of state, arena and flags is `mark`: what the allocator seals while it
- * holds the node BUSY.
+ * ant_head_check_as() is the check the node will have once its mark is
+ * `mark`: what the allocator seals while it holds the node BUSY.
  */
-__extension__ typedef unsigned __int128 ant_head_wide_t;
+__extension__ typedef unsigned __int128 ant_wide_t;
 
-static inline uint64_t ant_head_sentinel_as(uint64_t secret, const ant_node_t *node, uint64_t mark)
+static inline uint32_t ant_fold(ant_wide_t x)
 {
-    const uint64_t *w = (const uint64_t *)(const void *)node;
-    ant_head_wide_t x = (ant_head_wide_t)(w[0] + ANT_HEAD_ADD_PREV) * (w[1] + ANT_HEAD_ADD_NEXT) +
-                        (ant_head_wide_t)(w[2] + ANT_HEAD_ADD_SIZE) * (w[3] + ANT_HEAD_ADD_REQUESTED) +
-                        (ant_head_wide_t)(w[4] + ANT_HEAD_ADD_SERIAL) * (w[5] + ANT_HEAD_ADD_SITE) +
-                        (ant_head_wide_t)(mark + ANT_HEAD_ADD_MARK) * ((uint64_t)(uintptr_t)node ^ secret);
-    return (uint64_t)x ^ (uint64_t)(x >> 64);
+    uint64_t h = (uint64_t)x ^ (uint64_t)(x >> 64);
+    return (uint32_t)(h ^ (h >> 32));
 }
 
-static inline uint64_t ant_head_sentinel(uint64_t secret, const ant_node_t *node)
+static inline uint32_t ant_head_check_as(uint64_t secret, const ant_node_t *node, uint32_t mark)
 {
-    return ant_head_sentinel_as(secret, node, node->mark);
+    uint64_t bound = (((uint64_t)(uintptr_t)node ^ secret) + ANT_CHECK_ADD3) ^ mark;
+    return ant_fold((ant_wide_t)(node->w[0] + ANT_CHECK_ADD0) * (node->w[1] + ANT_CHECK_ADD1) +
+                    (ant_wide_t)(node->w[2] + ANT_CHECK_ADD2) * bound);
+}
+
+static inline uint32_t ant_head_check(uint64_t secret, const ant_node_t *node)
+{
+    return ant_head_check_as(secret, node, node->mark);
 }
 
 /* The tail sentinel of the block whose node is at `node`. */
@@ -538,21 +589,42 @@ static inline uint64_t ant_tail_sentinel(uint64_t secret, const ant_node_t *node
     return (((uint64_t)(uintptr_t)node ^ secret) * ANT_TAIL_MULTIPLIER) | ANT_TAIL_NONZERO;
 }
 
-_Static_assert(sizeof(struct ant_node) == ANT_NODE_SIZE, "node is 64 bytes");
-_Static_assert(offsetof(struct ant_node, prev) == 0, "node.prev");
-_Static_assert(offsetof(struct ant_node, next) == 8, "node.next");
-_Static_assert(offsetof(struct ant_node, size) == 16, "node.size");
-_Static_assert(offsetof(struct ant_node, requested) == 24, "node.requested");
-_Static_assert(offsetof(struct ant_node, serial) == 32, "node.serial");
-_Static_assert(offsetof(struct ant_node, site) == 40, "node.site");
-_Static_assert(offsetof(struct ant_node, state) == 48, "node.state");
-_Static_assert(offsetof(struct ant_node, arena) == 52, "node.arena");
-_Static_assert(offsetof(struct ant_node, flags) == 54, "node.flags");
-_Static_assert(offsetof(struct ant_node, mark) == 48, "node.mark covers state, arena, flags");
+/* The check of who freed the block at `node`, whose record's first word is
+ * `site` and whose serial's low 32 bits are `serial`. */
+static inline uint32_t ant_freed_check(uint64_t secret, const ant_node_t *node, uint64_t site, uint32_t serial)
+{
+    uint64_t bound = (((uint64_t)(uintptr_t)node ^ secret) + ANT_FREED_ADD1) ^ serial;
+    return ant_fold((ant_wide_t)(site + ANT_FREED_ADD0) * bound);
+}
+
+/* The 48-bit fields, whole. */
+static inline uint64_t ant_node_serial(const ant_node_t *node)
+{
+    return node->serial | (uint64_t)node->serial_high << 32;
+}
+
+static inline uint64_t ant_node_site(const ant_node_t *node)
+{
+    return node->w[2] & ANT_SITE_MASK;
+}
+
+_Static_assert(sizeof(struct ant_node) == ANT_NODE_SIZE, "node is 32 bytes");
+_Static_assert(offsetof(struct ant_node, size) == 0, "node.size");
+_Static_assert(offsetof(struct ant_node, below) == 4, "node.below");
+_Static_assert(offsetof(struct ant_node, requested) == 8, "node.requested");
+_Static_assert(offsetof(struct ant_node, serial) == 12, "node.serial");
+_Static_assert(offsetof(struct ant_node, site) == 16, "node.site");
+_Static_assert(offsetof(struct ant_node, serial_high) == 22, "node.serial_high");
+_Static_assert(offsetof(struct ant_node, state) == 24, "node.state");
+_Static_assert(offsetof(struct ant_node, arena) == 25, "node.arena");
+_Static_assert(offsetof(struct ant_node, flags) == 26, "node.flags");
+_Static_assert(offsetof(struct ant_node, mark) == 24, "node.mark covers state, arena, flags");
+_Static_assert(offsetof(struct ant_node, check) == 28, "node.check is last");
+_Static_assert(sizeof(struct ant_freed) == ANT_FREED_SIZE, "who freed a block");
 _Static_assert(ANT_MIN_BLOCK + 16 * (ANT_CACHE_BINS - 1) == ANT_CACHE_MAX_BLOCK, "cache bins");
-_Static_assert(offsetof(struct ant_node, head) == 56, "node.head is last");
 _Static_assert(sizeof(struct ant_region) == ANT_REGION_HEADER_SIZE, "region header");
 _Static_assert(ANT_MIN_BLOCK % ANT_ALIGN == 0, "min block aligned");
+_Static_assert(ANT_REGION_MAX < ((uint64_t)1 << 32), "sizes in a region fit 32 bits");
 _Static_assert(sizeof(struct ant_field) == 32, "field entry");
 _Static_assert(offsetof(struct ant_root, node_size) == 32, "root fixed header");
 _Static_assert(offsetof(struct ant_journal, words) == 40, "journal header");

@@ -37,14 +37,12 @@
     X("I1", "header", "a node's head sentinel does not match its address and words")                      \
     X("I2", "overflow", "a used block's tail sentinel changed")                                           \
     X("I2", "unreadable", "a used block's tail sentinel cannot be read")                                  \
-    X("I3", "use-after-free", "a byte of a free or cached block's poison changed")                        \
+    X("I3", "use-after-free", "a byte of a free or cached block's poison, or its record of who freed it, changed") \
     X("I3", "unreadable", "a free or cached block's poison cannot be read")                               \
-    X("I4", "link", "a node's prev or next, or a region's first or last, disagrees with the blocks")      \
-    X("I5", "link", "node.next is not node + size, and the size is right")                                \
-    X("I5", "size", "node + size is not node.next, and the link is right")                                \
+    X("I4", "link", "a node's below disagrees with the size of the block below it")                       \
+    X("I5", "link", "region.first or region.last names another node than the first or the last")        \
     X("I6", "size", "a block's size is misaligned, too small, past its region, or too small for its request") \
     X("I7", "size", "the last block does not end where the wilderness begins, or that lies outside its region") \
-    X("I7", "link", "region.last does not name the block that ends at the wilderness")                    \
     X("I8", "coalesce", "two neighbouring blocks are both free")                                          \
     X("I9", "use-after-free", "a free block's bin links lead astray or do not link back")                 \
     X("I10", "accounting", "an arena's or a thread cache's counters disagree with the blocks")            \
