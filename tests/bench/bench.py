@@ -1,4 +1,4 @@
-"""Ant against glibc, jemalloc and mimalloc on five malloc workloads, and the
+"""Ant against glibc, jemalloc and mimalloc on seven malloc workloads, and the
 gdb extension on a core of a million blocks.
 
 Run it through CMake, which builds what it needs and passes the paths:
@@ -33,6 +33,9 @@ WORKLOADS = [
     ("cross_thread", "3 M blocks of 16-512 B allocated by one thread, freed by another"),
     ("fragment", "holes of 16-64 B pinned by survivors, then 512 B-4 KiB blocks, 6 rounds"),
     ("big_blocks", "1000 blocks of 2-8 MiB, one byte written per page, 4 alive"),
+    ("random_sizes", "10 M mallocs or frees of 9 B-256 KiB (15 in 16 at most 128 B), freed at "
+     "random, a live set of 1,000-100,000"),
+    ("cross_free", "5 M blocks of 16-128 B allocated by 2 threads, freed at random by 2 others"),
 ]
 GDB = "gdb"
 
