@@ -1,10 +1,15 @@
-"""Time and peak resident memory of the real programs, glibc against Ant.
+"""Time and peak resident memory of the real programs under glibc, Ant, and
+jemalloc and mimalloc where their Debian packages are installed.
 
 Usage: bench_real.py LIBANTMALLOC SCRATCH [RUNS] [WORKLOAD ...]
 
-Runs each workload under glibc and under Ant's drop-in, alternating, RUNS
-times each (3 by default), and prints the medians and Ant's ratios to glibc
-from this one run. A benchmark, not a test: it asserts nothing.
+Runs each workload under each allocator, the allocators in turn and each
+round starting with the next one, RUNS times each (3 by default), and
+prints the medians and their ratios to glibc from this one run. A
+benchmark, not a test: it asserts no time. It fails only when a program
+fails or prints other output than under glibc, since then an allocator is
+broken. A workload whose program is not installed is skipped, with a line
+naming the Debian package that has it.
 
 Peak memory comes from GNU time (Debian's package `time`): a child forked
 from this Python process would report Python's own size as its peak, since
@@ -16,28 +21,44 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import workloads
 
+# tests/bench/allocators.py finds jemalloc and mimalloc as `bench` does.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "bench"))
+import allocators  # noqa: E402
+
+GNU_TIME = "/usr/bin/time"
+DEFAULT = ["python", "sort", "gcc", "git", "sqlite3", "perl", "python-malloc", "bash", "awk"]
+
 
 def measure(argv, scratch, env_extra, preload):
+    """One run: (seconds, peak KiB, stdout), or a string saying why it failed."""
     env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    env.pop("ANT_OPTIONS", None)
+    for name in ("LD_PRELOAD", "ANT_OPTIONS", "MALLOC_CONF", "MIMALLOC_OPTIONS"):
+        env.pop(name, None)
     env.update(env_extra)
     if preload:
         env["LD_PRELOAD"] = preload
     with tempfile.NamedTemporaryFile("r") as report:
-        status = subprocess.call([GNU_TIME, "-f", "%e %M", "-o", report.name] + argv, cwd=scratch,
-                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        if status != 0:
-            sys.exit("%s failed under %s" % (argv, preload or "glibc"))
-        elapsed, peak = report.read().split()[-2:]
-    return float(elapsed), int(peak)
+        start = time.perf_counter()
+        proc = subprocess.run([GNU_TIME, "-f", "%M", "-o", report.name] + argv, cwd=scratch,
+                              env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            last = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+            return "exit status %d: %s" % (proc.returncode, last[0])
+        if preload and b"cannot be preloaded" in proc.stderr:
+            return "LD_PRELOAD=%s was ignored by ld.so" % preload
+        peak = report.read().split()[-1]
+    return seconds, int(peak), proc.stdout
 
 
-GNU_TIME = "/usr/bin/time"
+def ratio(value, base):
+    return "%.2fx" % (value / base) if base else "-"
 
 
 def main():
@@ -47,24 +68,62 @@ def main():
         sys.exit("bench_real.py needs GNU time: apt-get install time")
     lib, scratch = sys.argv[1], sys.argv[2]
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    names = sys.argv[4:] or list(workloads.WORKLOADS)
-    print("%-18s %10s %10s %7s %12s %12s %7s" % ("program", "glibc s", "ant s", "time",
-                                                "glibc KiB", "ant KiB", "peak"))
+    names = sys.argv[4:] or DEFAULT
+    allocs = allocators.available(lib, print)
+    print("%-14s %-9s %9s %7s %11s %7s" % ("program", "allocator", "median s", "time",
+                                          "peak KiB", "peak"), flush=True)
+    failures, skipped = [], []
     for name in names:
+        base = os.path.basename(name)
+        if workloads.workload(name) is None:
+            sys.exit("unknown workload %s: one of %s, or program:PATH"
+                     % (name, ", ".join(workloads.WORKLOADS)))
+        tool = workloads.missing_tool(name)
+        if tool:
+            line = "%s: skipped, %s is not installed (Debian package %s)" % (
+                name, tool, workloads.package(name))
+            skipped.append(line)
+            print(line, flush=True)
+            continue
         where = os.path.join(scratch, name.replace("/", "_").replace(":", "_"))
         os.makedirs(where, exist_ok=True)
         argv, env = workloads.workload(name)(where)
-        results = {None: [], lib: []}
-        for _ in range(runs):
-            for preload in (None, lib):
-                results[preload].append(measure(argv, where, env, preload))
-        g_time = statistics.median(t for t, _ in results[None])
-        a_time = statistics.median(t for t, _ in results[lib])
-        g_rss = statistics.median(r for _, r in results[None])
-        a_rss = statistics.median(r for _, r in results[lib])
-        print("%-18s %10.3f %10.3f %6.2fx %12d %12d %6.2fx" % (
-            os.path.basename(name), g_time, a_time, a_time / g_time, g_rss, a_rss, a_rss / g_rss))
+        results = {a.name: [] for a in allocs}
+        failed = {}
+        for round in range(runs):
+            for a in allocs[round % len(allocs):] + allocs[:round % len(allocs)]:
+                result = measure(argv, where, env, a.preload)
+                if isinstance(result, str):
+                    failed.setdefault(a.name, result)
+                else:
+                    results[a.name].append(result)
+        reference = results["glibc"][0][2] if results["glibc"] else None
+        for a in allocs:
+            if any(out != reference for _, _, out in results[a.name]) and reference is not None:
+                other = next(out for _, _, out in results[a.name] if out != reference)
+                failed.setdefault(a.name, "printed %r, glibc %r" % (other[-200:], reference[-200:]))
+        medians = {}
+        for a in allocs:
+            if a.name in failed or not results[a.name]:
+                continue
+            medians[a.name] = (statistics.median(t for t, _, _ in results[a.name]),
+                               statistics.median(r for _, r, _ in results[a.name]))
+        g_time, g_peak = medians.get("glibc", (None, None))
+        for a in allocs:
+            if a.name not in medians:
+                print("%-14s %-9s %9s" % (base, a.name, "failed"), flush=True)
+                continue
+            seconds, peak = medians[a.name]
+            print("%-14s %-9s %9.3f %7s %11d %7s" % (
+                base, a.name, seconds, ratio(seconds, g_time), peak, ratio(peak, g_peak)),
+                flush=True)
+        failures += ["%s under %s: %s" % (base, a, why) for a, why in failed.items()]
+    for line in skipped:
+        print(line)
+    for line in failures:
+        print("FAILED: " + line)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -48,6 +48,107 @@ int main(void)
 }
 """
 
+# Programs full of small objects, each a few seconds under glibc. Their
+# output is the same under every allocator; so is the sequence of their
+# allocations, since hash seeds are fixed.
+
+# perl: a hash of 300,000 arrays of three or four short strings, half of
+# the keys deleted, 150,000 new ones.
+PERL_HASH_OF_ARRAYS = r"""
+my %h;
+for my $i (0 .. 299999) {
+    my $k = "key" . ($i * 7919 % 300007);
+    push @{ $h{$k} }, "a$i", "b" . ($i % 977), "c" . ($i * 31 % 1013);
+    push @{ $h{$k} }, "d$i" if $i % 3 == 0;
+}
+my ($arrays, $strings, $bytes) = (0, 0, 0);
+for my $k (keys %h) {
+    $arrays++;
+    for my $s (@{ $h{$k} }) { $strings++; $bytes += length $s; }
+}
+for my $i (0 .. 299999) { delete $h{"key" . ($i * 7919 % 300007)} if $i % 2; }
+for my $i (0 .. 149999) { push @{ $h{"new$i"} }, "x$i", "y"; }
+my $left = 0;
+$left += scalar @{ $h{$_} } for keys %h;
+print "$arrays $strings $bytes ", scalar(keys %h), " $left\n";
+"""
+
+# python3 with PYTHONMALLOC=malloc: every object through malloc, pymalloc
+# bypassed, as when one debugs a C extension's heap. Tuples, small strings,
+# small dicts and lists, an index of lists, a sorted sample; three rounds.
+PYTHON_SMALL_OBJECTS = r"""
+total = 0
+for round in range(3):
+    rows = []
+    for i in range(120000):
+        name = "n%d" % (i * 7919 % 120011)
+        rows.append((i, name, {"id": i, "name": name, "tag": name[-2:]}, [i, name[:3]]))
+    index = {}
+    for row in rows:
+        index.setdefault(row[2]["tag"], []).append(row)
+    total += sum(len(r[1]) + len(r[2]) + len(r[3]) for r in rows)
+    total += sum(len(v) for v in index.values()) + len(index)
+    pairs = sorted((r[1], r[0]) for r in rows[::7])
+    total += pairs[0][1] + pairs[-1][1]
+    del rows, index, pairs
+print(total)
+"""
+
+# bash: an array of 200,000 strings by appends, slices of it, an array
+# built from two others, an associative array of 100,000 keys.
+BASH_ARRAYS = r"""
+a=()
+for ((i = 0; i < 200000; i++)); do
+    a+=("item$i")
+done
+b=("${a[@]:1000:100000}")
+c=()
+for ((i = 0; i < ${#b[@]}; i += 3)); do
+    c+=("${b[i]}-${a[i * 2]}")
+done
+declare -A seen
+for ((i = 0; i < 100000; i++)); do
+    seen["k$((i * 7919 % 100003))"]=$i
+done
+unset 'a[5]' 'a[7]'
+d=("${a[@]: -50000}" "${c[@]:0:20000}")
+total=0
+for s in "${d[@]}"; do
+    total=$((total + ${#s}))
+done
+echo "${#a[@]} ${#b[@]} ${#c[@]} ${#seen[@]} ${#d[@]} $total ${c[12345]} ${d[-1]}"
+"""
+
+# awk: each line's fields concatenated into a long string, cut up again
+# past 20,000 bytes; a row of the fields in reverse; 5,000 strings each
+# grown by a piece of every 5,000th row.
+AWK_CONCAT = r"""
+{
+    s = s $3 ":" $2 ","
+    row = ""
+    for (j = NF; j >= 1; j--)
+        row = row "<" $j ">"
+    k = NR % 5000
+    rows[k] = rows[k] substr(row, 1, 12)
+    if (length(s) > 20000) {
+        total += length(s)
+        pieces += split(s, parts, ",")
+        s = ""
+    }
+}
+END {
+    for (k in rows) {
+        total += length(rows[k])
+        count++
+    }
+    print NR, total, pieces, count, substr(rows[4999], 1, 40)
+}
+"""
+
+# Debian's default awk: mawk (Priority: required); gawk only if installed
+# by hand. Named, not `awk`, so the row means one program everywhere.
+AWK = "mawk"
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Ant", "GIT_AUTHOR_EMAIL": "ant@example.invalid",
     "GIT_COMMITTER_NAME": "Ant", "GIT_COMMITTER_EMAIL": "ant@example.invalid",
@@ -58,6 +159,30 @@ GIT_ENV = {
 
 def python_objects(scratch):
     return [sys.executable, "-c", PYTHON_OBJECTS], {}
+
+
+def perl_hash(scratch):
+    return ["perl", "-e", PERL_HASH_OF_ARRAYS], {"PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0"}
+
+
+def python_malloc(scratch):
+    return ([sys.executable, "-c", PYTHON_SMALL_OBJECTS],
+            {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"})
+
+
+def bash_arrays(scratch):
+    return ["bash", "--norc", "--noprofile", "-c", BASH_ARRAYS], {"LC_ALL": "C"}
+
+
+def awk_concat(scratch):
+    path = os.path.join(scratch, "fields.txt")
+    if not os.path.exists(path):
+        with open(path + ".tmp", "w") as f:
+            for i in range(900000):
+                f.write("f%d %d w%d %d %s\n" % (i, i * 7919 % 10007, i % 613, i % 97,
+                                               "abcdefghij"[:i % 11]))
+        os.replace(path + ".tmp", path)
+    return [AWK, AWK_CONCAT, "fields.txt"], {"LC_ALL": "C"}
 
 
 def sort_file(scratch):
@@ -108,6 +233,10 @@ WORKLOADS = {
     "gcc": gcc_compile,
     "git": git_commit,
     "sqlite3": sqlite,
+    "perl": perl_hash,
+    "python-malloc": python_malloc,
+    "bash": bash_arrays,
+    "awk": awk_concat,
 }
 
 
@@ -123,9 +252,22 @@ def workload(name):
     return WORKLOADS.get(name)
 
 
+# The program each workload needs, and its Debian package.
+TOOLS = {
+    "sort": ("sort", "coreutils"), "gcc": ("gcc", "gcc"), "git": ("git", "git"),
+    "sqlite3": ("sqlite3", "sqlite3"), "perl": ("perl", "perl-base"), "bash": ("bash", "bash"),
+    "awk": (AWK, "mawk"),
+}
+
+
 def missing_tool(name):
-    tool = {"python": None, "sort": "sort", "gcc": "gcc", "git": "git", "sqlite3": "sqlite3"}.get(name)
+    tool = TOOLS.get(name, (None, None))[0]
     return tool if tool and shutil.which(tool) is None else None
+
+
+def package(name):
+    """The Debian package of the program a workload needs, or None."""
+    return TOOLS.get(name, (None, None))[1]
 
 
 def run(argv, scratch, env_extra, preload, options=None):
