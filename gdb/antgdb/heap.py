@@ -3,22 +3,22 @@
 One walk feeds every output: the summary, the block rows, the check and the
 block lookup (model.Heap). It trusts no pointer: every list is bounded (a
 visited set, a hard cap, region bounds), every read may fail, and after a
-bad node the walk resynchronises by adjacency (node + size), by the next
-link, or by scanning for the next node whose head sentinel checks out, then
-goes on. The hot loop reads the heap in windows of a MiB and tests their
-nodes with a fastpath runner, in C where gdb/native is built; any node it
-refuses goes to check.Checker.
+bad node the walk resynchronises by adjacency (node + size, when the node
+there verifies and its below agrees), or by scanning for the next node
+whose check verifies, then goes on. The hot loop reads the heap in windows
+of a MiB and tests their nodes with a fastpath runner, in C where
+gdb/native is built; any node it refuses goes to check.Checker.
 """
 import bisect
-import re
 import struct
 
 from . import fastpath, inflight, native
 from .check import Checker
 from .errors import Unreadable
 from .layout import (
-    CACHE_MAGIC, CACHE_STATES, FLAG_BUSY, JOURNAL_VERSION, NODE_WORDS, REGION_BIG, REGION_HEAP, REGION_MAGIC,
-    STATE_CACHED, STATE_USED, ascii_word,
+    ALIGNMENT, CACHE_MAGIC, CACHE_STATES, FLAG_BUSY, MIN_BLOCK, NODE_SIZE, NODE_WORDS,
+    REGION_BIG, REGION_HEAP, REGION_MAGIC, STATE_CACHED, STATE_USED, ascii_word, node_below,
+    node_flags, node_size, node_state,
 )
 from .memory import WINDOW, next_readable, read_upto
 from .model import REGION_KINDS, Arena, Cache, Heap, Region
@@ -28,10 +28,11 @@ MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
 MAX_REGION_LENGTH = 1 << 46
 MAX_BLOCKS = 1 << 28  # a hard stop, far above any heap a Python walk can hold
 MAX_CACHES = 1 << 16  # one per thread that ever allocated; more means a loop
-_WORD = struct.Struct("<Q")
+# How far above a node the walk looks for the node that its size should
+# have led to, as the allocator's own check does.
+REACH = 64 << 10
+_SIZE = struct.Struct("<I")
 _LINKS = struct.Struct("<QQ")
-_STATE_MARK = re.compile(rb"USED|FREE|CACH")  # node.state in ASCII, at node + 48
-_STATE_OFFSET = 48
 _CONTENT_KINDS = ("overflow", "use-after-free", "coalesce")
 
 
@@ -63,6 +64,7 @@ class _Walk:
         self.reader = heap.reader
         self.layout = heap.layout
         self.spans = []  # (start, end) of regions already walked, sorted
+        self.scanner = None  # fastpath's scanner, once a scan is needed
 
     def run(self):
         layout = self.layout
@@ -82,16 +84,9 @@ class _Walk:
                                "arena says its index is %d"
                                % (index, address, arena.values["index"]))
             self.heap.arenas.append(arena)
-        if layout.version >= JOURNAL_VERSION:
-            inflight.release_held(self.reader, layout,
-                                  [arena.values["busy"] for arena in self.heap.arenas],
-                                  self.heap.busy)
-        else:
-            # Before the journal an arena's lock holder changed a node it
-            # held in place: it may be half written.
-            for arena in self.heap.arenas:
-                if arena.values.get("busy"):
-                    self.heap.busy[arena.values["busy"]] = "arena %d's lock holder" % arena.index
+        inflight.release_held(self.reader, layout,
+                              [arena.values["busy"] for arena in self.heap.arenas],
+                              self.heap.busy)
         for arena in self.heap.arenas:
             self._list(arena, arena.values["regions"], REGION_HEAP, arena.regions)
             self._list(arena, arena.values["bigs"], REGION_BIG, arena.bigs)
@@ -113,7 +108,7 @@ class _Walk:
                                "0x%x): %s" % (index, index, address, error))
         return arenas
 
-    # -- thread caches (layout version 2) -----------------------------------
+    # -- thread caches ------------------------------------------------------
 
     def _caches(self):
         """Reads root.caches before the blocks, so that a node a thread was
@@ -158,17 +153,17 @@ class _Walk:
     def _moving(self, address, values):
         """What a thread cache was doing with the block its busy names."""
         node = values["busy"]
-        how = "moving mem 0x%x into or out of its cache" % (node + self.layout.node_size)
+        mem = node + NODE_SIZE
+        how = "moving mem 0x%x into or out of its cache" % mem
         try:
-            words = NODE_WORDS.unpack(self.reader.read(node, self.layout.node_size))
+            words = NODE_WORDS.unpack(self.reader.read(node, NODE_SIZE))
         except Unreadable:
             words = None
-        if words is not None and words[6] >> 48 & FLAG_BUSY:
-            state = words[6] & 0xFFFFFFFF
-            if state == STATE_USED:
-                how = "free(): putting mem 0x%x into its cache" % (node + self.layout.node_size)
-            elif state == STATE_CACHED:
-                how = "malloc(): taking mem 0x%x out of its cache" % (node + self.layout.node_size)
+        if words is not None and node_flags(words) & FLAG_BUSY:
+            if node_state(words) == STATE_USED:
+                how = "free(): putting mem 0x%x into its cache" % mem
+            elif node_state(words) == STATE_CACHED:
+                how = "malloc(): taking mem 0x%x out of its cache" % mem
         return "thread %d (cache 0x%x) %s%s" % (values["thread"], address,
                                                 "inside " if "()" in how else "", how)
 
@@ -279,7 +274,7 @@ class _Walk:
         region.last if that is a sound node, else the region's end."""
         last = region.values["last"]
         if start <= last < region.end and self.check.verifies(last):
-            size = NODE_WORDS.unpack(self.reader.read(last, self.layout.node_size))[2]
+            size = node_size(NODE_WORDS.unpack(self.reader.read(last, NODE_SIZE)))
             if last < last + size <= region.end:
                 return last + size
         return region.end
@@ -298,28 +293,26 @@ class _Walk:
         """Walks the blocks of a HEAP region by adjacency, a window at a
         time: a fastpath runner tests the nodes of the window, and the first
         node it refuses goes to the checker."""
-        layout = self.layout
-        node_size = layout.node_size
-        start = region.address + layout.region_header_size
+        start = region.address + self.layout.region_header_size
         end = region.wilderness
-        self._region_ends(region, start, end)
-        run = fastpath.runner(fastpath.Params(layout, region.arena), region.arena, end,
+        self._region_first(region, start, end)
+        run = fastpath.runner(fastpath.Params(self.layout, region.arena), region.arena, end,
                               self.heap.nodes, self.heap.frees, self.heap.cached, self.native)
         cur, last, last_free = start, 0, None
         buf, base, top = b"", start, start
         while cur < end:
-            if cur + node_size > top:
+            if cur + NODE_SIZE > top:
                 if self._full(region):
                     break
                 buf, base = self._window(cur, end)
                 top = base + len(buf)
-                if cur + node_size > top:
+                if cur + NODE_SIZE > top:
                     cur, last, last_free = self._slow(region, cur, last, last_free, end)
                     continue
             cur, last, last_free, failed = run(buf, base, cur, last, last_free)
             if not failed:
                 continue
-            size = _WORD.unpack_from(buf, cur - base + 16)[0]
+            size = _SIZE.unpack_from(buf, cur - base)[0]
             if cur > base and top < cur + size <= min(end, cur + WINDOW):
                 # The block runs past the window but would fit in one read
                 # from its node: read that, and test the block again whole.
@@ -349,29 +342,31 @@ class _Walk:
 
     def _window(self, cur, end):
         try:
-            data = read_upto(self.reader, cur, max(self.layout.node_size, min(WINDOW, end - cur)),
-                             self.layout.node_size)
+            data = read_upto(self.reader, cur, max(NODE_SIZE, min(WINDOW, end - cur)), NODE_SIZE)
         except Unreadable:
             return b"", cur
         return data, cur
 
-    def _region_ends(self, region, start, end):
+    def _region_first(self, region, start, end):
+        """I5: region.first is the node right after the header, and both
+        ends are 0 while the region is empty."""
         first = region.values["first"]
         if start == end:
             if first or region.values["last"]:
-                self.check.add("link", "I4", "region 0x%x has no blocks (its wilderness "
+                self.check.add("link", "I5", "region 0x%x has no blocks (its wilderness "
                                "starts at 0x%x), yet region.first is 0x%x and region.last "
                                "0x%x" % (region.address, end, first, region.values["last"]))
         elif first != start:
-            self.check.add("link", "I4", "region 0x%x.first is 0x%x, but its first node "
+            self.check.add("link", "I5", "region 0x%x.first is 0x%x, but its first node "
                            "is at 0x%x, right after the header"
                            % (region.address, first, start))
 
     def _region_last(self, region, start, end, last):
+        """I5: region.last is the block that ends at the wilderness."""
         if start == end or region.damaged:
             return
         if region.values["last"] != last:
-            self.check.add("link", "I7", "region 0x%x.last is 0x%x, but its last node "
+            self.check.add("link", "I5", "region 0x%x.last is 0x%x, but its last node "
                            "(the one ending at the wilderness 0x%x) is 0x%x"
                            % (region.address, region.values["last"], end, last))
 
@@ -379,19 +374,31 @@ class _Walk:
 
     def _slow(self, region, cur, last, last_free, end):
         """Checks the node at cur in full, records it, and returns the walk's
-        next (cur, last, last_free)."""
-        node_size = self.layout.node_size
+        next (cur, last, last_free). `last` is the node below, 0 for none,
+        None when unknown."""
         try:
-            data = self.reader.read(cur, node_size)
+            data = self.reader.read(cur, NODE_SIZE)
         except Unreadable as error:
             self.check.add("unreadable", "I16", "node 0x%x of region 0x%x: %s"
                            % (cur, region.address, error), cur)
             region.damaged = True
-            resume = self._scan(cur + self.layout.alignment, end)
+            resume = self._resume(cur, end)[0]
             region.skipped_bytes += resume - cur
             return resume, None, last_free
+        sound = self.check.sound(cur, data)
+        if last and not sound:
+            real = self._real_next(last, cur, end)
+            if real is not None:
+                # No node where the block below says, but one further up
+                # reaches back to it: that block's size is what is wrong.
+                self.check.misplaced(last, cur, real)
+                self._stretch(region, last, real - last)
+                region.damaged = True
+                return real, last, last_free
+        extent = self._misplaced_above(cur, data, end) if sound else None
         problems = len(self.heap.problems)
-        report = self.check.node(cur, data, last, end, region, last or None)
+        expect_below = None if last is None else cur - last if last else 0
+        report = self.check.node(cur, data, expect_below, end, region, last or None, extent)
         region.damaged |= _unsound(self.heap.problems[problems:])
         resume, trusted = cur + report.size, True
         if not (report.head_ok and report.size_ok):
@@ -400,14 +407,14 @@ class _Walk:
         self._record(region, cur, report, resume - cur)
         if report.state == "free" and last and last_free == last:
             self.check.coalesce(last, cur)
-        # After a scan the next node's prev names a node the walk skipped.
+        # Resumed by a scan, the walk knows no node below the next one.
         return resume, (cur if trusted else None), (
             cur if report.state == "free" else last_free)
 
     def _record(self, region, cur, report, extent):
         heap = self.heap
         heap.nodes.append(cur)
-        if extent != report.size or not report.head_ok:
+        if extent != report.node_size or not report.head_ok:
             heap.extents[cur] = extent
         if report.state == "used":
             if report.head_ok:
@@ -416,93 +423,169 @@ class _Walk:
             region.free_blocks += 1
             region.free_bytes += extent
             region.largest_free = max(region.largest_free, extent)
-            if report.head_ok and extent >= self.layout.node_size + 16:
-                next_link, prev_link = _LINKS.unpack(
-                    self.reader.read(cur + self.layout.node_size, 16))
-            else:
-                next_link = prev_link = None
-            heap.frees[cur] = (region.arena, extent, next_link, prev_link)
+            heap.frees[cur] = (region.arena, extent) + self._links(cur, report, extent)
         elif report.state == "cached":
             region.cached_blocks += 1
             region.cached_bytes += extent
-            if report.head_ok and extent >= self.layout.node_size + 16:
-                below, cache = _LINKS.unpack(self.reader.read(cur + self.layout.node_size, 16))
-            else:
-                below = cache = None
-            heap.cached[cur] = (region.arena, extent, below, cache)
+            heap.cached[cur] = (region.arena, extent) + self._links(cur, report, extent)
         else:
             region.damaged = True
             region.unknown_blocks += 1
             region.unknown_bytes += extent
 
-    def _resync(self, cur, end, report):
-        """(where the next trustworthy node is after a bad one, whether it
-        was found by a link rather than by a scan): by adjacency, by the
-        next link, or by scanning for a node whose head checks out (end
-        when there is none)."""
-        candidates = []
-        if report.size_ok:
-            candidates.append(cur + report.size)
-        if cur < report.next <= end:
-            candidates.append(report.next)
-        for candidate in candidates:
-            if candidate == end or self.check.verifies(candidate):
-                return candidate, True
-        return self._scan(cur + self.layout.alignment, end), False
-
-    def _scan(self, at, end):
-        """The lowest address in [at, end) holding a node whose head checks
-        out, found by the ASCII state word at node + 48; end if none."""
-        alignment = self.layout.alignment
-        node_size = self.layout.node_size
-        at += -at % alignment
-        while at < end:
+    def _links(self, cur, report, extent):
+        """The two words a sound free or cached node's mem starts with (its
+        links), or (None, None)."""
+        if report.head_ok and extent >= MIN_BLOCK:
             try:
-                data = read_upto(self.reader, at, min(WINDOW, end - at + node_size), 1)
+                return _LINKS.unpack(self.reader.read(cur + NODE_SIZE, 16))
             except Unreadable:
-                resume = next_readable(self.reader, at, end)
+                pass
+        return None, None
+
+    def _stretch(self, region, node, extent):
+        """The block at node, already recorded, spans `extent` bytes, not
+        what its size says."""
+        heap = self.heap
+        was = heap.extents.get(node)
+        if was is None:
+            was = node_size(NODE_WORDS.unpack(self.reader.read(node, NODE_SIZE)))
+        heap.extents[node] = extent
+        for table, kind in ((heap.frees, "free"), (heap.cached, "cached")):
+            entry = table.get(node)
+            if entry is not None:
+                table[node] = (entry[0], extent) + entry[2:]
+                if kind == "free":
+                    region.free_bytes += extent - was
+                    region.largest_free = max(region.largest_free, extent)
+                else:
+                    region.cached_bytes += extent - was
+
+    # -- finding sound nodes again -------------------------------------------
+
+    def _misplaced_above(self, cur, data, end):
+        """The extent of the sound node at cur when its size leads to no
+        node whose below agrees, and a node further up reaches back to it;
+        else None. Said as a problem: its size is wrong."""
+        size = node_size(NODE_WORDS.unpack(data))
+        after = cur + size
+        if size % ALIGNMENT or size < MIN_BLOCK or after == end or (
+                after + MIN_BLOCK <= end and self.check.verifies(after)
+                and self._below_of(after) == size):
+            return None
+        real = self._real_next(cur, after, end)
+        if real is None:
+            return None
+        self.check.misplaced(cur, after, real)
+        return real - cur
+
+    def _real_next(self, below, cur, end):
+        """The node the block at `below` really ends at, when no node lies
+        at cur, where its size says: the lowest node within REACH above it
+        whose check verifies, whose below reaches back to it and whose own
+        size leads on to a sound node or the wilderness; None if none."""
+        at, stop = below + MIN_BLOCK, min(end, below + REACH)
+        while at < stop:
+            node = self._find(at, stop)
+            if node is None:
+                return None
+            if node != cur and self._below_of(node) == node - below and self._leads_on(node, end):
+                return node
+            at = node + ALIGNMENT
+        return None
+
+    def _leads_on(self, node, end):
+        size = node_size(NODE_WORDS.unpack(self.reader.read(node, NODE_SIZE)))
+        after = node + size
+        return size % ALIGNMENT == 0 and size >= MIN_BLOCK and (
+            after == end or (after + MIN_BLOCK <= end and self.check.verifies(after)
+                             and self._below_of(after) == size))
+
+    def _below_of(self, node):
+        return node_below(NODE_WORDS.unpack(self.reader.read(node, NODE_SIZE)))
+
+    def _resync(self, cur, end, report):
+        """(where the next trustworthy node is after a bad one, whether the
+        node at cur is known to be the one below it): by adjacency when the
+        node at cur + size verifies and its below agrees, or when a sound
+        node's size ends at the wilderness; else by a scan (end when there
+        is no node). A damaged node's size may say anything, the wilderness
+        too."""
+        if report.size_ok:
+            after = cur + report.size
+            if after == end and report.head_ok:
+                return end, True
+            if after != end and self.check.verifies(after) and self._below_of(after) == report.size:
+                return after, True
+        return self._resume(cur, end)
+
+    def _resume(self, cur, end):
+        """(the lowest node above cur whose check verifies and whose below
+        does not reach under cur, whether it reaches exactly to cur); (end,
+        False) when there is none."""
+        at = cur + ALIGNMENT
+        while True:
+            node = self._find(at, end)
+            if node is None:
+                return end, False
+            below = self._below_of(node)
+            if below and below % ALIGNMENT == 0 and node - below >= cur:
+                return node, node - below == cur
+            at = node + ALIGNMENT
+
+    def _find(self, at, stop):
+        """The lowest address in [at, stop) holding a node whose check
+        verifies, read a window at a time and stepping over what cannot be
+        read; None if there is none."""
+        if self.scanner is None:
+            self.scanner = fastpath.scanner(fastpath.Params(self.layout, 0), self.native)
+        at += -at % ALIGNMENT
+        while at < stop:
+            try:
+                data = read_upto(self.reader, at, min(WINDOW, stop - at + NODE_SIZE), 1)
+            except Unreadable:
+                resume = next_readable(self.reader, at, stop)
                 if resume is None:
-                    return end
-                at = resume + (-resume % alignment)
+                    return None
+                at = resume + (-resume % ALIGNMENT)
                 continue
-            for match in _STATE_MARK.finditer(data, _STATE_OFFSET):
-                node = at + match.start() - _STATE_OFFSET
-                if node % alignment == 0 and node < end and self.check.verifies(node):
-                    return node
-            at += max(alignment, len(data) - _STATE_OFFSET)
-            at += -at % alignment
-        return end
+            node = self.scanner(data, at, at)
+            if node is not None:
+                return node if node < stop else None
+            # The next window starts where a node cut off at this one's end does.
+            at += max(ALIGNMENT, len(data) - NODE_SIZE + ALIGNMENT)
+            at += -at % ALIGNMENT
+        return None
 
     # -- a big mapping: one block of its own -------------------------------
 
     def _big(self, region):
-        layout = self.layout
         node = region.values["first"]
-        start = region.address + layout.region_header_size
+        start = region.address + self.layout.region_header_size
         if node != region.values["last"]:
-            self.check.add("link", "I4", "big mapping 0x%x.first is 0x%x but its .last "
+            self.check.add("link", "I5", "big mapping 0x%x.first is 0x%x but its .last "
                            "is 0x%x: a big mapping holds one block"
                            % (region.address, node, region.values["last"]))
-        if not start <= node <= region.end - layout.min_block:
-            self.check.add("link", "I4", "big mapping 0x%x.first is 0x%x, outside its "
+        if not start <= node <= region.end - MIN_BLOCK:
+            self.check.add("link", "I5", "big mapping 0x%x.first is 0x%x, outside its "
                            "bytes 0x%x..0x%x" % (region.address, node, start, region.end))
             region.damaged = True
             return
-        if (node + layout.node_size) % layout.alignment:
+        if (node + NODE_SIZE) % ALIGNMENT:
             self.check.add("size", "I12", "big mapping 0x%x holds its node at 0x%x, "
                            "so its mem is not %d-byte aligned"
-                           % (region.address, node, layout.alignment))
+                           % (region.address, node, ALIGNMENT))
             region.damaged = True
             return
         try:
-            data = self.reader.read(node, layout.node_size)
+            data = self.reader.read(node, NODE_SIZE)
         except Unreadable as error:
             self.check.add("unreadable", "I16", "node of big mapping 0x%x: %s"
                            % (region.address, error), node)
             region.damaged = True
             return
         problems = len(self.heap.problems)
-        report = self.check.node(node, data, 0, region.end, region, None)
+        report = self.check.node(node, data, node - region.address, region.end, region, None)
         region.damaged |= _unsound(self.heap.problems[problems:])
         if report.head_ok and report.size_ok:
             extent = report.size

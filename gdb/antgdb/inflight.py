@@ -13,7 +13,7 @@ each thread was.
 import struct
 
 from .errors import Unreadable
-from .layout import FLAG_BUSY, JOURNAL_VERSION, uint
+from .layout import FLAG_BUSY, uint
 from .memory import PatchedReader
 
 LOST = 0xFFFFFFFF  # journal.used when a change outgrew the journal
@@ -138,8 +138,6 @@ def undo(reader, layout, arenas):
     be read, undoes nothing: its `fault` says why."""
     journals = []
     words = {}
-    if layout.version < JOURNAL_VERSION or layout.journal is None:
-        return PatchedReader(reader), journals
     for index, address, data in arenas:
         journal = read_journal(layout, index, address, data)
         journals.append(journal)

@@ -3,110 +3,102 @@
 The root says where every field of the root, the arena, the region and the
 node lives. This module looks each one up by name, checks the table against
 what the layout version promises, and says exactly what is wrong when the
-root cannot be trusted: every later step believes what it returns.
+root cannot be trusted: every later step believes what it returns. It also
+holds the sentinel formulas of <ant/layout.h>, in Python: the node's check,
+the tail sentinel and the check of who freed a block.
+
+Which layout versions are read: every released one stays readable, so
+that a core keeps its meaning whatever antgdb opens it. Version 4 is the
+first released layout, and so the only one read today; a later version
+adds its reader beside this one and never replaces it.
 """
 import struct
 
+from . import problems
 from .errors import DamagedRoot, NoHeap, Unreadable, UnsupportedVersion
 
 ROOT_MAGIC = 0x544F4F522D544E41  # "ANT-ROOT"
 REGION_MAGIC = 0x4E4745522D544E41  # "ANT-REGN"
-STATE_USED = 0x44455355  # "USED"
-STATE_FREE = 0x45455246  # "FREE"
-STATE_CACHED = 0x48434143  # "CACH": in a thread cache (layout version 2)
+STATE_USED = 0x55  # 'U'
+STATE_FREE = 0x46  # 'F'
+STATE_CACHED = 0x43  # 'C': in a thread cache
 REGION_HEAP = 0x50414548  # "HEAP"
 REGION_BIG = 0x20474942  # "BIG "
 FLAG_BIG = 0x0001
-FLAG_TURNS = 0x7F00  # version 2: a count of changes made under BUSY
-FLAG_BUSY = 0x8000  # version 2: a thread was changing the node
+FLAG_TURNS = 0x7FFE  # a count of changes made under BUSY
+FLAG_BUSY = 0x8000  # a thread was changing the node
 CACHE_MAGIC = 0x434143542D544E41  # "ANT-TCAC"
 CACHE_STATES = {0x4556494C: "live", 0x454C4449: "idle"}  # "LIVE", "IDLE"
-HEAD_PRIME = (1 << 61) - 1  # versions 1 and 2
-# Version 3: what the head adds to words 0..6 before multiplying them in pairs.
-HEAD_ADDS = (
-    0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x9FB21C651E98DF25, 0xD6E8FEB86659FD93,
-    0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3,
-)
-HEAD_PRODUCTS_VERSION = 3
+# What the checks add to the words they multiply (ANT_CHECK_ADD0..3,
+# ANT_FREED_ADD0..1).
+CHECK_ADDS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x9FB21C651E98DF25, 0xD6E8FEB86659FD93)
+FREED_ADDS = (0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
 TAIL_MULTIPLIER = 0x9E3779B97F4A7C15
 TAIL_NONZERO = 0x0101010101010101
+SITE_MASK = 0xFFFFFFFFFFFF  # the bits of w2 (and of freed.site) that hold a site
+MASK32 = (1 << 32) - 1
 MASK64 = (1 << 64) - 1
 MASK128 = (1 << 128) - 1
+
+# Every released layout version, each read as <ant/layout.h> had it.
+SUPPORTED_VERSIONS = (4,)
+
+# The sizes version 4 fixes: its node and the record of who freed a block
+# are read with precompiled structs, and the native walker takes them from
+# <ant/layout.h> itself, so the root must agree with them.
+NODE_SIZE = 32
+ALIGNMENT = 16
+TAIL_SIZE = 8
 FREE_LINKS_SIZE = 16
+FREED_SIZE = 16
+POISON_OFFSET = FREE_LINKS_SIZE + FREED_SIZE  # in a free or cached block's mem
+MIN_BLOCK = NODE_SIZE + POISON_OFFSET
 
-SUPPORTED_VERSIONS = (1, 2, 3, 4)
-
-# enum ant_problem_kind of <ant/ant.h>, as kept in root.last_error.kind.
-PROBLEM_NAMES = {
-    1: "overflow",
-    2: "header",
-    3: "link",
-    4: "size",
-    5: "use-after-free",
-    6: "accounting",
-    7: "double-free",
-    8: "invalid-free",
-    9: "coalesce",
+# The node's fields and the record of who freed a block, as <ant/layout.h>
+# pins them with static asserts; the table must confirm each.
+NODE = {
+    "node.size": (0, 4),
+    "node.below": (4, 4),
+    "node.requested": (8, 4),
+    "node.serial": (12, 4),
+    "node.site": (16, 6),
+    "node.serial_high": (22, 2),
+    "node.state": (24, 1),
+    "node.arena": (25, 1),
+    "node.flags": (26, 2),
+    "node.check": (28, 4),
+    "node": (0, NODE_SIZE),
 }
-FIT_NAMES = {0: "first", 1: "next", 2: "best", 3: "binned"}
-
-HEADER = struct.Struct("<QIIQII")  # magic version size self field_count field_offset
-ENTRY = struct.Struct("<24sII")
-MAX_ROOT_SIZE = 1 << 16  # the real root is a few KiB; more means garbage
-
-# Versions 1 to 3 pin the node with static asserts in <ant/layout.h>. The walk
-# decodes nodes with one precompiled struct of eight words for speed, so the
-# table must confirm these offsets; every other struct is read wherever the
-# table says.
-NODE_V1 = {
-    "node.prev": (0, 8),
-    "node.next": (8, 8),
-    "node.size": (16, 8),
-    "node.requested": (24, 8),
-    "node.serial": (32, 8),
-    "node.site": (40, 8),
-    "node.state": (48, 4),
-    "node.arena": (52, 2),
-    "node.flags": (54, 2),
-    "node.head": (56, 8),
-    "node": (0, 64),
+FREED = {
+    "freed.site": (0, 8),
+    "freed.serial": (8, 4),
+    "freed.check": (12, 4),
+    "freed": (0, FREED_SIZE),
 }
-NODE_WORDS = struct.Struct("<8Q")
-HEAD_WORDS = struct.Struct("<7Q")  # the words below the head
-HEAD_OFFSET = 56
-HEAD_SHIFT = 448  # the address word's place in the 512-bit head integer
+# The node as four words (<ant/layout.h>, "One block, offset by offset"):
+# w0 = size | below << 32, w1 = requested | serial << 32, w2 = site |
+# serial_high << 48, w3 = mark | check << 32.
+NODE_WORDS = struct.Struct("<4Q")
+FREED_WORDS = struct.Struct("<QII")  # site | serial_high << 48, serial, check
 
 REQUIRED = (
     "region.magic", "region.next", "region.prev", "region.length",
     "region.wilderness", "region.first", "region.last", "region.kind",
-    "region.arena", "region",
-    "arena.index", "arena.regions", "arena.bigs", "arena.used_blocks",
+    "region.arena", "region.big_size", "region.big_requested", "region",
+    "arena.index", "arena.regions", "arena.bigs", "arena.busy", "arena.used_blocks",
     "arena.free_blocks", "arena.requested_bytes", "arena.used_bytes",
     "arena.free_bytes", "arena.wilderness_bytes", "arena.mapped_bytes",
     "arena.region_count", "arena.big_count", "arena",
-    "root.node_size", "root.region_header_size", "root.alignment",
-    "root.tail_size", "root.min_block", "root.poison", "root.secret",
-    "root.arena_count", "root.arenas",
-)
-
-# Version 2 adds the thread caches, listed from root.caches (version 3 keeps
-# them and changes only the head sentinel).
-REQUIRED_V2 = (
-    "root.caches", "cache", "cache.magic", "cache.next", "cache.thread",
-    "cache.state", "cache.bin_count", "cache.blocks", "cache.bytes",
-    "cache.requested_delta", "cache.allocations", "cache.frees", "cache.busy",
-    "cache.bins", "cache.counts",
-)
-
-# Version 4 adds each arena's journal of the change under way, and a thread
-# cache's record of the block it is moving (<ant/layout.h>, "A snapshot at
-# any instant").
-REQUIRED_V4 = (
     "arena.journal", "journal", "journal.op", "journal.step", "journal.thread",
     "journal.args", "journal.used", "journal.capacity", "journal.words",
-    "cache.busy_requested", "cache.refused",
+    "root.node_size", "root.region_header_size", "root.alignment",
+    "root.tail_size", "root.min_block", "root.poison", "root.poison_offset",
+    "root.secret", "root.arena_count", "root.arenas", "root.caches",
+    "cache", "cache.magic", "cache.next", "cache.thread", "cache.state",
+    "cache.bin_count", "cache.blocks", "cache.bytes", "cache.requested_delta",
+    "cache.allocations", "cache.frees", "cache.busy", "cache.busy_requested",
+    "cache.refused", "cache.bins", "cache.counts",
 )
-JOURNAL_VERSION = 4
 
 # The arena counters that a walk can recompute (I10), in the table's names.
 COUNTERS = (
@@ -115,26 +107,92 @@ COUNTERS = (
     "big_count",
 )
 
+# enum ant_problem_kind of <ant/ant.h>, as kept in root.last_error.kind:
+# the kinds in the order <ant/problems.h> numbers them, from 1.
+PROBLEM_NAMES = dict(enumerate(problems.KINDS, 1))
+FIT_NAMES = {0: "first", 1: "next", 2: "best", 3: "binned"}
+
+HEADER = struct.Struct("<QIIQII")  # magic version size self field_count field_offset
+ENTRY = struct.Struct("<24sII")
+MAX_ROOT_SIZE = 1 << 16  # the real root is a few KiB; more means garbage
 LAST_ERROR = "root.last_error."
 
 
-def head_sentinel(secret, node, data, version):
-    """ant_head_sentinel() of the layout version: from version 3, words 0..6
-    of the node plus their constants, multiplied in pairs (the last word
-    with node ^ secret), summed modulo 2^128 and folded to 64 bits; before,
-    the words and node ^ secret as one little-endian integer, modulo
-    2^61 - 1."""
-    if version >= HEAD_PRODUCTS_VERSION:
-        w = [(word + add) & MASK64 for word, add in zip(HEAD_WORDS.unpack_from(data), HEAD_ADDS)]
-        x = (w[0] * w[1] + w[2] * w[3] + w[4] * w[5] + w[6] * ((node ^ secret) & MASK64)) & MASK128
-        return (x & MASK64) ^ (x >> 64)
-    low = int.from_bytes(data[:HEAD_OFFSET], "little")
-    return (low + (((node ^ secret) & MASK64) << HEAD_SHIFT)) % HEAD_PRIME
+# -- the sentinels, as the inline functions of <ant/layout.h> ---------------
+
+def fold(x):
+    """ant_fold(): a 128-bit value folded to 32 bits."""
+    h = (x & MASK64) ^ (x >> 64)
+    return (h ^ (h >> 32)) & MASK32
+
+
+def head_check_as(secret, node, w0, w1, w2, mark):
+    """ant_head_check_as(): the check of the node at address `node` whose
+    first three words are w0, w1, w2, once its mark is `mark`."""
+    bound = ((((node ^ secret) & MASK64) + CHECK_ADDS[3]) & MASK64) ^ mark
+    x = (((w0 + CHECK_ADDS[0]) & MASK64) * ((w1 + CHECK_ADDS[1]) & MASK64)
+         + ((w2 + CHECK_ADDS[2]) & MASK64) * bound) & MASK128
+    return fold(x)
+
+
+def head_check(secret, node, data):
+    """ant_head_check(): the check the node in `data` (its 32 bytes, read
+    at address `node`) should hold."""
+    w0, w1, w2, w3 = NODE_WORDS.unpack_from(data)
+    return head_check_as(secret, node, w0, w1, w2, w3 & MASK32)
 
 
 def tail_sentinel(secret, node):
     """ant_tail_sentinel(): no byte of it is zero."""
     return ((((node ^ secret) & MASK64) * TAIL_MULTIPLIER) & MASK64) | TAIL_NONZERO
+
+
+def freed_check(secret, node, site, serial):
+    """ant_freed_check(): the check of the record of who freed the block at
+    `node`, whose first word is `site` and whose serial's low half is
+    `serial`."""
+    bound = ((((node ^ secret) & MASK64) + FREED_ADDS[1]) & MASK64) ^ serial
+    return fold(((site + FREED_ADDS[0]) & MASK64) * bound)
+
+
+# -- a node's words, decoded ------------------------------------------------
+
+def node_size(words):
+    return words[0] & MASK32
+
+
+def node_below(words):
+    return words[0] >> 32
+
+
+def node_requested(words):
+    return words[1] & MASK32
+
+
+def node_serial(words):
+    """ant_node_serial(): the 48-bit serial, from its two halves."""
+    return words[1] >> 32 | (words[2] >> 48) << 32
+
+
+def node_site(words):
+    """ant_node_site()."""
+    return words[2] & SITE_MASK
+
+
+def node_state(words):
+    return words[3] & 0xFF
+
+
+def node_arena(words):
+    return words[3] >> 8 & 0xFF
+
+
+def node_flags(words):
+    return words[3] >> 16 & 0xFFFF
+
+
+def node_check(words):
+    return words[3] >> 32
 
 
 def uint(data, offset, size):
@@ -162,21 +220,22 @@ class Layout:
         self.tail_size = get("root.tail_size")
         self.min_block = get("root.min_block")
         self.poison = get("root.poison") & 0xFF
+        self.poison_offset = get("root.poison_offset")
         self.secret = get("root.secret")
         self.arena_count = get("root.arena_count")
         self.poison_check = self.optional("root.poison_check")
         self.serial = self.optional("root.serial")
         self.fit = self.optional("root.fit")
-        self.journal = fields.get("arena.journal")  # (offset, size) in the arena
+        self.journal = fields["arena.journal"]  # (offset, size) in the arena
         offset, size = fields["root.arenas"]
         self.arena_addresses = [
             uint(data, offset + 8 * i, 8) for i in range(self.arena_count)
         ]
         self.region_size = fields["region"][1]
         self.arena_size = fields["arena"][1]
-        self.caches = self.optional("root.caches") or 0
+        self.caches = get("root.caches")
         self.cache_limit = self.optional("root.cache_limit") or 0
-        self.cache_size = fields["cache"][1] if "cache" in fields else 0
+        self.cache_size = fields["cache"][1]
 
     def root_value(self, name):
         offset, size = self.fields[name]
@@ -291,12 +350,11 @@ def _read_table(where, data, table, count):
 
 def _validate(where, version, data, fields):
     faults = []
-    required = (REQUIRED + tuple(NODE_V1) + (REQUIRED_V2 if version >= 2 else ())
-                + (REQUIRED_V4 if version >= JOURNAL_VERSION else ()))
-    missing = [name for name in required if name not in fields]
+    fixed = dict(NODE, **FREED)
+    missing = [name for name in REQUIRED + tuple(fixed) if name not in fields]
     if missing:
         faults.append("the field table lacks " + ", ".join(missing))
-    for name, expected in NODE_V1.items():
+    for name, expected in fixed.items():
         if name in fields and fields[name] != expected:
             faults.append(
                 "%s is at offset %d size %d, but layout version %d puts it at "
@@ -314,29 +372,21 @@ def _validate(where, version, data, fields):
             )
     if faults:
         raise DamagedRoot("%s: %s" % (where, "; ".join(faults)))
+
     def value(name):
         return uint(data, *fields[name])
 
-    node_size = value("root.node_size")
+    for name, expected in (("root.node_size", NODE_SIZE), ("root.alignment", ALIGNMENT),
+                           ("root.tail_size", TAIL_SIZE), ("root.min_block", MIN_BLOCK),
+                           ("root.poison_offset", POISON_OFFSET)):
+        if value(name) != expected:
+            faults.append("%s is %d, layout version %d has %d" % (name, value(name), version,
+                                                                  expected))
     header = value("root.region_header_size")
-    alignment = value("root.alignment")
-    tail = value("root.tail_size")
-    min_block = value("root.min_block")
-    arenas = value("root.arena_count")
-    if node_size != NODE_V1["node"][1] or fields["node"][1] != node_size:
-        faults.append("root.node_size is %d and the table's node %d bytes; "
-                      "layout version %d has 64" % (node_size, fields["node"][1], version))
-    if header != fields["region"][1] or header < 16:
+    if header != fields["region"][1]:
         faults.append("root.region_header_size %d differs from the table's "
                       "region size %d" % (header, fields["region"][1]))
-    if alignment < 16 or alignment & (alignment - 1):
-        faults.append("root.alignment %d is not a power of two of at least 16"
-                      % alignment)
-    elif min_block < node_size + FREE_LINKS_SIZE or min_block % alignment:
-        faults.append("root.min_block %d is not an aligned size holding a node "
-                      "and the free links" % min_block)
-    if tail != 8:
-        faults.append("root.tail_size is %d, layout version %d has 8" % (tail, version))
+    arenas = value("root.arena_count")
     if arenas * 8 > fields["root.arenas"][1]:
         faults.append("root.arena_count %d is more than root.arenas holds (%d)"
                       % (arenas, fields["root.arenas"][1] // 8))

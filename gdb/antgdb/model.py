@@ -10,7 +10,9 @@ from array import array
 
 from .check import STATE_NAMES
 from .errors import Unreadable
-from .layout import NODE_WORDS, REGION_BIG, REGION_HEAP
+from .layout import (
+    MASK32, NODE_SIZE, NODE_WORDS, REGION_BIG, REGION_HEAP, node_serial, node_site,
+)
 from .memory import WINDOW, read_upto
 
 REGION_KINDS = {REGION_HEAP: "heap", REGION_BIG: "big"}
@@ -91,7 +93,7 @@ class Arena:
 
 
 class Cache:
-    """A thread cache (layout version 2), as root.caches lists it."""
+    """A thread cache, as root.caches lists it."""
 
     def __init__(self, address, values, bins, counts):
         self.address = address
@@ -123,9 +125,19 @@ def damaged(problems):
     return any(problem.kind in ("header", "unreadable") for problem in problems)
 
 
+def requested(words, region, state):
+    """A row's requested bytes: a USED block's (a big one's are in its
+    mapping's header), 0 for any other; a free or cached node keeps its
+    last owner's, which ant-block shows as a field."""
+    if state != "used":
+        return 0
+    return region.values["big_requested"] if region.kind == "big" else words[1] & MASK32
+
+
 class Block:
     """One block, decoded from its node; `size` is the extent the walk gave
-    it (node.size unless the node is damaged)."""
+    it (node.size, a big block's from its mapping's header, or up to the
+    next sound node after damage); `requested` as a row has it."""
 
     __slots__ = ("index", "node", "mem", "size", "requested", "state", "serial",
                  "site", "arena", "region", "big", "words", "problems")
@@ -188,19 +200,19 @@ class Heap:
 
     def block(self, index):
         node = self.nodes[index]
-        words = NODE_WORDS.unpack(self.reader.read(node, self.layout.node_size))
+        words = NODE_WORDS.unpack(self.reader.read(node, NODE_SIZE))
         return self._block(index, node, words, self.region_of(index))
 
     def _block(self, index, node, words, region):
         block = Block()
         block.index = index
         block.node = node
-        block.mem = node + self.layout.node_size
-        block.size = self.extents.get(node, words[2])
-        block.requested = words[3]
-        block.serial = words[4]
-        block.site = words[5]
-        block.state = STATE_NAMES.get(words[6] & 0xFFFFFFFF, "unknown")
+        block.mem = node + NODE_SIZE
+        block.size = self.extents.get(node, words[0] & MASK32)
+        block.state = STATE_NAMES.get(words[3] & 0xFF, "unknown")
+        block.requested = requested(words, region, block.state)
+        block.serial = node_serial(words)
+        block.site = node_site(words)
         block.arena = region.arena
         block.region = region
         block.big = region.kind == "big"
@@ -219,13 +231,13 @@ class Heap:
             yield self._block(index, node, words, region)
 
     def rows(self, state=None, min_size=0, limit=None):
-        """What select() keeps as (index, node, its eight words, region,
+        """What select() keeps as (index, node, its four words, region,
         size, state name), without building a Block, the nodes decoded from
         windows of a MiB within each region: a read per node would cost
         more than the walk."""
         if limit is not None and limit <= 0:
             return
-        node_size = self.layout.node_size
+        node_size = NODE_SIZE
         unpack = NODE_WORDS.unpack_from
         nodes = self.nodes
         extents = self.extents
@@ -242,8 +254,8 @@ class Heap:
                     buf, base = self.window(node, region), node
                     top = base + len(buf)
                 words = unpack(buf, node - base)
-                size = extents.get(node, words[2])
-                name = names.get(words[6] & 0xFFFFFFFF, "unknown")
+                size = extents.get(node, words[0] & MASK32)
+                name = names.get(words[3] & 0xFF, "unknown")
                 if (state and name != state) or size < min_size:
                     continue
                 yield index, node, words, region, size, name
@@ -254,7 +266,7 @@ class Heap:
     def window(self, node, region):
         """The bytes from `node` on, up to a MiB within its region: one
         node at least."""
-        size = self.layout.node_size
+        size = NODE_SIZE
         try:
             return read_upto(self.reader, node, max(size, min(WINDOW, region.end - node)), size)
         except Unreadable:

@@ -2,8 +2,9 @@
 with ctypes.
 
 It runs the fast test of fastpath.PythonRun in C: about 30 ns a node on a
-million blocks, against about 2 us in Python; and it formats the plain
-rows of `ant-walk` (NativeRows), which cost Python 3 to 6 us each.
+million blocks, against about 2 us in Python; the scan of fastpath.PythonScan
+for the next sound node after damage; and it formats the plain rows of
+`ant-walk` (NativeRows), which cost Python 3 to 6 us each.
 The library is looked for next to this package (where `cmake --install`
 puts it, beside ant-gdb.py), or where the environment variable
 ANT_GDB_NATIVE says; ANT_GDB_NATIVE=0 keeps the walk in Python. Whatever
@@ -17,21 +18,17 @@ from array import array
 from itertools import repeat
 
 from .check import STATE_CACHED, STATE_FREE, STATE_NAMES, STATE_USED
-from .layout import NODE_WORDS
+from .layout import MASK32, NODE_SIZE, NODE_WORDS
 
-ABI = 5  # FASTWALK_ABI of fastwalk.c
+ABI = 6  # FASTWALK_ABI of fastwalk.c
 LIBRARY = "libantfastwalk.so"
 ENVIRONMENT = "ANT_GDB_NATIVE"
-NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last and last_free
+NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last, last_free and a scan
 WINDOW, END, SLOW, FULL, UNSUPPORTED = range(5)  # enum fastwalk_stop
-ROOM = 1 << 14  # nodes per call, more than a window of a MiB can hold
-LAYOUT_FIELDS = (  # struct fastwalk_layout's members, in order
-    "node_size", "align_mask", "min_block", "secret", "head_products", "head_adds",
-    "head_prime", "head_shift", "head_offset", "tail_multiplier", "tail_nonzero",
-    "state_mask", "used_word", "free_word", "cached_word", "overhead", "poison_from",
-    "poison",
+ROOM = 1 << 15  # nodes per call, more than a window of a MiB can hold
+LAYOUT_FIELDS = (  # struct fastwalk_layout's members, in order: fastpath.Params'
+    "secret", "poison", "used_mark", "free_mark", "cached_mark",
 )
-LAYOUT_ARRAYS = {"head_adds": 7}  # members that are arrays of 64-bit words
 STATE_FIELDS = (  # struct fastwalk_state's
     "cur", "last", "last_free", "end", "nodes", "frees", "cached", "requested_sum",
     "free_count", "free_sum", "largest", "cached_count", "cached_sum",
@@ -39,12 +36,12 @@ STATE_FIELDS = (  # struct fastwalk_state's
 ROWS_DONE, ROWS_WINDOW, ROWS_SITE, ROWS_FULL, ROWS_LIMIT, ROWS_UNSUPPORTED = range(6)  # rows_stop
 WIDTH_MAX = 64  # rows.c's widest text column
 ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
-    "text_mode", "address_width", "size_width", "node_size", "used_state", "free_state",
-    "cached_state", "want", "min_size", "limit", "place", "place_length", "sites", "starts",
-    "lengths", "text", "site_count", "out", "out_room", "out_length", "next", "missing",
+    "text_mode", "address_width", "size_width", "want", "min_size", "limit", "place",
+    "place_length", "sites", "starts", "lengths", "text", "site_count", "out", "out_room",
+    "out_length", "next", "missing",
 )
 OUT_ROOM = 1 << 20  # bytes of rows a call writes at most
-STATE_WORDS = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED}
+STATE_BYTES = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED}
 
 _loaded = []  # once tried: [(Native or None, why)]
 
@@ -79,14 +76,13 @@ def _try_load():
 
 
 class Native:
-    """The library's two functions, typed."""
+    """The library's functions, typed."""
 
     def __init__(self, path):
         import ctypes  # here, so that a Python without ctypes only loses speed
 
         class Layout(ctypes.Structure):
-            _fields_ = [(name, ctypes.c_uint64 * LAYOUT_ARRAYS[name] if name in LAYOUT_ARRAYS
-                         else ctypes.c_uint64) for name in LAYOUT_FIELDS]
+            _fields_ = [(name, ctypes.c_uint64) for name in LAYOUT_FIELDS]
 
         class State(ctypes.Structure):
             _fields_ = [(name, ctypes.c_uint64) for name in STATE_FIELDS]
@@ -108,6 +104,10 @@ class Native:
         walk.argtypes = [pointer, u64, u64, ctypes.POINTER(Layout),
                          ctypes.POINTER(State), pointer, u64, pointer, u64, pointer, u64]
         self.walk = walk
+        scan = library.ant_fastwalk_scan
+        scan.restype = u64
+        scan.argtypes = [pointer, u64, u64, u64, u64]
+        self.scan = scan
         self.Layout = Layout
         self.State = State
         self.byref = ctypes.byref
@@ -119,13 +119,7 @@ class Native:
         self.ctypes = ctypes
 
     def layout(self, params):
-        layout = self.Layout()
-        for name in LAYOUT_FIELDS:
-            if name in LAYOUT_ARRAYS:
-                getattr(layout, name)[:] = getattr(params, name)
-            else:
-                setattr(layout, name, getattr(params, name))
-        return layout
+        return self.Layout(**{name: getattr(params, name) for name in LAYOUT_FIELDS})
 
     def rows(self, heap, text, state, min_size, limit):
         """ant-walk's rows, in pieces (see NativeRows); None when `text`
@@ -138,6 +132,22 @@ class Native:
         """A NativeRun, or None when the library cannot test this layout."""
         run = NativeRun(self, params, arena, end, nodes, frees, cached)
         return run if run.supported() else None
+
+    def scanner(self, params):
+        """A NativeScan, or None when the library cannot walk here."""
+        return NativeScan(self, params) if self.runner(params, 0, 0, [], {}, {}) else None
+
+
+class NativeScan:
+    """fastpath.PythonScan's interface and answers, the scan in C."""
+
+    def __init__(self, native, params):
+        self.scan = native.scan
+        self.secret = params.secret
+
+    def __call__(self, buf, base, at):
+        found = self.scan(buf, len(buf), base, at, self.secret)
+        return None if found == NONE else found
 
 
 class NativeRun:
@@ -233,9 +243,7 @@ class NativeRows:
         self.text = text
         self.out = native.ctypes.create_string_buffer(OUT_ROOM)
         self.rows = native.Rows(text_mode=text.text_mode, address_width=text.address_width,
-                                size_width=text.size_width, node_size=heap.layout.node_size,
-                                used_state=STATE_USED, free_state=STATE_FREE,
-                                cached_state=STATE_CACHED, out=self.ctypes.addressof(self.out),
+                                size_width=text.size_width, out=self.ctypes.addressof(self.out),
                                 out_room=OUT_ROOM)
         self.ref = native.byref(self.rows)
         self.sites = array("Q")  # ascending, and beside them:
@@ -249,7 +257,7 @@ class NativeRows:
         if limit is not None and limit <= 0:
             return
         rows, heap = self.rows, self.heap
-        rows.want = STATE_WORDS.get(state, 0) if state else 0
+        rows.want = STATE_BYTES.get(state, 0) if state else 0
         if state and not rows.want:
             return  # no block is in a state of another name
         rows.min_size = min_size
@@ -265,16 +273,19 @@ class NativeRows:
                 yield piece
 
     def _region(self, region, odd):
-        """The region's pieces, then None if the limit was reached."""
+        """The region's pieces, then None if the limit was reached. A big
+        block's size and requested bytes are its mapping's: its row is
+        Python's."""
         rows, heap, nodes = self.rows, self.heap, self.heap.nodes
-        node_size = heap.layout.node_size
+        node_size = NODE_SIZE
         address = nodes.buffer_info()[0]
         buf, base = b"", 0
         index = region.lo
         slow = None  # a node whose row is too long for the C's output
+        big = region.kind != "heap"
         while index < region.hi:
             # The C stops before the next odd node, which Python formats.
-            stop = region.hi if slow is None else slow
+            stop = index if big else region.hi if slow is None else slow
             at = bisect.bisect_left(odd, nodes[index])
             if at < len(odd) and odd[at] < region.end:
                 stop = min(stop, bisect.bisect_left(nodes, odd[at], index, region.hi))
@@ -299,8 +310,8 @@ class NativeRows:
             if node < base or node + node_size > base + len(buf):
                 buf, base = heap.window(node, region), node
             words = NODE_WORDS.unpack_from(buf, node - base)
-            size = heap.extents.get(node, words[2])
-            state = words[6] & 0xFFFFFFFF
+            size = heap.extents.get(node, words[0] & MASK32)
+            state = words[3] & 0xFF
             index += 1
             if (rows.want and state != rows.want) or size < rows.min_size:
                 continue

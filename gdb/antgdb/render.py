@@ -7,9 +7,10 @@ from itertools import accumulate
 from operator import itemgetter
 
 from . import native
-from .check import block_facts, number
-from .layout import COUNTERS, FIT_NAMES, ascii_word
-from .model import damaged, kinds
+from .check import number
+from .facts import block_facts
+from .layout import COUNTERS, FIT_NAMES, NODE_SIZE, POISON_OFFSET, node_serial, node_site
+from .model import damaged, kinds, requested
 
 STRIP = 64  # cells in a region's picture
 MAX_REGION_LINES = 32
@@ -106,12 +107,11 @@ def heap_lines(heap):
                                                     human(s["largest_free"]))),
         ("wilderness", human(s["wilderness_bytes"])),
     ]
-    if layout.version >= 2:
-        live = sum(1 for cache in heap.caches if cache.state == "live")
-        rows.append(("thread caches", "%s in %s (%d live), %s blocks per size" % (
-            human(s["cached_bytes"]), _many(len(heap.caches), "cache"), live,
-            layout.cache_limit) if heap.caches else "none yet (%s blocks per size)" % (
-                layout.cache_limit if layout.cache_limit else "off: 0")))
+    live = sum(1 for cache in heap.caches if cache.state == "live")
+    rows.append(("thread caches", "%s in %s (%d live), %s blocks per size" % (
+        human(s["cached_bytes"]), _many(len(heap.caches), "cache"), live,
+        layout.cache_limit) if heap.caches else "none yet (%s blocks per size)" % (
+            layout.cache_limit if layout.cache_limit else "off: 0")))
     rows += [
         ("mapped", "%s in %s and %s" % (human(s["mapped_bytes"]), _many(s["regions"], "region"),
                                         _many(s["bigs"], "big block"))),
@@ -140,7 +140,7 @@ def heap_lines(heap):
         else:
             yield "  big  0x%x %9s arena %d  block mem 0x%x" % (
                 region.address, human(region.length), region.arena,
-                heap.nodes[region.lo] + layout.node_size if region.blocks else 0)
+                heap.nodes[region.lo] + NODE_SIZE if region.blocks else 0)
     if len(heap.regions) > MAX_REGION_LINES:
         yield "  ... and %d more (ant-heap --json lists them all)" % (
             len(heap.regions) - MAX_REGION_LINES)
@@ -288,9 +288,10 @@ class JsonRows:
 
     def row(self, node, words, region, size, state):
         problems = self._heap.problems_of(node)
-        site = words[5]
+        site = node_site(words)
         return _ROW % (
-            node, node + self._heap.layout.node_size, size, words[3], state, words[4], site,
+            node, node + NODE_SIZE, size, requested(words, region, state), state,
+            node_serial(words), site,
             self._places.get(region.address) or self.place(region),
             json.dumps(kinds(problems)) if problems else "[]",
             self._names.get(site) or self.site(site))
@@ -362,10 +363,10 @@ class TextRows:
     def row(self, node, words, region, size, state):
         problems = self._heap.problems_of(node)
         flag = "  [%s]" % ", ".join(kinds(problems)) if problems else ""
-        return self.form % ("0x%x" % node, "0x%x" % (node + self._heap.layout.node_size), size,
-                            words[3] if state == "used" else "-", state,
-                            serial_text(words[4], damaged(problems)),
-                            self._sites.text(words[5])) + flag
+        return self.form % ("0x%x" % node, "0x%x" % (node + NODE_SIZE), size,
+                            requested(words, region, state) if state == "used" else "-",
+                            state, serial_text(node_serial(words), damaged(problems)),
+                            self._sites.text(node_site(words))) + flag
 
 
 def walk_lines(heap, sites, state=None, min_size=0, limit=None):
@@ -428,6 +429,7 @@ def block_dict(heap, block, sites, address=None):
     row["tail"] = facts["tail"]
     row["poison"] = facts["poison"]
     row["links"] = facts["links"]
+    row["freed"] = facts["freed"]
     row["dump"] = {"address": block.mem, "hex": facts["dump"].hex()}
     row["problems"] = [problem.as_dict() for problem in block.problems]
     return row
@@ -440,10 +442,17 @@ def block_lines(heap, block, sites, address=None):
         delta = address - block.mem
         offset = ", 0x%x is mem%s%d" % (address, "+" if delta >= 0 else "", delta)
     yield "block at mem 0x%x (node 0x%x)%s" % (block.mem, block.node, offset)
-    yield "  %s, %d bytes%s, serial %s, site %s" % (
-        block.state, block.size,
-        " (%s requested)" % number(block.requested) if block.state == "used" else "",
-        serial_text(block.serial, damaged(block.problems)), sites.text(block.site))
+    serial = serial_text(block.serial, damaged(block.problems))
+    if block.state in ("free", "cached"):
+        # Its node keeps its last owner's request, serial and site.
+        kept = next(field["value"] for field in info["fields"] if field["name"] == "requested")
+        yield "  %s, %d bytes; last owner: %s bytes requested, serial %s, site %s" % (
+            block.state, block.size, number(kept), serial, sites.text(block.site))
+    else:
+        yield "  %s, %d bytes%s, serial %s, site %s" % (
+            block.state, block.size,
+            " (%s requested)" % number(block.requested) if block.state == "used" else "",
+            serial, sites.text(block.site))
     if any(problem.kind == "header" for problem in block.problems):
         yield "  its node is damaged: the fields below are what memory holds now"
     yield "  %s region 0x%x, arena %d; below: %s; above: %s" % (
@@ -463,11 +472,17 @@ def block_lines(heap, block, sites, address=None):
         yield "  cache links: next in bin 0x%x, cache 0x%x" % (links["next"], links["cache"])
     elif links:
         yield "  free links: next 0x%x, prev 0x%x" % (links["next"], links["prev"])
+    freed = info["freed"]
+    if freed and freed["ok"]:
+        yield "  freed at %s after serial %d" % (sites.text(freed["site"]), freed["serial"])
+    elif freed:
+        yield ("  who freed it: its record at mem+16 is damaged (it says site 0x%x, serial %s)"
+               "  DAMAGED" % (freed["site"], number(freed["serial"])))
     poison = info["poison"]
     if poison:
         changed = "unreadable" if poison["changed"] is None else "%d changed" % poison["changed"]
-        yield "  poison from mem+16: %d bytes, %s  %s" % (
-            poison["bytes"], changed, "ok" if poison["ok"] else "DAMAGED")
+        yield "  poison from mem+%d: %d bytes, %s  %s" % (
+            POISON_OFFSET, poison["bytes"], changed, "ok" if poison["ok"] else "DAMAGED")
     dump = bytes.fromhex(info["dump"]["hex"])
     if dump:
         yield "  mem, first %d bytes:" % len(dump)
@@ -481,7 +496,7 @@ def block_lines(heap, block, sites, address=None):
 
 def _field_line(field, sites):
     name, value, want = field["name"], field["value"], field["expected"]
-    if name in ("size", "requested", "serial", "arena"):
+    if name in ("size", "below", "requested", "serial", "serial_high", "arena"):
         shown = number(value)
         wanted = number(want) if want is not None else ""
     else:
@@ -491,9 +506,8 @@ def _field_line(field, sites):
     if name == "site":
         note = sites.text(value)
     elif name == "state":
-        letters = ascii_word(value)
-        note = '"%s"' % letters if letters else ""
+        note = "'%s'" % chr(value) if 32 < value < 127 else ""
     verdict_text = "" if field["ok"] is None else ("ok" if field["ok"] else "WRONG")
-    return "+%-3d %-10s %-18s %-27s %s" % (
+    return "+%-3d %-11s %-18s %-27s %s" % (
         field["offset"], name, shown,
         "expected " + wanted if wanted else note, verdict_text)

@@ -3,8 +3,8 @@
  *
  * A million rows formatted one by one in Python cost three seconds or
  * more, more than the walk that found them. This writes the same text for
- * the plain rows: a block with no problem, whose size is the node's own.
- * Python (gdb/antgdb/render.py, JsonRows and TextRows) stays the reference
+ * the plain rows: a block of a HEAP region with no problem, whose size is
+ * its node's own, decoded by <ant/layout.h>'s accessors. Python (gdb/antgdb/render.py, JsonRows and TextRows) stays the reference
  * and formats every other row itself; gdb/antgdb/native.py drives this
  * function and says which rows it may take. The text must match Python's byte for byte,
  * which tests/python/test_native.py checks.
@@ -29,18 +29,13 @@ enum rows_stop {
     ROWS_UNSUPPORTED = 5, /* columns wider than this code writes */
 };
 
-/* The node's words that a row shows: offsets fixed in every layout version. */
-enum { SIZE_AT = 16, REQUESTED_AT = 24, SERIAL_AT = 32, SITE_AT = 40, STATE_AT = 48 };
-
 /* Between Python and C, in and out; every member 64 bits, as ctypes
    mirrors it simply. */
 struct rows {
     uint64_t text_mode;     /* 0: JSON rows; 1: ant-walk's text columns */
     uint64_t address_width; /* text: the columns' widths, at most WIDTH_MAX */
     uint64_t size_width;
-    uint64_t node_size;
-    uint64_t used_state, free_state, cached_state; /* the state words (32 bits) */
-    uint64_t want;          /* 0: every state; else the state word to keep */
+    uint64_t want;          /* 0: every state; else the state to keep (ANT_STATE_*) */
     uint64_t min_size;
     uint64_t limit;         /* in and out: rows still allowed */
     const char *place;      /* JSON: '"arena": A, "region": R, "big": B' of the region */
@@ -128,33 +123,39 @@ static char *pad_to(char *start, char *at, uint64_t width, int left)
     return start + width;
 }
 
-static const char *state_name(const struct rows *r, uint64_t state)
+static const char *state_name(uint64_t state)
 {
-    return state == r->used_state     ? "used"
-           : state == r->free_state   ? "free"
-           : state == r->cached_state ? "cached"
-                                      : "unknown";
+    return state == ANT_STATE_USED     ? "used"
+           : state == ANT_STATE_FREE   ? "free"
+           : state == ANT_STATE_CACHED ? "cached"
+                                       : "unknown";
 }
 
-static char *json_row(char *at, const struct rows *r, uint64_t node, const unsigned char *words,
+/* A row's requested bytes: a used block's; a free or cached node keeps its
+ * last owner's, which a row does not show. */
+static uint64_t requested(const ant_node_t *node)
+{
+    return node->state == ANT_STATE_USED ? node->requested : 0;
+}
+
+static char *json_row(char *at, const struct rows *r, uint64_t address, const ant_node_t *node,
                       const char *site_text, uint64_t site_length)
 {
-    uint64_t state = le64(words + STATE_AT) & 0xffffffffu;
-    const char *name = state_name(r, state);
+    const char *name = state_name(node->state);
     at = PUT(at, "{\"node\": ");
-    at = put_number(at, node);
+    at = put_number(at, address);
     at = PUT(at, ", \"mem\": ");
-    at = put_number(at, node + r->node_size);
+    at = put_number(at, address + ANT_NODE_SIZE);
     at = PUT(at, ", \"size\": ");
-    at = put_number(at, le64(words + SIZE_AT));
+    at = put_number(at, node->size);
     at = PUT(at, ", \"requested\": ");
-    at = put_number(at, le64(words + REQUESTED_AT));
+    at = put_number(at, requested(node));
     at = PUT(at, ", \"state\": \"");
     at = put_text(at, name, strlen(name));
     at = PUT(at, "\", \"serial\": ");
-    at = put_number(at, le64(words + SERIAL_AT));
+    at = put_number(at, ant_node_serial(node));
     at = PUT(at, ", \"site\": ");
-    at = put_number(at, le64(words + SITE_AT));
+    at = put_number(at, ant_node_site(node));
     at = PUT(at, ", ");
     at = put_text(at, r->place, r->place_length);
     at = PUT(at, ", \"problems\": [], ");
@@ -164,21 +165,20 @@ static char *json_row(char *at, const struct rows *r, uint64_t node, const unsig
 
 /* render.TextRows.row: node, mem, size, requested ("-" unless used),
  * state, serial ("-" for 0) and site, two spaces apart. */
-static char *text_row(char *at, const struct rows *r, uint64_t node, const unsigned char *words,
+static char *text_row(char *at, const struct rows *r, uint64_t address, const ant_node_t *node,
                       const char *site_text, uint64_t site_length)
 {
-    uint64_t state = le64(words + STATE_AT) & 0xffffffffu;
-    uint64_t serial = le64(words + SERIAL_AT);
-    const char *name = state_name(r, state);
+    uint64_t serial = ant_node_serial(node);
+    const char *name = state_name(node->state);
     char *start = at;
-    at = pad_to(start, put_hex(start, node), r->address_width, 1);
+    at = pad_to(start, put_hex(start, address), r->address_width, 1);
     at = PUT(at, "  ");
-    at = pad_to(at, put_hex(at, node + r->node_size), r->address_width, 1);
+    at = pad_to(at, put_hex(at, address + ANT_NODE_SIZE), r->address_width, 1);
     at = PUT(at, "  ");
-    at = pad_to(at, put_number(at, le64(words + SIZE_AT)), r->size_width, 0);
+    at = pad_to(at, put_number(at, node->size), r->size_width, 0);
     at = PUT(at, "  ");
     start = at;
-    at = state == r->used_state ? put_number(at, le64(words + REQUESTED_AT)) : PUT(at, "-");
+    at = node->state == ANT_STATE_USED ? put_number(at, node->requested) : PUT(at, "-");
     at = pad_to(start, at, r->size_width, 0);
     at = PUT(at, "  ");
     at = pad_to(at, put_text(at, name, strlen(name)), 7, 1);
@@ -198,22 +198,20 @@ static char *text_row(char *at, const struct rows *r, uint64_t node, const unsig
 int ant_fastwalk_rows(const unsigned char *window, uint64_t length, uint64_t base,
                       const uint64_t *nodes, uint64_t count, struct rows *r)
 {
-    if (r->address_width > WIDTH_MAX || r->size_width > WIDTH_MAX)
+    if (!HOST_READS_TARGET || r->address_width > WIDTH_MAX || r->size_width > WIDTH_MAX)
         return ROWS_UNSUPPORTED;
     for (; r->next < count; r->next++) {
-        uint64_t node = nodes[r->next];
+        uint64_t address = nodes[r->next];
         /* A mem address past 2^64 is Python's to print. */
-        if (node < base || node - base > length || length - (node - base) < r->node_size ||
-            r->node_size < STATE_AT + 8 || node > UINT64_MAX - r->node_size)
+        if (address < base || address - base > length || length - (address - base) < ANT_NODE_SIZE ||
+            address > UINT64_MAX - ANT_NODE_SIZE)
             return ROWS_WINDOW;
-        const unsigned char *words = window + (node - base);
-        uint64_t size = le64(words + SIZE_AT);
-        uint64_t state = le64(words + STATE_AT) & 0xffffffffu;
-        if ((r->want && state != r->want) || size < r->min_size)
+        ant_node_t node = node_at(window + (address - base));
+        if ((r->want && node.state != r->want) || node.size < r->min_size)
             continue;
         if (!r->limit)
             return ROWS_LIMIT;
-        uint64_t site = le64(words + SITE_AT);
+        uint64_t site = ant_node_site(&node);
         int64_t known = site_index(r, site);
         if (known < 0) {
             r->missing = site;
@@ -226,8 +224,8 @@ int ant_fastwalk_rows(const unsigned char *window, uint64_t length, uint64_t bas
         char *at = r->out + r->out_length;
         if (r->out_length)
             at = r->text_mode ? PUT(at, "\n") : PUT(at, ",\n");
-        at = r->text_mode ? text_row(at, r, node, words, site_text, site_length)
-                          : json_row(at, r, node, words, site_text, site_length);
+        at = r->text_mode ? text_row(at, r, address, &node, site_text, site_length)
+                          : json_row(at, r, address, &node, site_text, site_length);
         r->out_length = (uint64_t)(at - r->out);
         r->limit--;
     }

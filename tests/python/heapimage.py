@@ -1,12 +1,10 @@
 """Builds synthetic Ant heaps, byte for byte as <ant/layout.h> lays them out.
 
-An Image holds the root (with its field table, named as the allocator's
-root.c names it), arenas, HEAP regions and big mappings, from layout
-version 2 thread caches (version 3 differs only in the head sentinel), and
-from version 4 each arena's journal and a cache's record of the block it
-moves. Describe the blocks, call build(), then plant corruption with
-write()/node_write(), or a change half made with change(), and read the
-result through reader() or a core file from write_core().
+An Image holds the root (with its field table, named and ordered as the
+allocator's root.c has it), arenas with their journals, HEAP regions, big
+mappings and thread caches. Describe the blocks, call build(), then plant
+corruption with write()/node_write(), or a change half made with change(),
+and read the result through reader() or a core file from write_core().
 """
 import struct
 
@@ -14,91 +12,92 @@ import gdbpath  # noqa: F401
 from antgdb import layout as L
 from antgdb.memory import BytesReader
 
-NODE = struct.Struct("<QQQQQQIHHQ")
-REGION = struct.Struct("<QQQQQQQII")
 FIELD = struct.Struct("<24sII")
+REGION = struct.Struct("<QQQQQQQIIQQ")
 Q = struct.Struct("<Q")
+NODE_SIZE = L.NODE_SIZE
+REGION_HEADER = 80
+MIN_BLOCK = L.MIN_BLOCK
 
 # struct ant_root, offset by offset.
-ROOT_FIELDS = [
-    ("root.magic", 0, 8), ("root.version", 8, 4), ("root.size", 12, 4),
-    ("root.self", 16, 8), ("root.field_count", 24, 4), ("root.field_offset", 28, 4),
-    ("root.node_size", 32, 4), ("root.region_header_size", 36, 4),
-    ("root.alignment", 40, 4), ("root.tail_size", 44, 4), ("root.min_block", 48, 4),
-    ("root.poison", 52, 4), ("root.poison_check", 56, 8), ("root.secret", 64, 8),
-    ("root.serial", 72, 8), ("root.arena_count", 80, 4), ("root.fit", 84, 4),
-    ("root.arenas", 88, 512), ("root.last_error", 600, 440),
-    ("root.last_error.kind", 600, 4), ("root.last_error.count", 604, 4),
-    ("root.last_error.mem", 608, 8), ("root.last_error.node", 616, 8),
-    ("root.last_error.request", 624, 8), ("root.last_error.serial", 632, 8),
-    ("root.last_error.site", 640, 8), ("root.last_error.culprit", 648, 8),
-    ("root.last_error.message", 656, 384), ("root.fields", 1040, 3584),
-]
-ROOT_SIZE = 4640
-FIELDS_AT = 1040
-ROOT_FIELDS_V2 = [("root.caches", 4624, 8), ("root.cache_limit", 4632, 4),
-                  ("root.cache_bins", 4636, 4)]
-NODE_FIELDS = [
-    ("node.prev", 0, 8), ("node.next", 8, 8), ("node.size", 16, 8),
-    ("node.requested", 24, 8), ("node.serial", 32, 8), ("node.site", 40, 8),
-    ("node.state", 48, 4), ("node.arena", 52, 2), ("node.flags", 54, 2),
-    ("node.head", 56, 8),
-]
-REGION_FIELDS = [
-    ("region.magic", 0, 8), ("region.next", 8, 8), ("region.prev", 16, 8),
-    ("region.length", 24, 8), ("region.wilderness", 32, 8), ("region.first", 40, 8),
-    ("region.last", 48, 8), ("region.kind", 56, 4), ("region.arena", 60, 4),
-]
+ROOT_SIZE = 5160
+FIELDS_AT = 1064
+ROOT_CACHES_AT = 608
+LAST_ERROR_AT = 624
 COUNTER_NAMES = [
     "used_blocks", "free_blocks", "requested_bytes", "used_bytes", "free_bytes",
     "wilderness_bytes", "mapped_bytes", "region_count", "big_count",
     "allocations", "frees",
 ]
-ARENA_FIELDS = [("arena.index", 0, 4), ("arena.regions", 8, 8), ("arena.bigs", 16, 8)] + [
-    ("arena." + name, 24 + 8 * i, 8) for i, name in enumerate(COUNTER_NAMES)
-]
-ARENA_FIELDS_V2 = [("arena.busy", 112, 8)]
-ARENA_SIZE = 1024
-
-# struct ant_cache (layout version 2).
-CACHE_BINS = 60
-CACHE_FIELDS = [
-    ("cache.magic", 0, 8), ("cache.next", 8, 8), ("cache.thread", 16, 8),
-    ("cache.state", 24, 4), ("cache.bin_count", 28, 4), ("cache.blocks", 32, 8),
-    ("cache.bytes", 40, 8), ("cache.requested_delta", 48, 8),
-    ("cache.allocations", 56, 8), ("cache.frees", 64, 8), ("cache.busy", 72, 8),
-    ("cache.bins", 80, 8 * CACHE_BINS), ("cache.counts", 560, 2 * CACHE_BINS),
-]
-CACHE_SIZE = 680
-# Version 4: the cache's record of the block it moves, before its bins.
-CACHE_FIELDS_V4 = CACHE_FIELDS[:11] + [
-    ("cache.busy_requested", 80, 8), ("cache.refused", 88, 8),
-    ("cache.bins", 96, 8 * CACHE_BINS), ("cache.counts", 576, 2 * CACHE_BINS),
-]
-CACHE_SIZE_V4 = 696
-# Version 4: each arena holds its journal.
-ARENA_SIZE_V4 = 8192
-JOURNAL_AT = 1024
-JOURNAL_WORDS = (ARENA_SIZE_V4 - JOURNAL_AT - 40) // 8
+COUNTER_AT = {name: 24 + 8 * i for i, name in enumerate(COUNTER_NAMES)}
+ARENA_BUSY_AT = 112
+JOURNAL_AT = 120  # arena.journal
+JOURNAL_WORDS = 512
 JOURNAL_SIZE = 40 + 8 * JOURNAL_WORDS
-JOURNAL_FIELDS = [
+ARENA_SIZE = 12000
+CACHE_BINS = 61
+CACHE_SIZE = 712
+CACHE_STRIDE = 768  # caches are carved from a slab, 64-byte aligned
+CACHE_BINS_AT = 96
+CACHE_COUNTS_AT = 584
+CACHE_LIVE = 0x4556494C
+CACHE_IDLE = 0x454C4449
+
+# The field table, in root.c's order.
+FIELDS = [
+    ("root", 0, ROOT_SIZE), ("root.magic", 0, 8), ("root.version", 8, 4), ("root.size", 12, 4),
+    ("root.self", 16, 8), ("root.field_count", 24, 4), ("root.field_offset", 28, 4),
+    ("root.node_size", 32, 4), ("root.region_header_size", 36, 4), ("root.alignment", 40, 4),
+    ("root.tail_size", 44, 4), ("root.min_block", 48, 4), ("root.poison", 52, 4),
+    ("root.poison_offset", 56, 4), ("root.poison_check", 64, 8), ("root.secret", 72, 8),
+    ("root.serial", 80, 8), ("root.arena_count", 88, 4), ("root.fit", 92, 4),
+    ("root.arenas", 96, 512), ("root.last_error", LAST_ERROR_AT, 440),
+    ("root.last_error.kind", 624, 4), ("root.last_error.count", 628, 4),
+    ("root.last_error.mem", 632, 8), ("root.last_error.node", 640, 8),
+    ("root.last_error.request", 648, 8), ("root.last_error.serial", 656, 8),
+    ("root.last_error.site", 664, 8), ("root.last_error.culprit", 672, 8),
+    ("root.last_error.message", 680, 384), ("root.fields", FIELDS_AT, 4096),
+    ("root.caches", ROOT_CACHES_AT, 8), ("root.cache_limit", 616, 4), ("root.cache_bins", 620, 4),
+    ("cache", 0, CACHE_SIZE), ("cache.magic", 0, 8), ("cache.next", 8, 8), ("cache.thread", 16, 8),
+    ("cache.state", 24, 4), ("cache.bin_count", 28, 4), ("cache.blocks", 32, 8),
+    ("cache.bytes", 40, 8), ("cache.requested_delta", 48, 8), ("cache.allocations", 56, 8),
+    ("cache.frees", 64, 8), ("cache.busy", 72, 8), ("cache.busy_requested", 80, 8),
+    ("cache.refused", 88, 8), ("cache.bins", CACHE_BINS_AT, 8 * CACHE_BINS),
+    ("cache.counts", CACHE_COUNTS_AT, 2 * CACHE_BINS),
+] + [(name, offset, size) for name, (offset, size) in sorted(
+    L.NODE.items(), key=lambda item: (item[0] != "node", item[1]))] + [
+    (name, offset, size) for name, (offset, size) in sorted(
+        L.FREED.items(), key=lambda item: (item[0] != "freed", item[1]))] + [
+    ("region", 0, REGION_HEADER), ("region.magic", 0, 8), ("region.next", 8, 8),
+    ("region.prev", 16, 8), ("region.length", 24, 8), ("region.wilderness", 32, 8),
+    ("region.first", 40, 8), ("region.last", 48, 8), ("region.kind", 56, 4),
+    ("region.arena", 60, 4), ("region.big_size", 64, 8), ("region.big_requested", 72, 8),
+    ("arena", 0, ARENA_SIZE), ("arena.index", 0, 4), ("arena.regions", 8, 8),
+    ("arena.bigs", 16, 8), ("arena.busy", ARENA_BUSY_AT, 8),
     ("arena.journal", JOURNAL_AT, JOURNAL_SIZE), ("journal", 0, JOURNAL_SIZE),
     ("journal.op", 0, 4), ("journal.step", 4, 4), ("journal.thread", 8, 8),
     ("journal.args", 16, 16), ("journal.used", 32, 4), ("journal.capacity", 36, 4),
     ("journal.words", 40, 8 * JOURNAL_WORDS),
-]
-CACHE_LIVE = 0x4556494C
-CACHE_IDLE = 0x454C4449
-CACHES_AT = 0x555555700000
+] + [("arena." + name, COUNTER_AT[name], 8) for name in COUNTER_NAMES]
 
 SECRET = 0x3C6EF372FE94F82B
 ROOT_AT = 0x555555558000
 ARENAS_AT = 0x555555600000
+CACHES_AT = 0x555555700000
 HEAP_AT = 0x7FFFF0000000
+PAGE = 4096
+FREED_SITE = 0x402000  # who freed a block, unless told
 
 
 def block_size(requested):
-    return max(L.NODE_V1["node"][1] + 16, (64 + requested + 8 + 15) & ~15)
+    """ant_block_size_for(): node, requested bytes and tail, rounded up."""
+    return max(MIN_BLOCK, (NODE_SIZE + requested + L.TAIL_SIZE + 15) & ~15)
+
+
+def node_words(size, below, requested, serial, site, mark):
+    """w0, w1, w2 and the mark of a node, as <ant/layout.h> packs them."""
+    return (size | below << 32, requested | (serial & L.MASK32) << 32,
+            site & L.SITE_MASK | (serial >> 32) << 48, mark)
 
 
 class Block:
@@ -109,11 +108,13 @@ class Block:
         self.requested = requested
         self.serial = serial
         self.site = site
+        self.turns = 0  # the change count in its flags
+        self.freed = (FREED_SITE, serial)  # who freed it: its site, the serial then
         self.node = None
 
     @property
     def mem(self):
-        return self.node + 64
+        return self.node + NODE_SIZE
 
 
 class Region:
@@ -131,14 +132,15 @@ class Region:
         self.blocks.append(block)
         return block
 
-    def free(self, size, serial=0, site=0):
-        block = Block(self, size, "free", 0, serial, site)
+    def free(self, size, serial=0, site=0, requested=0):
+        """A free block; serial, site and requested are its last owner's."""
+        block = Block(self, size, "free", requested, serial, site)
         self.blocks.append(block)
         return block
 
-    def cached(self, cache, size, serial=0, site=0x401000):
-        """A block in `cache`, on top of its bin (version 2)."""
-        block = Block(self, size, "cached", 0, serial, site)
+    def cached(self, cache, size, serial=0, site=0x401000, requested=0):
+        """A block in `cache`, on top of its bin."""
+        block = Block(self, size, "cached", requested, serial, site)
         block.cache = cache
         self.blocks.append(block)
         cache.blocks.append(block)
@@ -146,7 +148,7 @@ class Region:
 
     @property
     def wilderness(self):
-        at = self.address + 64
+        at = self.address + REGION_HEADER
         return at + sum(block.size for block in self.blocks)
 
 
@@ -174,12 +176,12 @@ class Change:
         self.write(address, value.to_bytes(size, "little"))
 
     def node_write(self, node, field, value):
-        offset, size = L.NODE_V1["node." + field]
+        offset, size = L.NODE["node." + field]
         self.write_word(getattr(node, "node", node) + offset, value, size)
 
     def reseal(self, node):
         node = getattr(node, "node", node)
-        self.save(node, 64)
+        self.save(node, NODE_SIZE)
         self.image.reseal(node)
 
     def publish(self, used=None):
@@ -208,10 +210,11 @@ class Arena:
         return region
 
     def big(self, requested, serial=None, site=0x401000):
-        size = block_size(requested)
-        length = (64 + size + 4095) & ~4095
+        """A big block: a mapping of its own, the node right after its
+        header, as ant_big_alloc() places it without an alignment."""
+        length = (requested + REGION_HEADER + NODE_SIZE + L.TAIL_SIZE + 16 + PAGE - 1) & ~(PAGE - 1)
         region = Region(self, self.image.place(length), length, L.REGION_BIG)
-        region.used(requested, serial, site, size)
+        region.used(requested, serial, site, block_size(requested))
         self.bigs.append(region)
         return region.blocks[0]
 
@@ -234,11 +237,10 @@ class Cache:
 class Image:
     """A heap image; addresses are fixed so tests can name them."""
 
-    def __init__(self, secret=SECRET, root=ROOT_AT, poison=0xA5, version=1):
+    def __init__(self, secret=SECRET, root=ROOT_AT, poison=0xA5):
         self.secret = secret
         self.root = root
         self.poison = poison
-        self.version = version
         self.caches = []
         self.arena_busy = {}  # arena index -> node its lock holder holds BUSY
         self.arenas = []
@@ -256,22 +258,18 @@ class Image:
         self._next_region += (length + 0xFFFFF) & ~0xFFFFF  # leave unmapped gaps
         return address
 
-    @property
-    def arena_size(self):
-        return ARENA_SIZE_V4 if self.version >= 4 else ARENA_SIZE
-
     def arena(self):
-        arena = Arena(self, len(self.arenas), ARENAS_AT + self.arena_size * len(self.arenas))
+        arena = Arena(self, len(self.arenas), ARENAS_AT + ARENA_SIZE * len(self.arenas))
         self.arenas.append(arena)
         return arena
 
     def change(self, arena=0, op=3, step=0, args=(0, 0), thread=4242):
-        """A Change of the built image by arena `arena`'s lock holder
-        (version 4): by default a free() at no step in particular."""
+        """A Change of the built image by arena `arena`'s lock holder: by
+        default a free() at no step in particular."""
         return Change(self, self.arenas[arena], op, step, args, thread)
 
     def cache(self, thread=4242, state=CACHE_LIVE):
-        cache = Cache(self, CACHES_AT + 1024 * len(self.caches), thread, state)
+        cache = Cache(self, CACHES_AT + CACHE_STRIDE * len(self.caches), thread, state)
         self.caches.append(cache)
         return cache
 
@@ -280,7 +278,7 @@ class Image:
     def build(self):
         root = bytearray(ROOT_SIZE)
         self.segments = {self.root: root}
-        arenas = bytearray(max(1, len(self.arenas)) * self.arena_size)
+        arenas = bytearray(max(1, len(self.arenas)) * ARENA_SIZE)
         self.segments[ARENAS_AT] = arenas
         for arena in self.arenas:
             self._arena(arena, arenas)
@@ -290,64 +288,52 @@ class Image:
         return self
 
     def _caches(self):
-        data = bytearray(1024 * len(self.caches))
-        bins_at, counts_at = (96, 576) if self.version >= 4 else (80, 560)
+        data = bytearray(CACHE_STRIDE * len(self.caches))
         for index, cache in enumerate(self.caches):
-            base = 1024 * index
+            base = CACHE_STRIDE * index
             bins, counts = [0] * CACHE_BINS, [0] * CACHE_BINS
             for block in cache.blocks:
-                slot = (block.size - 80) // 16
+                slot = (block.size - MIN_BLOCK) // 16
                 Q.pack_into(self.segments[block.region.address],
                             block.mem - block.region.address, bins[slot])
                 bins[slot] = block.node
                 counts[slot] += 1
             values = {"blocks": len(cache.blocks), "bytes": sum(b.size for b in cache.blocks),
-                      "requested_delta": 0, "allocations": 0, "frees": len(cache.blocks),
-                      "busy_requested": 0, "refused": 0}
+                      "requested_delta": -sum(b.requested for b in cache.blocks),
+                      "allocations": 0, "frees": len(cache.blocks), "busy_requested": 0,
+                      "refused": 0}
             values.update(cache.counters)
             following = self.caches[index + 1].address if index + 1 < len(self.caches) else 0
-            struct.pack_into("<QQQIIQQqQQQ", data, base, L.CACHE_MAGIC, following, cache.thread,
-                             cache.state, CACHE_BINS, values["blocks"], values["bytes"],
-                             values["requested_delta"], values["allocations"], values["frees"],
-                             getattr(cache.busy, "node", cache.busy))
-            if self.version >= 4:
-                struct.pack_into("<qQ", data, base + 80, values["busy_requested"],
-                                 values["refused"])
-            bins_counts = cache.counts_override or {}
-            for slot, count in bins_counts.items():
-                counts[slot] = count
-            struct.pack_into("<%dQ" % CACHE_BINS, data, base + bins_at, *bins)
-            struct.pack_into("<%dH" % CACHE_BINS, data, base + counts_at, *counts)
+            struct.pack_into("<QQQIIQQqQQQqQ", data, base, L.CACHE_MAGIC, following,
+                             cache.thread, cache.state, CACHE_BINS, values["blocks"],
+                             values["bytes"], values["requested_delta"], values["allocations"],
+                             values["frees"], getattr(cache.busy, "node", cache.busy),
+                             values["busy_requested"], values["refused"])
+            counts = [cache.counts_override.get(slot, count) for slot, count in enumerate(counts)]
+            struct.pack_into("<%dQ" % CACHE_BINS, data, base + CACHE_BINS_AT, *bins)
+            struct.pack_into("<%dH" % CACHE_BINS, data, base + CACHE_COUNTS_AT, *counts)
         return data
 
     def _root(self, root):
-        entries = [("root", 0, ROOT_SIZE)] + ROOT_FIELDS + [("node", 0, 64)] + NODE_FIELDS
-        entries += [("region", 0, 64)] + REGION_FIELDS + [("arena", 0, self.arena_size)]
-        entries += ARENA_FIELDS
-        if self.version >= 4:
-            entries += ROOT_FIELDS_V2 + ARENA_FIELDS_V2 + [("cache", 0, CACHE_SIZE_V4)]
-            entries += CACHE_FIELDS_V4 + JOURNAL_FIELDS
-        elif self.version >= 2:
-            entries += ROOT_FIELDS_V2 + ARENA_FIELDS_V2 + [("cache", 0, CACHE_SIZE)] + CACHE_FIELDS
-        if self.version >= 2:
-            struct.pack_into("<QII", root, 4624, self.caches[0].address if self.caches else 0,
-                             16, CACHE_BINS)
-        struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, self.version, ROOT_SIZE, self.root,
-                         len(entries), FIELDS_AT)
-        struct.pack_into("<IIIIIIQQQII", root, 32, 64, 64, 16, 8, 80, self.poison, 4096,
+        struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, 4, ROOT_SIZE, self.root,
+                         len(FIELDS), FIELDS_AT)
+        struct.pack_into("<IIIIIIIxxxxQQQII", root, 32, NODE_SIZE, REGION_HEADER, L.ALIGNMENT,
+                         L.TAIL_SIZE, MIN_BLOCK, self.poison, L.POISON_OFFSET, 4096,
                          self.secret, self._serial, len(self.arenas), 3)
         for index, arena in enumerate(self.arenas):
-            Q.pack_into(root, 88 + 8 * index, arena.address)
-        for index, (name, offset, size) in enumerate(entries):
+            Q.pack_into(root, 96 + 8 * index, arena.address)
+        struct.pack_into("<QII", root, ROOT_CACHES_AT,
+                         self.caches[0].address if self.caches else 0, 16, CACHE_BINS)
+        for index, (name, offset, size) in enumerate(FIELDS):
             FIELD.pack_into(root, FIELDS_AT + 32 * index, name.encode(), offset, size)
         if self.last_error:
             error = self.last_error
-            struct.pack_into("<IIQQQQQQ", root, 600, error["kind"], error.get("count", 1),
+            struct.pack_into("<IIQQQQQQ", root, LAST_ERROR_AT, error["kind"], error.get("count", 1),
                              error.get("mem", 0), error.get("node", 0),
                              error.get("request", 0), error.get("serial", 0),
                              error.get("site", 0), error.get("culprit", 0))
             message = error.get("message", "").encode()[:383]
-            root[656:656 + len(message)] = message
+            root[680:680 + len(message)] = message
 
     def _arena(self, arena, arenas):
         counts = dict.fromkeys(COUNTER_NAMES, 0)
@@ -369,42 +355,40 @@ class Image:
         counts["big_count"] = len(arena.bigs)
         counts["allocations"] = counts["used_blocks"] + counts["free_blocks"]
         counts.update(arena.counters)
-        base = self.arena_size * arena.index
-        if self.version >= 4:
-            struct.pack_into("<I", arenas, base + JOURNAL_AT + 36, JOURNAL_WORDS)
+        base = ARENA_SIZE * arena.index
+        struct.pack_into("<I", arenas, base + JOURNAL_AT + 36, JOURNAL_WORDS)
         struct.pack_into("<IxxxxQQ", arenas, base, arena.index,
                          arena.regions[0].address if arena.regions else 0,
                          arena.bigs[0].address if arena.bigs else 0)
-        for i, name in enumerate(COUNTER_NAMES):
-            Q.pack_into(arenas, base + 24 + 8 * i, counts[name])
+        for name in COUNTER_NAMES:
+            Q.pack_into(arenas, base + COUNTER_AT[name], counts[name])
         busy = self.arena_busy.get(arena.index, 0)
-        Q.pack_into(arenas, base + 112, getattr(busy, "node", busy))
+        Q.pack_into(arenas, base + ARENA_BUSY_AT, getattr(busy, "node", busy))
 
     def _region(self, region, previous, counts, free_nodes):
         data = bytearray(region.length)
         big = region.kind == L.REGION_BIG
-        at = region.address + 64
-        nodes = []
+        at = region.address + REGION_HEADER
         for block in region.blocks:
             block.node = at
-            nodes.append(block)
             at += block.size
-        wilderness = region.wilderness if not big else at
+        nodes = region.blocks
         regions = region.arena.bigs if big else region.arena.regions
         index = regions.index(region)
         REGION.pack_into(
             data, 0, L.REGION_MAGIC,
             regions[index + 1].address if index + 1 < len(regions) else 0,
-            previous.address if previous else 0, region.length, wilderness,
+            previous.address if previous else 0, region.length, at,
             nodes[0].node if nodes else 0, nodes[-1].node if nodes else 0,
-            region.kind, region.arena.index)
+            region.kind, region.arena.index,
+            nodes[0].size if big else 0, nodes[0].requested if big else 0)
         if not big:
-            counts["wilderness_bytes"] += region.length - (wilderness - region.address)
+            counts["wilderness_bytes"] += region.length - (at - region.address)
         counts["mapped_bytes"] += region.length
-        for i, block in enumerate(nodes):
-            nxt = nodes[i + 1].node if i + 1 < len(nodes) else 0
-            prev = nodes[i - 1].node if i else 0
-            self._node(data, region, block, prev, nxt, big)
+        below = 0
+        for block in nodes:
+            self._node(data, region, block, REGION_HEADER if big else below, big)
+            below = block.size
             if block.state in ("used", "cached"):
                 counts["used_blocks"] += 1
                 counts["used_bytes"] += block.size
@@ -415,22 +399,32 @@ class Image:
                 free_nodes.append(block)
         return data
 
-    def _node(self, data, region, block, prev, nxt, big):
+    def _node(self, data, region, block, below, big):
         offset = block.node - region.address
         state = {"used": L.STATE_USED, "free": L.STATE_FREE,
                  "cached": L.STATE_CACHED}[block.state]
-        NODE.pack_into(data, offset, prev, nxt, block.size, block.requested, block.serial,
-                       block.site, state, region.arena.index, L.FLAG_BIG if big else 0, 0)
-        seal(data, offset, block.node, self.secret, self.version)
-        mem = offset + 64
+        flags = (L.FLAG_BIG if big else 0) | block.turns << 1
+        # A big block's node holds neither its size nor its requested bytes:
+        # its mapping's header does.
+        size, requested = (0, 0) if big else (block.size, block.requested)
+        words = node_words(size, below, requested, block.serial, block.site,
+                           state | region.arena.index << 8 | flags << 16)
+        struct.pack_into("<QQQI", data, offset, *words)
+        seal(data, offset, block.node, self.secret)
+        mem = offset + NODE_SIZE
         if block.state == "used":
             fill = bytes([0x41 + block.serial % 26]) * block.requested
             data[mem:mem + block.requested] = fill
             Q.pack_into(data, mem + block.requested, L.tail_sentinel(self.secret, block.node))
-        else:
-            data[mem + 16:offset + block.size] = bytes([self.poison]) * (block.size - 80)
-            if block.state == "cached":
-                Q.pack_into(data, mem + 8, block.cache.address)
+            return
+        site, serial = block.freed
+        site = site & L.SITE_MASK | (serial >> 32) << 48
+        struct.pack_into("<QII", data, mem + 16, site, serial & L.MASK32,
+                         L.freed_check(self.secret, block.node, site, serial & L.MASK32))
+        end = offset + block.size
+        data[mem + L.POISON_OFFSET:end] = bytes([self.poison]) * (end - mem - L.POISON_OFFSET)
+        if block.state == "cached":
+            Q.pack_into(data, mem + 8, block.cache.address)
 
     # -- reading and planting ---------------------------------------------------
 
@@ -456,26 +450,27 @@ class Image:
         self.write(address, value.to_bytes(size, "little"))
 
     def node_write(self, block_or_node, field, value, reseal=False):
-        """Sets one node field; reseal=True recomputes the head, as a buggy
+        """Sets one node field; reseal=True recomputes the check, as a buggy
         allocator (rather than a stray write) would leave it."""
         node = getattr(block_or_node, "node", block_or_node)
-        offset, size = L.NODE_V1["node." + field]
+        offset, size = L.NODE["node." + field]
         self.write_word(node + offset, value, size)
         if reseal:
             self.reseal(node)
 
     def reseal(self, node):
         data, offset = self._locate(node)
-        seal(data, offset, node, self.secret, self.version)
+        seal(data, offset, node, self.secret)
 
     def write_core(self, path, skip=()):
         write_core(path, [(address, bytes(data)) for address, data in self.segments.items()
                           if address not in skip])
 
 
-def seal(data, offset, node, secret, version):
-    head = L.head_sentinel(secret, node, bytes(data[offset:offset + 56]), version)
-    Q.pack_into(data, offset + 56, head)
+def seal(data, offset, node, secret):
+    """Writes the node's check, as ant_seal() does."""
+    struct.pack_into("<I", data, offset + 28,
+                     L.head_check(secret, node, bytes(data[offset:offset + NODE_SIZE])))
 
 
 def write_core(path, segments, extra=()):
@@ -515,7 +510,7 @@ def sample():
     image = Image()
     arena = image.arena()
     region = arena.region(0x4000)
-    blocks = [region.used(24), region.free(160, serial=90, site=0x401200),
+    blocks = [region.used(24), region.free(160, serial=90, site=0x401200, requested=100),
               region.used(100), region.free(96), region.used(1), region.used(40)]
     big = arena.big(100000)
     image.build()

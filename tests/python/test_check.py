@@ -43,8 +43,8 @@ class OverflowTest(Planted):
         self.assertEqual(heap.notes, [])  # its node is sound: the counters were compared
 
     def test_overflow_into_the_next_node(self):
-        # 24 bytes requested in a 96-byte block: 40 bytes of data too many
-        # reach 8 bytes into the next node.
+        # 24 bytes requested in a 64-byte block: 40 bytes of data too many
+        # run over the tail and the whole of the next node.
         self.image.write(self.used1.mem + 24, b"A" * 40)
         heap = self.walk()
         self.assertEqual(found(heap), [("overflow", "I2", self.used1.mem),
@@ -55,6 +55,7 @@ class OverflowTest(Planted):
                       "main+0 at prog.c:1), wrote past its end into this node" % self.used1.mem,
                       header.detail)
         self.assertAllListed(heap)
+        self.assertEqual(heap.block(1).size, 160)  # up to used2, whose below reaches back
         self.assertIn("counters not compared", heap.notes[0])
 
     def test_data_running_on_into_the_node(self):
@@ -78,9 +79,20 @@ class HeaderTest(Planted):
         self.assertEqual(found(heap), [("header", "I1", self.used2.mem)])
         problem = heap.problems[0]
         self.assertEqual(problem.culprit, self.used2.mem)
-        self.assertIn("only the last 3 bytes of the head, right before mem, changed", problem.detail)
+        self.assertIn("only the last 3 bytes of its check, right before mem, changed",
+                      problem.detail)
         self.assertIn("wrote before its start (an underflow)", problem.detail)
         self.assertAllListed(heap)
+
+    def test_underflow_reaching_the_mark(self):
+        # Eight bytes before mem: the check and the mark (state, arena,
+        # flags), while both sizes still agree with the neighbours.
+        self.image.write(self.used2.mem - 8, b"\x07" * 8)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used2.mem)])
+        self.assertEqual(heap.problems[0].culprit, self.used2.mem)
+        self.assertIn("its last 8 bytes, right before mem (state, arena, flags and check), "
+                      "changed", heap.problems[0].detail)
 
     def test_underflow_above_a_free_block_damaged_elsewhere(self):
         # free1, right below used2, was written after free in its middle:
@@ -101,15 +113,36 @@ class HeaderTest(Planted):
         self.assertEqual(heap.problems[1].culprit, self.free1.mem)
         self.assertIn("dangling pointer to the block below", heap.problems[1].detail)
 
+    def test_write_after_free_of_a_smallest_block_into_the_node_above(self):
+        # A 64-byte free block holds no poison: its record of who freed it
+        # ends right at the next node, and a write that ran on broke both.
+        image = H.Image()
+        region = image.arena().region(0x2000)
+        region.used(8)
+        small = region.free(64)
+        above = region.used(8)
+        image.build()
+        image.write(above.node - 4, b"\x11" * 8)
+        heap = H.walk(image)
+        self.assertEqual(found(heap)[:2], [("use-after-free", "I3", small.mem),
+                                           ("header", "I1", above.mem)])
+        self.assertEqual(heap.problems[1].culprit, small.mem)
+
     def test_node_copied_from_another_block(self):
-        self.image.write(self.used3.node, self.image.read(self.used2.node, 64))
+        self.image.write(self.used3.node, self.image.read(self.used2.node, 32))
         heap = self.walk()
         self.assertEqual(found(heap), [("header", "I1", self.used3.mem)])
         self.assertIn("a copy of the node at 0x%x" % self.used2.node, heap.problems[0].detail)
         self.assertAllListed(heap)
 
+    def test_node_copied_from_the_block_above(self):
+        self.image.write(self.used3.node, self.image.read(self.used4.node, 32))
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used3.mem)])
+        self.assertIn("a copy of the node at 0x%x" % self.used4.node, heap.problems[0].detail)
+
     def test_garbage_node_then_resynchronised(self):
-        self.image.write(self.free2.node, bytes(range(0x30, 0x70)))
+        self.image.write(self.free2.node, bytes(range(0x30, 0x50)))
         self.image.write(self.used4.mem + 40, b"!")  # a second bug, after the damage
         heap = self.walk()
         self.assertEqual(found(heap), [("header", "I1", self.free2.mem),
@@ -123,64 +156,79 @@ class HeaderTest(Planted):
         self.assertEqual(heap.summary()["unknown_blocks"], 1)
 
     def test_garbage_with_a_plausible_size_is_not_followed(self):
-        # The garbage says size 16 and next = itself: neither leads to a node,
-        # so the walk scans for the next node whose head checks out.
-        self.image.write(self.used1.node, (b"\x40" + bytes(7)) * 2 + (16).to_bytes(8, "little")
-                         + bytes(40))
+        # The garbage says size 16: it leads to no node, so the walk scans
+        # for the next node whose check verifies and whose below agrees.
+        self.image.write(self.used1.node, (16).to_bytes(8, "little") + bytes(24))
         heap = self.walk()
         self.assertEqual(found(heap), [("header", "I1", self.used1.mem)])
         self.assertAllListed(heap)
 
-    def test_head_alone_changed_in_the_middle(self):
-        self.image.write(self.used3.node + 58, b"\x99")
+    def test_a_stale_node_does_not_mislead_the_resync(self):
+        # A node left in free1's poison, sealed where it lies, whose below
+        # does not reach back to the damaged node: the walk skips it.
+        stale = self.free1.node + 64
+        self.image.write(stale, self.image.read(self.used2.node, 32))
+        self.image.reseal(stale)
+        self.image.write(self.free1.node, bytes(32))
+        heap = self.walk()
+        self.assertEqual(found(heap)[0], ("header", "I1", self.free1.mem))
+        self.assertAllListed(heap)
+
+    def test_check_alone_changed_in_the_middle(self):
+        self.image.write(self.used3.node + 29, b"\x99")
         heap = self.walk()
         self.assertEqual(found(heap), [("header", "I1", self.used3.mem)])
-        self.assertIn("only its head word changed", heap.problems[0].detail)
+        self.assertIn("only its check changed", heap.problems[0].detail)
         self.assertIsNone(heap.problems[0].culprit)
 
 
 class LinkTest(Planted):
-    def test_next_points_to_itself(self):
-        self.image.node_write(self.used2, "next", self.used2.node, reseal=True)
+    def test_below_zero_in_the_middle_of_a_region(self):
+        self.image.node_write(self.used2, "below", 0, reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap), [("link", "I4", self.used2.mem)])
-        self.assertIn("node 0x%x.next points to itself (a cycle); the next node is 0x%x"
-                      % (self.used2.node, self.free2.node), heap.problems[0].detail)
+        self.assertIn("node 0x%x.below is 0, as if it were its region's first block, but the "
+                      "block below it, node 0x%x, is 160 bytes" % (self.used2.node, self.free1.node),
+                      heap.problems[0].detail)
         self.assertAllListed(heap)
 
-    def test_prev_points_to_itself(self):
-        self.image.node_write(self.used2, "prev", self.used2.node, reseal=True)
-        heap = self.walk()
-        self.assertEqual(found(heap), [("link", "I4", self.used2.mem)])
-        self.assertIn("prev is 0x%x, points to itself" % self.used2.node, heap.problems[0].detail)
-
-    def test_pointers_scribbled_without_resealing(self):
-        self.image.node_write(self.used2, "next", self.used2.node)
-        heap = self.walk()
-        self.assertEqual(found(heap), [("header", "I1", self.used2.mem)])
-        self.assertIn("its next is 0x%x" % self.used2.node, heap.problems[0].detail)
-        self.assertAllListed(heap)
-
-    def test_next_to_unmapped_memory(self):
-        self.image.node_write(self.used1, "next", 0xDEAD0000, reseal=True)
+    def test_first_block_with_a_below(self):
+        self.image.node_write(self.used1, "below", 64, reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap), [("link", "I4", self.used1.mem)])
-        self.assertIn("0xdead0000, which leaves the region (unmapped memory)",
-                      heap.problems[0].detail)
+        self.assertIn("it is the first block of region 0x%x: it should be 0"
+                      % self.used1.region.address, heap.problems[0].detail)
 
-    def test_cycle_back_down_the_region(self):
-        self.image.node_write(self.used3, "next", self.used1.node, reseal=True)
-        heap = self.walk()
-        self.assertEqual(found(heap), [("link", "I4", self.used3.mem)])
-        self.assertIn("back down the region (a cycle)", heap.problems[0].detail)
-        self.assertAllListed(heap)
-
-    def test_prev_disagrees(self):
-        self.image.node_write(self.used2, "prev", self.used1.node, reseal=True)
+    def test_below_disagrees(self):
+        self.image.node_write(self.used2, "below", 96, reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap), [("link", "I4", self.used2.mem)])
-        self.assertIn("prev is 0x%x, but the node below it is 0x%x"
-                      % (self.used1.node, self.free1.node), heap.problems[0].detail)
+        self.assertIn("below is 96, which puts the block below at 0x%x, but the block below "
+                      "it, node 0x%x, is 160 bytes" % (self.used2.node - 96, self.free1.node),
+                      heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_below_scribbled_without_resealing(self):
+        self.image.node_write(self.used2, "below", 0x1234560)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used2.mem)])
+        self.assertIn("its below is 19088736 where the block below is 160 bytes",
+                      heap.problems[0].detail)
+        self.assertAllListed(heap)
+
+    def test_region_first(self):
+        self.image.write_word(self.used1.region.address + 40, self.used2.node)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I5", None)])
+        self.assertIn("first is 0x%x, but its first node is at 0x%x, right after the header"
+                      % (self.used2.node, self.used1.node), heap.problems[0].detail)
+
+    def test_region_last(self):
+        self.image.write_word(self.used1.region.address + 48, self.used3.node)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I5", None)])
+        self.assertIn("region 0x%x.last is 0x%x, but its last node" % (
+            self.used1.region.address, self.used3.node), heap.problems[0].detail)
 
     def test_region_list_loops(self):
         self.image.write_word(self.big.region.address + 8, self.big.region.address)
@@ -198,38 +246,64 @@ class LinkTest(Planted):
 
 class SizeTest(Planted):
     def test_size_past_the_region(self):
-        self.image.node_write(self.used2, "size", 0x100000, reseal=True)
+        self.image.node_write(self.used4, "size", 0x100000, reseal=True)
         heap = self.walk()
-        kinds = found(heap)
-        self.assertIn(("size", "I6", self.used2.mem), kinds)
+        self.assertIn(("size", "I6", self.used4.mem), found(heap))
         self.assertIn("past the end of its region", heap.problems[0].detail)
         self.assertAllListed(heap)
 
+    def test_size_too_large_for_a_block_in_the_middle(self):
+        # used2 says it runs past its region; free2, whose below is 144,
+        # reaches back to it: used2's size is wrong, nothing else.
+        self.image.node_write(self.used2, "size", 0x100000, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("size", "I6", self.used2.mem)])
+        self.assertIn("the size is wrong, and the block is 144 bytes", heap.problems[0].detail)
+        self.assertAllListed(heap)
+
     def test_last_block_into_the_wilderness(self):
-        self.image.node_write(self.used4, "size", 112 + 32, reseal=True)
+        self.image.node_write(self.used4, "size", 80 + 32, reseal=True)
         heap = self.walk()
         self.assertIn(("size", "I7", self.used4.mem), found(heap))
         self.assertIn("32 bytes into the wilderness", heap.problems[0].detail)
 
+    def test_last_block_short_of_the_wilderness(self):
+        self.image.node_write(self.used4, "size", 64, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap)[0], ("size", "I7", self.used4.mem))
+        self.assertIn("16 bytes before the wilderness", heap.problems[0].detail)
+
     def test_misaligned_size(self):
-        self.image.node_write(self.used2, "size", 176 + 8, reseal=True)
+        self.image.node_write(self.used2, "size", 144 + 8, reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap), [("size", "I6", self.used2.mem)])
-        self.assertIn("size 184 is not a multiple of 16", heap.problems[0].detail)
+        self.assertIn("size 152 is not a multiple of 16", heap.problems[0].detail)
         self.assertAllListed(heap)
 
     def test_size_too_small_for_the_request(self):
-        self.image.node_write(self.used2, "requested", 170, reseal=True)
+        self.image.node_write(self.used2, "requested", 110, reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap), [("size", "I6", self.used2.mem)])
-        self.assertIn("cannot hold its node, 170 requested bytes", heap.problems[0].detail)
+        self.assertIn("cannot hold its node, 110 requested bytes", heap.problems[0].detail)
 
-    def test_size_disagrees_with_next(self):
-        # next says the neighbour is where it is, size says 16 bytes further.
+    def test_size_too_large_while_the_next_node_is_sound(self):
+        # free1's size says 16 bytes more; used2's below reaches back to it.
         self.image.node_write(self.free1, "size", 176, reseal=True)
         heap = self.walk()
-        self.assertEqual(found(heap)[0], ("size", "I5", self.free1.mem))
-        self.assertIn("the size is wrong", heap.problems[0].detail)
+        self.assertEqual(found(heap), [("size", "I6", self.free1.mem)])
+        self.assertIn("node 0x%x.size 176 puts the next node at 0x%x" % (
+            self.free1.node, self.free1.node + 176), heap.problems[0].detail)
+        self.assertIn("the size is wrong, and the block is 160 bytes", heap.problems[0].detail)
+        self.assertAllListed(heap)
+        self.assertEqual(heap.block(1).size, 160)
+
+    def test_size_too_small_while_the_next_node_is_sound(self):
+        self.image.node_write(self.free1, "size", 128, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("size", "I6", self.free1.mem)])
+        self.assertIn("the size is wrong, and the block is 160 bytes", heap.problems[0].detail)
+        self.assertAllListed(heap)
+        self.assertEqual((heap.block(1).size, heap.summary()["free_bytes"]), (160, 256))
 
 
 class FreeTest(Planted):
@@ -239,9 +313,18 @@ class FreeTest(Planted):
         self.assertEqual(found(heap), [("use-after-free", "I3", self.free1.mem)])
         problem = heap.problems[0]
         self.assertEqual(problem.culprit, self.free1.mem)
-        self.assertIn("last owner: serial 90, site main+0 at prog.c:1", problem.detail)
+        self.assertIn("last owner: serial 90, site main+0 at prog.c:1; freed at main+0 at "
+                      "prog.c:1 after serial 90", problem.detail)
         self.assertIn("5 poison bytes changed between mem+40 and mem+44", problem.detail)
         self.assertIn("68 65 6c 6c 6f", problem.detail)
+
+    def test_write_after_free_over_who_freed_it(self):
+        self.image.write(self.free1.mem + 20, b"\x55")
+        heap = self.walk()
+        self.assertEqual(found(heap), [("use-after-free", "I3", self.free1.mem)])
+        self.assertIn("its record of who freed it (mem+16..mem+32) no longer checks",
+                      heap.problems[0].detail)
+        self.assertNotIn("freed at", heap.problems[0].detail)
 
     def test_write_after_free_over_the_links(self):
         self.image.write(self.free2.mem, b"\x01" * 8)
@@ -276,23 +359,37 @@ class FreeTest(Planted):
 
 
 class StateTest(Planted):
-    def test_state_garbage_with_a_sound_head(self):
-        self.image.node_write(self.used2, "state", 0x4B4E554A, reseal=True)
+    def test_state_garbage_with_a_sound_check(self):
+        self.image.node_write(self.used2, "state", ord("J"), reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap)[0], ("state", "I11", self.used2.mem))
-        self.assertIn('"JUNK"', heap.problems[0].detail)
+        self.assertIn("state is 0x4a ('J'), neither USED nor FREE nor CACHED",
+                      heap.problems[0].detail)
 
     def test_free_big_block(self):
         self.image.node_write(self.big, "state", L.STATE_FREE, reseal=True)
         heap = self.walk()
         self.assertIn(("state", "I11", self.big.mem), found(heap))
 
-
-    def test_big_block_with_a_next(self):
-        self.image.node_write(self.big, "next", self.blocks[0].node, reseal=True)
+    def test_big_block_below(self):
+        self.image.node_write(self.big, "below", 64, reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap), [("link", "I4", self.big.mem)])
-        self.assertIn("a big mapping holds one block", heap.problems[0].detail)
+        self.assertIn("its node lies 80 bytes into its mapping", heap.problems[0].detail)
+
+    def test_big_block_node_with_a_size(self):
+        self.image.node_write(self.big, "size", 100048, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("size", "I6", self.big.mem)])
+        self.assertIn("holds size 100048 and requested 0, but a big block's node holds 0",
+                      heap.problems[0].detail)
+
+    def test_big_block_whose_mapping_says_another_size(self):
+        self.image.write_word(self.big.region.address + 64, 100048 + 16)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("size", "I7", self.big.mem)])
+        self.assertIn("where its block ends, is 0x%x" % (self.big.node + 100048),
+                      heap.problems[0].detail)
 
 
 class AccountingTest(Planted):
@@ -324,7 +421,7 @@ class UnreadableTest(Planted):
     def test_hole_inside_a_region(self):
         image = H.Image()
         region = image.arena().region(0x4000)
-        before = [region.used(1000) for _ in range(3)]
+        before = [region.used(1000) for _ in range(3)]  # 1040 bytes each
         after = [region.used(1000) for _ in range(8)]
         image.build()
         data = bytes(image.segments[region.address])

@@ -15,22 +15,27 @@ SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
 ROUNDS = int(os.environ.get("ANT_FUZZ_ROUNDS", "150"))
 
 
-def build(rng, version=1):
-    """Two regions of used and free blocks and a big block; in layout
-    versions 2 and 3 also two thread caches holding some blocks."""
-    image = H.Image(version=version)
+def build(rng):
+    """Two regions of used, free and cached blocks (the free and cached ones
+    keeping their last owner's request), some nodes with a change count,
+    two thread caches, and a big block."""
+    image = H.Image()
     arena = image.arena()
-    caches = [image.cache(thread=100 + i) for i in range(2)] if version >= 2 else []
+    caches = [image.cache(thread=100 + i) for i in range(2)]
     for _ in range(2):
         region = arena.region(0x3000)
-        room = 0x3000 - 64 - 512
+        room = 0x3000 - 80 - 512
         while room > 0:
             if rng.random() < 0.25 and region.blocks and region.blocks[-1].state == "used":
-                block = region.free(rng.choice((80, 96, 160, 256)))
-            elif caches and rng.random() < 0.2:
-                block = region.cached(rng.choice(caches), rng.choice((80, 96, 160, 1024)))
+                size = rng.choice((64, 96, 160, 256))
+                block = region.free(size, requested=rng.randrange(size - 40))
+            elif rng.random() < 0.2:
+                size = rng.choice((64, 96, 160, 1024))
+                block = region.cached(rng.choice(caches), size, requested=rng.randrange(size - 40))
             else:
                 block = region.used(rng.randrange(0, 300), site=0x401000 + rng.randrange(64))
+            if rng.random() < 0.2:
+                block.turns = rng.randrange(1 << 14)
             room -= block.size
         if region.blocks and room < 0:
             dropped = region.blocks.pop()
@@ -62,7 +67,7 @@ class FuzzTest(unittest.TestCase):
     def test_random_damage_never_breaks_the_walk(self):
         rng = random.Random(SEED)
         for round_ in range(ROUNDS):
-            image = build(rng, version=1 + round_ % 3)
+            image = build(rng)
             for _ in range(rng.randrange(1, 4)):
                 scribble(rng, image)
             with self.subTest(seed=SEED, round=round_):

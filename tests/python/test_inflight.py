@@ -1,5 +1,5 @@
-"""Layout version 4: heaps read half way through a change (<ant/layout.h>,
-"A snapshot at any instant"). An arena's journal is undone and the heap
+"""Heaps read half way through a change (<ant/layout.h>, "A snapshot at any
+instant"). An arena's journal is undone and the heap
 checked as it was; what a thread cache moves is allowed for exactly; a
 journal that cannot be used, and damage outside the change, are still
 problems."""
@@ -11,7 +11,8 @@ import heapimage as H
 from antgdb import layout as L
 from antgdb.memory import BytesReader, PatchedReader
 
-COUNTER = {name: 24 + 8 * i for i, name in enumerate(H.COUNTER_NAMES)}
+COUNTER = H.COUNTER_AT
+BIN_96 = H.CACHES_AT + H.CACHE_BINS_AT + 8 * 2  # cache.bins[2], its 96-byte blocks
 
 
 def found(heap):
@@ -19,28 +20,24 @@ def found(heap):
 
 
 def sample():
-    """H.sample()'s heap, in layout version 4."""
-    image = H.Image(version=4)
-    arena = image.arena()
-    region = arena.region(0x4000)
-    image.blocks = [region.used(24), region.free(160, serial=90, site=0x401200),
-                    region.used(100), region.free(96), region.used(1), region.used(40)]
-    arena.big(100000)
-    return image.build()
+    """H.sample()'s heap, its blocks kept in image.blocks."""
+    image, image.blocks, _ = H.sample()
+    return image
 
 
 def half_free(image, change):
-    """used2, freed half way: marked free, its head not yet resealed, the
-    arena's counters half moved, then merged into the free block below."""
-    free1, used2 = image.blocks[1], image.blocks[2]
+    """used2, freed half way: marked free, its check not yet resealed, the
+    arena's counters half moved, then merged into the free block below:
+    free1 grown over it, the block above told its new below, and used2's
+    node, links and record of who freed it turned to poison."""
+    free1, used2, free2 = image.blocks[1], image.blocks[2], image.blocks[3]
     arena = image.arenas[0].address
     change.node_write(used2, "state", L.STATE_FREE)
-    change.node_write(used2, "requested", 0)
     used = int.from_bytes(image.read(arena + COUNTER["used_blocks"], 8), "little")
     change.write_word(arena + COUNTER["used_blocks"], used - 1)
     change.node_write(free1, "size", free1.size + used2.size)
-    change.node_write(free1, "next", used2.node + used2.size)
-    change.write(used2.node, bytes([0xA5]) * 80)
+    change.node_write(free2, "below", free1.size + used2.size)
+    change.write(used2.node, bytes([0xA5]) * H.MIN_BLOCK)
 
 
 class JournalTest(unittest.TestCase):
@@ -53,7 +50,7 @@ class JournalTest(unittest.TestCase):
         self.assertEqual(found(heap), [])
         self.assertEqual(heap.inflight, [
             "arena 0: thread 4242 inside free(): merging mem 0x%x with its free neighbour mem 0x%x"
-            " (6 records undone to read the heap as it was before)"
+            " (5 records undone to read the heap as it was before)"
             % (image.blocks[1].mem, image.blocks[2].mem)])
         self.assertEqual([b.state for b in heap.blocks()][:3], ["used", "free", "used"])
 
@@ -142,11 +139,11 @@ class HeldTest(unittest.TestCase):
     def setUp(self):
         self.image = sample()
         self.used2 = self.image.blocks[2]
-        mark = int.from_bytes(self.image.read(self.used2.node + 48, 8), "little")
-        self.image.write_word(self.used2.node + 48, mark | L.FLAG_BUSY << 48)
+        w3 = int.from_bytes(self.image.read(self.used2.node + 24, 8), "little")
+        self.image.write_word(self.used2.node + 24, w3 | L.FLAG_BUSY << 16)
 
     def test_named_by_the_arena(self):
-        self.image.write_word(self.image.arenas[0].address + 112, self.used2.node)
+        self.image.write_word(self.image.arenas[0].address + H.ARENA_BUSY_AT, self.used2.node)
         self.assertEqual(found(H.walk(self.image)), [])
 
     def test_named_by_nothing(self):
@@ -154,19 +151,19 @@ class HeldTest(unittest.TestCase):
 
 
 def cached_sample(image=None):
-    """Version 4: arena 0 with used, free and cached blocks, one cache
-    holding a (96 bytes) under c (96 bytes) in one bin, and b (176)."""
-    image = H.Image(version=4)
+    """Arena 0 with used, free and cached blocks, one cache holding a (96
+    bytes) under c (96 bytes) in one bin, and b (176)."""
+    image = H.Image()
     arena = image.arena()
     cache = image.cache(thread=4242)
     region = arena.region(0x4000)
     region.used(24)
-    image.a = region.cached(cache, 96, serial=7)
+    image.a = region.cached(cache, 96, serial=7, requested=50)
     image.u = region.used(100)
-    image.b = region.cached(cache, 176, serial=8)
+    image.b = region.cached(cache, 176, serial=8, requested=120)
     region.free(160, serial=3)
     region.used(40)
-    image.c = region.cached(cache, 96, serial=9)
+    image.c = region.cached(cache, 96, serial=9, requested=60)
     region.used(8)
     image.the_cache = cache
     return image
@@ -178,7 +175,7 @@ class CacheMoveTest(unittest.TestCase):
     def test_put_on_top_not_yet_counted(self):
         image = cached_sample()
         image.the_cache.busy = image.c
-        image.the_cache.counts_override = {1: 1}
+        image.the_cache.counts_override = {2: 1}
         image.the_cache.counters = {"blocks": 2, "bytes": 96 + 176}
         heap = H.walk(image.build())
         self.assertEqual(found(heap), [])
@@ -188,7 +185,7 @@ class CacheMoveTest(unittest.TestCase):
     def test_counted_twice_is_damage(self):
         image = cached_sample()
         image.the_cache.busy = image.c
-        image.the_cache.counts_override = {1: 4}
+        image.the_cache.counts_override = {2: 4}
         heap = H.walk(image.build())
         self.assertEqual(found(heap)[0][:2], ("link", "I13"))
 
@@ -197,28 +194,43 @@ class CacheMoveTest(unittest.TestCase):
         image.the_cache.busy = image.c
         image.build()
         # c left its bin: the bin's top is a again, the counts not yet down.
-        image.write_word(H.CACHES_AT + 96 + 8, image.a.node)
+        image.write_word(BIN_96, image.a.node)
         self.assertEqual(found(H.walk(image)), [])
 
+    def taken(self, busy_requested):
+        """c handed out by its cache to a malloc of 50 bytes: out of its
+        list, USED and sealed, its tail written; the cache's counts and
+        requested_delta not yet told, busy_requested saying what they will
+        be told."""
+        image = cached_sample()
+        image.the_cache.busy = image.c
+        image.the_cache.counters = {"busy_requested": busy_requested}
+        image.build()
+        image.write_word(BIN_96, image.a.node)
+        c = image.c
+        image.node_write(c, "requested", 50)
+        image.node_write(c, "state", L.STATE_USED, reseal=True)
+        image.write_word(c.mem + 50, L.tail_sentinel(image.secret, c.node))
+        return H.walk(image)
+
     def test_requested_bytes_moved_by_exactly_the_announced_amount(self):
+        self.assertEqual(found(self.taken(50)), [])
+
+    def test_requested_bytes_moved_by_another_amount(self):
+        heap = self.taken(60)
+        self.assertEqual(found(heap), [("accounting", "I10", None)])
+        self.assertIn("(with 1 block that thread caches were moving)", heap.problems[0].detail)
+
+    def test_a_block_being_put_counts_as_its_state_says(self):
+        # u on its way into the cache, half written, still USED as read:
+        # its requested bytes count, whatever busy_requested says.
         image = cached_sample()
         image.the_cache.busy = image.u
         image.the_cache.counters = {"busy_requested": -100}
         image.build()
-        # u's free into the cache: its requested bytes gone, the cache's
-        # requested_delta not yet told.
         image.node_write(image.u, "flags", L.FLAG_BUSY)
-        image.node_write(image.u, "requested", 0)
+        image.write(image.u.mem + 40, bytes([0xA5]) * 40)  # the poison half laid
         self.assertEqual(found(H.walk(image)), [])
-
-    def test_requested_bytes_moved_by_another_amount(self):
-        image = cached_sample()
-        image.the_cache.busy = image.u
-        image.the_cache.counters = {"busy_requested": -90}
-        image.build()
-        image.node_write(image.u, "flags", L.FLAG_BUSY)
-        image.node_write(image.u, "requested", 0)
-        self.assertEqual(found(H.walk(image)), [("accounting", "I10", None)])
 
 
 class AbandonedTest(unittest.TestCase):
@@ -226,10 +238,10 @@ class AbandonedTest(unittest.TestCase):
 
     def test_orphans_are_noted(self):
         image = cached_sample()
-        image.the_cache.counters = {"refused": 1 << 1, "blocks": 1, "bytes": 176}
-        image.the_cache.counts_override = {1: 0}
+        image.the_cache.counters = {"refused": 1 << 2, "blocks": 1, "bytes": 176}
+        image.the_cache.counts_override = {2: 0}
         image.build()
-        image.write_word(H.CACHES_AT + 96 + 8, 0)
+        image.write_word(BIN_96, 0)
         heap = H.walk(image)
         self.assertEqual(found(heap), [])
         self.assertIn("abandoned its bin of 96-byte blocks after damage was reported: 2 blocks",
@@ -237,9 +249,9 @@ class AbandonedTest(unittest.TestCase):
 
     def test_abandoning_half_way(self):
         image = cached_sample()
-        image.the_cache.counters = {"refused": 1 << 1}
+        image.the_cache.counters = {"refused": 1 << 2}
         image.build()
-        image.write_word(H.CACHES_AT + 96 + 8, 0)  # the list let go, its count not yet
+        image.write_word(BIN_96, 0)  # the list let go, its count not yet
         self.assertEqual(found(H.walk(image)), [])
 
 

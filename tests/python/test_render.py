@@ -114,7 +114,7 @@ class WalkShapeTest(Rendered):
         self.assertEqual(json.loads("\n".join(render.walk_json_lines(heap, self.sites, limit=0))), [])
 
     def test_json_rows_are_what_json_dumps_writes(self):
-        self.image.write(self.blocks[2].node + 48, b"JUNK")  # an unknown state
+        self.image.write(self.blocks[2].node + 24, b"J")  # an unknown state
         self.image.write(self.blocks[4].node + 4, b"\xff")
         sites = Sites(lambda address: (None, None) if address & 1 else ('a "b"\\', "\u00e9.c:1"))
         heap = H.walk(self.image)
@@ -151,12 +151,13 @@ class WalkShapeTest(Rendered):
 
     def test_a_damaged_nodes_serial_is_not_believed(self):
         used = self.blocks[2]
-        self.image.write(used.node + 32, b"A" * 8)
+        self.image.write(used.node + 12, b"A" * 4)
+        self.image.write(used.node + 22, b"A" * 2)
         heap = self.walk()
         row = [line for line in render.walk_lines(heap, self.sites) if "0x%x" % used.mem in line][0]
-        self.assertIn(" 0x4141414141414141? ", row)
+        self.assertIn(" 0x414141414141? ", row)
         block, _ = heap.find(used.mem)
-        self.assertIn("serial 0x4141414141414141?,", "\n".join(render.block_lines(heap, block, self.sites)))
+        self.assertIn("serial 0x414141414141?,", "\n".join(render.block_lines(heap, block, self.sites)))
 
 
 class CheckShapeTest(Rendered):
@@ -169,7 +170,7 @@ class CheckShapeTest(Rendered):
 
     def test_problems(self):
         self.image.write(self.blocks[0].mem + 24, b"\0")
-        self.image.write(self.blocks[3].mem + 20, b"\0")
+        self.image.write(self.blocks[3].mem + 40, b"\0")
         heap = self.walk()
         data = json.loads(render.dumps(render.check_dict(heap)))
         self.assertFalse(data["ok"])
@@ -195,7 +196,8 @@ class BlockShapeTest(Rendered):
             self.assertIn(key, data)
         self.assertEqual((data["prev"], data["next"]), (self.blocks[1].mem, self.blocks[3].mem))
         fields = {field["name"]: field for field in data["fields"]}
-        self.assertEqual(fields["prev"]["expected"], self.blocks[1].node)
+        self.assertEqual((fields["below"]["value"], fields["below"]["expected"]), (160, 160))
+        self.assertEqual(data["freed"], None)
         self.assertTrue(all(field["ok"] in (True, None) for field in data["fields"]))
         self.assertTrue(data["tail"]["ok"])
         self.assertEqual(bytes.fromhex(data["dump"]["hex"]), b"C" * 64)
@@ -207,22 +209,42 @@ class BlockShapeTest(Rendered):
         self.assertIsNone(data["prev"])
 
     def test_free_block_text(self):
-        self.image.write(self.blocks[1].mem + 30, b"x")
+        self.image.write(self.blocks[1].mem + 40, b"x")
         heap = self.walk()
         block, _ = heap.find(self.blocks[1].mem)
         text = "\n".join(render.block_lines(heap, block, self.sites, self.blocks[1].mem + 3))
         self.assertIn("is mem+3", text)
+        # Its node keeps its last owner's request; the row shows none.
+        self.assertIn("free, 160 bytes; last owner: 100 bytes requested, serial 90", text)
+        self.assertEqual(block.requested, 0)
         self.assertIn("free links: next 0x%x, prev 0x0" % self.blocks[3].node, text)
-        self.assertIn("poison from mem+16: 80 bytes, 1 changed  DAMAGED", text)
+        self.assertIn("freed at main+0 at prog.c:12 after serial 90", text)
+        self.assertIn("poison from mem+32: 96 bytes, 1 changed  DAMAGED", text)
         self.assertIn("use-after-free (I3)", text)
+
+    def test_who_freed_a_block(self):
+        heap = self.walk()
+        block, _ = heap.find(self.blocks[1].mem)
+        data = render.block_dict(heap, block, self.sites)
+        self.assertEqual(data["freed"], {"site": 0x402000, "serial": 90, "ok": True})
+        self.assertEqual(data["requested"], 0)
+        fields = {field["name"]: field["value"] for field in data["fields"]}
+        self.assertEqual(fields["requested"], 100)
+        self.image.write(self.blocks[1].mem + 16, b"\x01")
+        heap = self.walk()
+        block, _ = heap.find(self.blocks[1].mem)
+        data = render.block_dict(heap, block, self.sites)
+        self.assertEqual(data["freed"], {"site": 0x402001, "serial": 90, "ok": False})
+        self.assertIn("who freed it: its record at mem+16 is damaged (it says site 0x402001, "
+                      "serial 90)  DAMAGED", "\n".join(render.block_lines(heap, block, self.sites)))
 
     def test_damaged_head_is_flagged(self):
         self.image.write(self.blocks[2].mem - 1, b"\0")
         heap = self.walk()
         block, _ = heap.find(self.blocks[2].mem)
         lines = list(render.block_lines(heap, block, self.sites))
-        head = [line for line in lines if "head" in line and "expected" in line][0]
-        self.assertTrue(head.endswith("WRONG"))
+        check = [line for line in lines if " check " in line and "expected" in line][0]
+        self.assertTrue(check.endswith("WRONG"))
 
 
 if __name__ == "__main__":

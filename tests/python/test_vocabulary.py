@@ -146,7 +146,7 @@ class SourcesTest(unittest.TestCase):
         from antgdb.check import Checker
 
         class Heap:
-            layout = type("Layout", (), dict(secret=0, node_size=64, alignment=16, min_block=80,
+            layout = type("Layout", (), dict(secret=0, node_size=32, alignment=16, min_block=64,
                                              tail_size=8, poison=0xA5, version=4))()
             reader = None
 
