@@ -140,12 +140,12 @@ class Checker:
             return "mem 0x%x (its node cannot be read)" % mem
         if report.state in ("free", "cached"):
             freed = self.freed(node)
-            return "%s block mem 0x%x (last owner: serial %d, site %s%s)" % (
-                report.state, mem, report.serial, self.site(report.site),
+            return "%s block mem 0x%x (last owner: serial %s, site %s%s)" % (
+                report.state, mem, number(report.serial), self.site(report.site),
                 "; freed at %s after serial %d" % (self.site(freed[0]), freed[1])
                 if freed and freed[2] else "")
-        return "block mem 0x%x (%d bytes requested, serial %d, site %s)" % (
-            mem, report.requested, report.serial, self.site(report.site))
+        return "block mem 0x%x (%s bytes requested, serial %s, site %s)" % (
+            mem, number(report.requested), number(report.serial), self.site(report.site))
 
     def verifies(self, address):
         """True when a node whose check verifies sits at address."""
@@ -445,11 +445,21 @@ class Checker:
         mark_sound = (report.state != "unknown" and report.arena == region.arena
                       and not report.flags & FLAG_BUSY
                       and bool(report.flags & FLAG_BIG) == (region.kind == "big"))
+        last_serial = self.heap.layout.serial
+        if last_serial is not None and report.serial > last_serial:
+            return ("its sizes agree with both neighbours, but its serial %s is past the "
+                    "last one handed out (%d): a stray write over the node, not an underflow"
+                    % (number(report.serial), last_serial), None)
         if not mark_sound:
             return ("its sizes agree with both neighbours, but its last 8 bytes, right "
                     "before mem (state, arena, flags and check), changed: %s wrote before "
                     "its start (an underflow)" % self.owner(cur), mem)
         changed = [i for i in range(4) if (report.check ^ expected) >> 8 * i & 0xFF]
+        if len(changed) == 4:
+            return ("its check, the 4 bytes right before mem, changed while its sizes agree "
+                    "with both neighbours: most likely %s wrote before its start (an "
+                    "underflow); a stray write over its serial or site would look the same"
+                    % self.owner(cur), mem)
         if changed == list(range(changed[0], 4)):
             return ("only the last %d byte%s of its check, right before mem, changed: %s "
                     "wrote before its start (an underflow)" % (

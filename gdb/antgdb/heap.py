@@ -138,7 +138,7 @@ class _Walk:
             state = CACHE_STATES.get(values["state"])
             if state is None:
                 self.check.add("state", "I17", "cache 0x%x.state is 0x%08x, neither "
-                               "LIVE nor IDLE" % (address, values["state"]))
+                               "LIVE, IDLE nor DEPOT" % (address, values["state"]))
                 state = "0x%08x" % values["state"]
             values["state"] = state
             bins, counts = self._cache_bins(address, data, values)

@@ -118,9 +118,10 @@ def _cache_lists(c):
     abandoned bin (cache.refused) holds nothing."""
     heap = c.heap
     listed = {}
+    cut = {}  # (cache, block size) -> 0 for each bin whose list a problem cut
     for cache in heap.caches:
         moving = _moving(c, cache)
-        whole = all([_cache_bin(c, cache, index, listed, moving)
+        whole = all([_cache_bin(c, cache, index, listed, moving, cut)
                      for index in range(len(cache.bins))])
         if whole:
             _cache_totals(c, cache, moving)
@@ -130,16 +131,24 @@ def _cache_lists(c):
     for node, (_, extent, _, owner) in heap.cached.items():
         if node in listed or heap.problems_of(node):
             continue
-        if (owner, extent) in abandoned:
-            abandoned[(owner, extent)] += 1
-            continue
-        c.add("link", "I13", "%s is in no thread cache's list (its cache "
-              "link says 0x%x)" % (c.owner(node), owner or 0), node)
+        for unlisted in (abandoned, cut):
+            if (owner, extent) in unlisted:
+                unlisted[(owner, extent)] += 1
+                break
+        else:
+            c.add("link", "I13", "%s is in no thread cache's list (its cache "
+                  "link says 0x%x)" % (c.owner(node), owner or 0), node)
     for (owner, extent), count in abandoned.items():
         if count:
             heap.notes.append(
                 "cache 0x%x abandoned its bin of %d-byte blocks after damage was "
                 "reported: %s left there, in no list" % (owner, extent, _many(count, "block")))
+    for (owner, extent), count in cut.items():
+        if count:
+            heap.notes.append(
+                "cache 0x%x's bin of %d-byte blocks is cut where a problem above says: "
+                "%s naming that cache could not be reached" % (
+                    owner, extent, _many(count, "cached block")))
 
 
 def _abandoned(heap):
@@ -177,8 +186,18 @@ def _cache_totals(c, cache, moving):
                   moving[0] + NODE_SIZE) if moving else ""))
 
 
-def _cache_bin(c, cache, index, listed, moving):
-    """Follows one bin's list; False when it could not be followed whole."""
+def _cache_bin(c, cache, index, listed, moving, cut):
+    """Follows one bin's list; False when it could not be followed whole,
+    and then, where a problem cut the list short, the bin is in `cut`."""
+    whole = _follow_bin(c, cache, index, listed, moving)
+    if whole is None:
+        cut.setdefault((cache.address, _bin_size(index)), 0)
+    return bool(whole)
+
+
+def _follow_bin(c, cache, index, listed, moving):
+    """Follows one bin's list: True when whole, False when it was followed
+    to its end but holds another count, None when a problem cut it short."""
     heap = c.heap
     cached = heap.cached
     count = cache.counts[index]
@@ -193,7 +212,7 @@ def _cache_bin(c, cache, index, listed, moving):
     if moving is not None and moving[1] == index and node == moving[0]:
         entry = cached.get(node)
         if entry is None or entry[2] is None:
-            return False  # its node is damaged: that problem says it all
+            return None  # its node is damaged: that problem says it all
         listed[node] = cache.address
         came = "the cache link of %s" % c.owner(node)
         link_of, node = node, entry[2]
@@ -203,10 +222,10 @@ def _cache_bin(c, cache, index, listed, moving):
             c.add("link", "I13", "%s leads to 0x%x, which is already in the list "
                   "of cache 0x%x: the lists loop or cross" % (came, node, listed[node]),
                   link_of, culprit=culprit)
-            return False
+            return None
         entry = cached.get(node)
         if entry is None and any(p.kind == "header" for p in heap.problems_of(node)):
-            return False  # a node the walk found destroyed: its own problem says it all
+            return None  # a node the walk found destroyed: its own problem says it all
         if entry is None or seen >= count:
             what = ("it holds more than counts[%d] = %d blocks" % (index, count)
                     if entry is not None else _not_cached(c, node))
@@ -219,7 +238,7 @@ def _cache_bin(c, cache, index, listed, moving):
             kind = "use-after-free" if entry is None and link_of is not None else "link"
             c.add(kind, "I13", "%s leads to 0x%x, but %s" % (came, node, what),
                   link_of, culprit=culprit)
-            return False
+            return None
         _, extent, below, owner = entry
         listed[node] = cache.address
         seen += 1
@@ -234,7 +253,7 @@ def _cache_bin(c, cache, index, listed, moving):
                   "which holds %d-byte blocks" % (c.owner(node), extent, index,
                                                  cache.address, size), node)
         if below is None:
-            return False  # its node is damaged: that problem says it all
+            return None  # its node is damaged: that problem says it all
         came = "the cache link of %s" % c.owner(node)
         link_of, node = node, below
     moved = moving is not None and moving[1] == index

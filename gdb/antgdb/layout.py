@@ -28,7 +28,9 @@ FLAG_BIG = 0x0001
 FLAG_TURNS = 0x7FFE  # a count of changes made under BUSY
 FLAG_BUSY = 0x8000  # a thread was changing the node
 CACHE_MAGIC = 0x434143542D544E41  # "ANT-TCAC"
-CACHE_STATES = {0x4556494C: "live", 0x454C4449: "idle"}  # "LIVE", "IDLE"
+# "LIVE", "IDLE", "DEPO": a thread's cache, one waiting for a thread, an
+# arena's depot
+CACHE_STATES = {0x4556494C: "live", 0x454C4449: "idle", 0x4F504544: "depot"}
 # What the checks add to the words they multiply (ANT_CHECK_ADD0..3,
 # ANT_FREED_ADD0..1).
 CHECK_ADDS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x9FB21C651E98DF25, 0xD6E8FEB86659FD93)

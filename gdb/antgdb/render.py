@@ -123,8 +123,9 @@ def heap_lines(heap):
         yield "  %-14s %s" % (name, text)
     shown = [cache for cache in heap.caches if cache.values["blocks"] or cache.state == "live"]
     for cache in shown[:MAX_REGION_LINES]:
-        yield "    cache 0x%x thread %d %s: %s, %s%s" % (
-            cache.address, cache.thread, cache.state, _many(cache.values["blocks"], "block"),
+        yield "    cache 0x%x %s: %s, %s%s" % (
+            cache.address, "depot" if cache.state == "depot" else "thread %d %s" % (
+                cache.thread, cache.state), _many(cache.values["blocks"], "block"),
             human(cache.values["bytes"]),
             ", changing node 0x%x" % cache.values["busy"] if cache.values["busy"] else "")
     if heap.regions:

@@ -23,7 +23,8 @@ with open(os.path.join(workdir, "manifest.json")) as f:
 if scenario == "gdb-scribble":
     manifest["kind"] = "header"
     manifest["damaged"] = manifest["blocks"][12][0]
-    gdb.execute("set {unsigned long}(%d) = %d" % (manifest["damaged"] - 64 + 16, SCRIBBLE))
+    # The node's site and the high bits of its serial, 16 bytes into it.
+    gdb.execute("set {unsigned long}(%d) = %d" % (manifest["damaged"] - 32 + 16, SCRIBBLE))
 with open(os.path.join(workdir, "expected.json"), "w") as f:
     json.dump(manifest, f)
 

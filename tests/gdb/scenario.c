@@ -90,7 +90,8 @@ int main(int argc, char **argv)
         blocks[i] = 0;
     }
     unsigned char *a = blocks[11], *b = blocks[12];
-    if (b - a != (ptrdiff_t)((ANT_NODE_SIZE + sizes[11] + ANT_TAIL_SIZE + 15) / 16 * 16)) {
+    size_t block = (ANT_NODE_SIZE + sizes[11] + ANT_TAIL_SIZE + 15) / 16 * 16;
+    if (b - a != (ptrdiff_t)(block < ANT_MIN_BLOCK ? ANT_MIN_BLOCK : block)) {
         fprintf(stderr, "scenario: blocks 11 and 12 are not neighbours\n");
         return 2;
     }

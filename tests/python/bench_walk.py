@@ -29,7 +29,7 @@ def build(blocks):
         requested = rng.randrange(8, 200)
         size = heapimage.block_size(requested)
         if size > room:
-            region, room = arena.region(64 << 20), (64 << 20) - 64 - 4096
+            region, room = arena.region(64 << 20), (64 << 20) - heapimage.REGION_HEADER - 4096
         if index % 16 == 15 and region.blocks and region.blocks[-1].state == "used":
             region.free(size)
         else:

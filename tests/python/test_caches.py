@@ -85,6 +85,28 @@ class CleanTest(unittest.TestCase):
         self.assertIn("cache links: next in bin 0x%x" % self.image.a.node, lines)
 
 
+class DepotTest(unittest.TestCase):
+    def test_a_depot_holds_cached_blocks_as_a_cache_does(self):
+        image = cached_heap()
+        depot = image.cache(thread=0, state=H.CACHE_DEPOT)
+        region = image.arenas[0].regions[0]
+        kept = [region.cached(depot, 64, serial=11, requested=3),
+                region.cached(depot, 64, serial=12, requested=20)]
+        heap = H.walk(image.build())
+        self.assertEqual(found(heap), [])
+        self.assertEqual([c.state for c in heap.caches], ["live", "idle", "depot"])
+        self.assertEqual([b.mem for b in heap.select("cached")][-2:], [b.mem for b in kept])
+        self.assertIn("    cache 0x%x depot: 2 blocks, 128 B" % depot.address,
+                      "\n".join(render.heap_lines(heap)))
+
+    def test_a_cache_in_no_state(self):
+        image = cached_heap()
+        image.cache(thread=0, state=0x12345678)
+        heap = H.walk(image.build())
+        self.assertEqual(found(heap), [("state", "I17", None)])
+        self.assertIn("neither LIVE, IDLE nor DEPOT", heap.problems[0].detail)
+
+
 class DamageTest(unittest.TestCase):
     def setUp(self):
         self.image = cached_heap()
@@ -103,9 +125,14 @@ class DamageTest(unittest.TestCase):
         image = self.image.build()
         image.write_word(image.c.mem, 0x4141414141414141)
         heap = self.walk()
-        self.assertEqual(found(heap)[0], ("use-after-free", "I13", image.c.mem))
+        self.assertEqual(found(heap), [("use-after-free", "I13", image.c.mem)])
         self.assertIn("leads to 0x4141414141414141", heap.problems[0].detail)
         self.assertEqual(heap.problems[0].culprit, image.c.mem)
+        # a, below c in that bin, is cut off by the damage: said once, not
+        # as a problem of its own.
+        self.assertIn("cache 0x%x's bin of 96-byte blocks is cut where a problem above says: "
+                      "1 cached block naming that cache could not be reached" % H.CACHES_AT,
+                      heap.notes)
 
     def test_cache_link(self):
         image = self.image.build()

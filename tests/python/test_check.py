@@ -174,6 +174,16 @@ class HeaderTest(Planted):
         self.assertEqual(found(heap)[0], ("header", "I1", self.free1.mem))
         self.assertAllListed(heap)
 
+    def test_serial_scribbled(self):
+        # A serial past the last one handed out was not written by the
+        # allocator: a stray write, though the sizes agree.
+        self.image.write(self.used2.node + 22, b"\x41\x41")
+        heap = self.walk()
+        self.assertEqual(found(heap), [("header", "I1", self.used2.mem)])
+        self.assertIn("its serial 0x414100000002 is past the last one handed out (5): a stray "
+                      "write over the node, not an underflow", heap.problems[0].detail)
+        self.assertIsNone(heap.problems[0].culprit)
+
     def test_check_alone_changed_in_the_middle(self):
         self.image.write(self.used3.node + 29, b"\x99")
         heap = self.walk()
