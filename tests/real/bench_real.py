@@ -29,6 +29,7 @@ import workloads
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "bench"))
 import allocators  # noqa: E402
+import report  # noqa: E402
 
 GNU_TIME = "/usr/bin/time"
 DEFAULT = ["python", "sort", "gcc", "git", "sqlite3", "perl", "python-malloc", "bash", "awk"]
@@ -57,6 +58,16 @@ def measure(argv, scratch, env_extra, preload):
     return seconds, int(peak), proc.stdout
 
 
+def ant_commit():
+    source = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        return subprocess.run(["git", "-C", source, "describe", "--always", "--dirty"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              universal_newlines=True).stdout.strip() or "(no git)"
+    except OSError:
+        return "(no git)"
+
+
 def ratio(value, base):
     return "%.2fx" % (value / base) if base else "-"
 
@@ -69,9 +80,14 @@ def main():
     lib, scratch = sys.argv[1], sys.argv[2]
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     names = sys.argv[4:] or DEFAULT
+    started = time.perf_counter()
     allocs = allocators.available(lib, print)
-    print("%-14s %-9s %9s %7s %11s %7s" % ("program", "allocator", "median s", "time",
-                                          "peak KiB", "peak"), flush=True)
+    print("%s; %s, Ant %s; %d runs each, load average %s" % (
+        report.machine(), ", ".join("%s %s" % (a.name, a.version) for a in allocs if a.version),
+        ant_commit(), runs, report.load()))
+    width = max([14] + [len(os.path.basename(n)) for n in names])
+    row = "%-" + str(width) + "s %-9s %9s %7s %11s %7s"
+    print(row % ("program", "allocator", "median s", "time", "peak KiB", "peak"), flush=True)
     failures, skipped = [], []
     for name in names:
         base = os.path.basename(name)
@@ -111,13 +127,14 @@ def main():
         g_time, g_peak = medians.get("glibc", (None, None))
         for a in allocs:
             if a.name not in medians:
-                print("%-14s %-9s %9s" % (base, a.name, "failed"), flush=True)
+                print(row % (base, a.name, "failed", "", "", ""), flush=True)
                 continue
             seconds, peak = medians[a.name]
-            print("%-14s %-9s %9.3f %7s %11d %7s" % (
-                base, a.name, seconds, ratio(seconds, g_time), peak, ratio(peak, g_peak)),
-                flush=True)
+            print(row % (base, a.name, "%.3f" % seconds, ratio(seconds, g_time), peak,
+                         ratio(peak, g_peak)), flush=True)
         failures += ["%s under %s: %s" % (base, a, why) for a, why in failed.items()]
+    print("whole run: %.0f s; load average %s at the end" % (time.perf_counter() - started,
+                                                            report.load()))
     for line in skipped:
         print(line)
     for line in failures:
