@@ -57,6 +57,10 @@ static void *alloc_locked(ant_arena_t *arena, size_t size, size_t align, void *s
     ant_region_t *region;
     size_t lead = 0;
     ant_node_t *node = take_free_block(arena, block, align, &region, &lead);
+    /* Blocks left in the depot are the arena's too: merged into the bins
+     * before it takes new memory. */
+    if (!node && ant_depot_drain_locked(arena))
+        node = take_free_block(arena, block, align, &region, &lead);
     if (!node) {
         node = ant_wilderness_carve(arena, block, align, &region);
         if (!node)

@@ -89,6 +89,7 @@ void ant_arena_setup(ant_arena_t *arena, uint32_t index)
     arena->journal.capacity = ANT_JOURNAL_WORDS;
     arena->mmap_threshold = ant_opt.mmap_threshold;
     arena->trim_threshold = ant_opt.trim_threshold;
+    arena->depot = ant_opt.cache && ant_opt.depot ? ant_cache_new_depot() : 0;
     ant_heap_root.arenas[index] = arena;
     __atomic_store_n(&ant_heap_root.arena_count, index + 1, __ATOMIC_RELEASE);
 }

@@ -20,7 +20,7 @@
  * goes back to the arenas when the thread ends, and waits, IDLE, for the
  * next thread.
  */
-#include "internal.h"
+#include "cache_lists.h"
 
 #include <linux/membarrier.h>
 #include <sched.h>
@@ -46,23 +46,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char *slab;
 static size_t slab_left;
 
-static unsigned bin_of(size_t block)
-{
-    return (unsigned)((block - ANT_MIN_BLOCK) / ANT_ALIGN);
-}
-
-/* Counters others read (ant_stats, ant_check) while the owner writes. */
-static void add(uint64_t *counter, uint64_t amount)
-{
-    __atomic_store_n(counter, *counter + amount, __ATOMIC_RELAXED);
-}
-
-static void add_signed(int64_t *counter, int64_t amount)
-{
-    __atomic_store_n(counter, (int64_t)((uint64_t)*counter + (uint64_t)amount), __ATOMIC_RELAXED);
-}
-
-static ant_cache_t *carve_cache(void)
+static ant_cache_t *carve_cache(uint32_t state)
 {
     size_t size = (sizeof(ant_cache_t) + 63) & ~(size_t)63;
     if (slab_left < size) {
@@ -76,9 +60,17 @@ static ant_cache_t *carve_cache(void)
     slab_left -= size;
     c->magic = ANT_CACHE_MAGIC;
     c->bin_count = ANT_CACHE_BINS;
-    c->state = ANT_CACHE_IDLE;
+    c->state = state;
     c->next = ant_heap_root.caches;
     __atomic_store_n(&ant_heap_root.caches, c, __ATOMIC_RELEASE);
+    return c;
+}
+
+ant_cache_t *ant_cache_new_depot(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    ant_cache_t *c = carve_cache(ANT_CACHE_DEPOT);
+    pthread_mutex_unlock(&registry_lock);
     return c;
 }
 
@@ -92,7 +84,7 @@ static ant_cache_t *make_cache(void)
     while (c && c->state != ANT_CACHE_IDLE)
         c = c->next;
     if (!c)
-        c = carve_cache();
+        c = carve_cache(ANT_CACHE_IDLE);
     if (c) {
         c->thread = (uint64_t)syscall(SYS_gettid);
         __atomic_store_n(&c->state, ANT_CACHE_LIVE, __ATOMIC_RELEASE);
@@ -109,19 +101,6 @@ static ant_cache_t *make_cache(void)
     my_cache = c;
     my_cache_rule = c ? CACHE_ALLOWED : CACHE_ENDED;
     return c;
-}
-
-/* The bytes a cached block keeps in its mem: its bin's next block, and its
- * cache. */
-static void write_links(ant_node_t *node, ant_node_t *below, const ant_cache_t *c)
-{
-    uint64_t words[2] = {(uint64_t)(uintptr_t)below, (uint64_t)(uintptr_t)c};
-    memcpy(ant_mem_of(node), words, sizeof words);
-}
-
-static void read_links(const ant_node_t *node, uint64_t words[2])
-{
-    memcpy(words, ant_mem_of((ant_node_t *)node), 2 * sizeof *words);
 }
 
 /*
@@ -155,26 +134,7 @@ static void end_change(ant_cache_t *c)
     __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
 }
 
-/* A link read from a cached block's mem, which a dangling pointer may
- * have overwritten: followed only into a HEAP region. */
-static inline bool followable(const ant_node_t *node)
-{
-    return node && (uintptr_t)node % ANT_ALIGN == 0 && ant_span_holds(node, ANT_MIN_BLOCK);
-}
-
-/* The word that points to the block below in a bin: c->bins[bin] for the
- * top block, else the first word of the mem of the block above. */
-static void set_link(ant_arena_t *arena, void *link, const ant_node_t *to)
-{
-    uint64_t word = (uint64_t)(uintptr_t)to;
-    ant_journal_word(arena, link);
-    memcpy(link, &word, sizeof word);
-}
-
 /* The sums of a cache's bins, which blocks and bytes keep. */
-_Static_assert(offsetof(ant_cache_t, bytes) == offsetof(ant_cache_t, blocks) + 8,
-               "a cache's blocks and bytes are recorded as one");
-
 static void recount(ant_cache_t *c)
 {
     uint64_t blocks = 0, bytes = 0;
@@ -200,6 +160,36 @@ static void abandon(ant_cache_t *c, unsigned bin)
     recount(c);
 }
 
+/* The same, of a cache changed under an arena's lock: recorded first. */
+void ant_cache_abandon_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin)
+{
+    ant_journal_word(arena, &c->refused);
+    ant_journal_word(arena, &c->bins[bin]);
+    ant_journal_save(arena, &c->counts[bin], sizeof c->counts[bin]);
+    ant_journal_words(arena, &c->blocks, sizeof c->blocks + sizeof c->bytes);
+    abandon(c, bin);
+    ant_journal_commit(arena);
+}
+
+bool ant_cache_block_sound(ant_arena_t *arena, const ant_cache_t *c, unsigned bin, ant_node_t *node,
+                           ant_node_t **below, ant_region_t **region)
+{
+    *region = ant_region_of(arena, node);
+    if (!*region || !ant_region_holds(*region, node, ANT_NODE_SIZE) || !ant_head_ok(node) ||
+        node->state != ANT_STATE_CACHED || node->size != ant_block_of_bin(bin))
+        return false;
+    uint64_t links[2];
+    ant_cache_read_links(node, links);
+    *below = (ant_node_t *)(uintptr_t)links[0];
+    if (links[1] == (uintptr_t)c && (!*below || ant_cache_followable(*below)))
+        return true;
+    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
+                            .what = "a thread-cache link changed, a write through a dangling pointer, in"};
+    ant_report(&p);
+    ant_report_done();
+    return false;
+}
+
 /*
  * Gives one cached block of `bin` back to its arena, whose lock the caller
  * holds, as a free block: unlinked at `link`, uncounted, settled, and the
@@ -208,31 +198,17 @@ static void abandon(ant_cache_t *c, unsigned bin)
  * back may be one). False, touching nothing, if it is not a sound cached
  * block of this cache there.
  */
-static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, unsigned bin, ant_node_t *node, void *link)
+bool ant_cache_give_back_locked(ant_cache_t *c, ant_arena_t *arena, unsigned bin, ant_node_t *node, void *link)
 {
-    ant_region_t *region = ant_region_of(arena, node);
-    if (!region || !ant_region_holds(region, node, ANT_NODE_SIZE) || !ant_head_ok(node) ||
-        node->state != ANT_STATE_CACHED || node->size != ANT_MIN_BLOCK + ANT_ALIGN * bin)
-        return false;
     /* Its links are about to be overwritten by the bins': damage to them
      * is reported now or never. */
-    uint64_t links[2];
-    read_links(node, links);
-    const ant_node_t *below = (const ant_node_t *)(uintptr_t)links[0];
-    if (links[1] != (uintptr_t)c || (below && !followable(below))) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
-                                .what = "a thread-cache link changed, a write through a dangling pointer, in"};
-        ant_report(&p);
-        ant_report_done();
+    ant_node_t *below;
+    ant_region_t *region;
+    if (!ant_cache_block_sound(arena, c, bin, node, &below, &region))
         return false;
-    }
     ant_journal_step(arena, ANT_STEP_GIVE_BACK, ant_mem_of(node), (uint64_t)(uintptr_t)c);
-    set_link(arena, link, below);
-    ant_journal_save(arena, &c->counts[bin], sizeof c->counts[bin]);
-    c->counts[bin]--;
-    ant_journal_words(arena, &c->blocks, sizeof c->blocks + sizeof c->bytes);
-    add(&c->blocks, (uint64_t)-1);
-    add(&c->bytes, (uint64_t)0 - node->size);
+    ant_cache_set_link(arena, link, below);
+    ant_cache_count_locked(arena, c, bin, -1);
     ant_journal_node(arena, node);
     ant_count_out(arena, node);
     node->state = ANT_STATE_FREE;
@@ -244,24 +220,24 @@ static bool give_back_locked(ant_cache_t *c, ant_arena_t *arena, unsigned bin, a
 }
 
 /*
- * A full bin sends its older half back to the heap under one lock: that of
- * the arena of its bottom block, whose blocks go back; blocks of other
- * arenas stay.
+ * A full bin sends its older half back under one lock: that of the arena
+ * of its bottom block, whose blocks go to its depot while it has room,
+ * else back to the arena's bins; blocks of other arenas stay.
  */
 static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
 {
     uint64_t links[2];
     ant_node_t *keep_to = c->bins[bin];
-    for (unsigned i = 1; followable(keep_to) && i < c->counts[bin] / 2; i++) {
-        read_links(keep_to, links);
+    for (unsigned i = 1; ant_cache_followable(keep_to) && i < c->counts[bin] / 2; i++) {
+        ant_cache_read_links(keep_to, links);
         keep_to = (ant_node_t *)(uintptr_t)links[0];
     }
     /* A bad link is left for ant_cache_take to find and report. */
-    if (!followable(keep_to))
+    if (!ant_cache_followable(keep_to))
         return;
-    read_links(keep_to, links);
+    ant_cache_read_links(keep_to, links);
     ant_node_t *bottom = (ant_node_t *)(uintptr_t)links[0];
-    if (!followable(bottom))
+    if (!ant_cache_followable(bottom))
         return;
     ant_arena_t *arena = ant_arena_at(bottom->arena);
     if (!arena)
@@ -269,10 +245,11 @@ static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
     ant_lock_for(arena, ANT_OP_FLUSH);
     void *link = ant_mem_of(keep_to);
     ant_node_t *node = bottom;
-    for (unsigned n = c->counts[bin]; followable(node) && n--;) {
-        read_links(node, links);
+    for (unsigned n = c->counts[bin]; ant_cache_followable(node) && n--;) {
+        ant_cache_read_links(node, links);
         ant_node_t *below = (ant_node_t *)(uintptr_t)links[0];
-        if (node->arena != arena->index || !give_back_locked(c, arena, bin, node, link))
+        if (node->arena != arena->index || !(ant_depot_leave_locked(arena, c, bin, node, link) ||
+                                             ant_cache_give_back_locked(c, arena, bin, node, link)))
             link = ant_mem_of(node);
         node = below;
     }
@@ -282,7 +259,7 @@ static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
 /* Whether a block of `size` bytes would pass the cache's limits. */
 static inline bool full(const ant_cache_t *c, size_t size)
 {
-    return c->counts[bin_of(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes;
+    return c->counts[ant_bin_of_block(size)] >= ant_opt.cache || c->bytes + size > ant_opt.cache_bytes;
 }
 
 static inline __attribute__((always_inline)) bool put(void *mem, void *site)
@@ -303,7 +280,7 @@ static inline __attribute__((always_inline)) bool put(void *mem, void *site)
      * half of the bin back first; a block that still finds no room goes
      * to the arena. */
     if (full(c, size)) {
-        flush_half(c, bin_of(size));
+        flush_half(c, ant_bin_of_block(size));
         if (full(c, size))
             return false;
     }
@@ -322,22 +299,22 @@ static inline __attribute__((always_inline)) bool put(void *mem, void *site)
         end_change(c);
         return false;
     }
-    unsigned bin = bin_of(size);
+    unsigned bin = ant_bin_of_block(size);
     c->busy_requested = -(int64_t)requested;
     ant_journal_fence();
     if (size - ANT_MIN_BLOCK <= ANT_POISON_INLINE_MAX)
         ant_poison_small(node, size - ANT_MIN_BLOCK);
     else
         ant_poison(node);
-    write_links(node, c->bins[bin], c);
+    ant_cache_write_links(node, c->bins[bin], c);
     ant_freed_write(node, (uint64_t)(uintptr_t)site);
     ant_node_release(node, ((uint32_t)w3 & ~ANT_MARK_STATE) | ANT_STATE_CACHED);
     c->bins[bin] = node;
     c->counts[bin]++;
-    add(&c->blocks, 1);
-    add(&c->bytes, size);
-    add_signed(&c->requested_delta, -(int64_t)requested);
-    add(&c->frees, 1);
+    ant_cache_add(&c->blocks, 1);
+    ant_cache_add(&c->bytes, size);
+    ant_cache_add_signed(&c->requested_delta, -(int64_t)requested);
+    ant_cache_add(&c->frees, 1);
     end_change(c);
     return true;
 }
@@ -369,7 +346,7 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     if (ANT_UNLIKELY(!c) && !(c = make_cache()))
         return 0;
     size_t block = ant_block_size_for(size);
-    unsigned bin = bin_of(block);
+    unsigned bin = ant_bin_of_block(block);
     ant_node_t *node = c->bins[bin];
     if (!node) {
         /* A block 16 or 32 bytes bigger serves as well (the arena, too,
@@ -389,7 +366,7 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     if ((((uint32_t)w3 & ANT_MARK_BUSY) || !ant_node_try_hold(node, w3)) && !ant_node_hold(node, &w3))
         return refuse_node(c, bin, node);
     uint64_t links[2];
-    read_links(node, links);
+    ant_cache_read_links(node, links);
     if (w3 != ant_sealed(node, (uint32_t)w3) || (w3 & ANT_MARK_STATE) != ANT_STATE_CACHED || node->size != block) {
         ant_node_unhold(node, w3);
         return refuse_node(c, bin, node);
@@ -400,7 +377,7 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
         bad = ant_poison_damage(node, poisoned < ant_opt.poison_check ? poisoned : ant_opt.poison_check);
     if (!bad && !ant_freed_ok(node))
         bad = ant_mem_of(node) + ANT_FREE_LINKS_SIZE;
-    if (links[1] != (uintptr_t)c || (links[0] && !followable((const ant_node_t *)(uintptr_t)links[0])) || bad) {
+    if (links[1] != (uintptr_t)c || (links[0] && !ant_cache_followable((const ant_node_t *)(uintptr_t)links[0])) || bad) {
         ant_node_unhold(node, w3);
         struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = bad ? "I3" : "I13",
                                 .at = bad,
@@ -410,15 +387,15 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     }
     c->bins[bin] = (ant_node_t *)(uintptr_t)links[0];
     c->counts[bin]--;
-    add(&c->blocks, (uint64_t)-1);
-    add(&c->bytes, (uint64_t)0 - block);
+    ant_cache_add(&c->blocks, (uint64_t)-1);
+    ant_cache_add(&c->bytes, (uint64_t)0 - block);
     c->busy_requested = (int64_t)size;
     ant_journal_fence();
     ant_node_own(node, size, ant_next_serial(), (uint64_t)(uintptr_t)site);
     ant_tail_write_at(node, size);
     ant_node_release(node, ((uint32_t)w3 & ~ANT_MARK_STATE) | ANT_STATE_USED);
-    add_signed(&c->requested_delta, (int64_t)size);
-    add(&c->allocations, 1);
+    ant_cache_add_signed(&c->requested_delta, (int64_t)size);
+    ant_cache_add(&c->allocations, 1);
     end_change(c);
     return ant_mem_of(node);
 }
@@ -431,10 +408,47 @@ void ant_cache_put(void *mem, void *site)
         ant_release_to_arena(mem, site);
 }
 
+/*
+ * An empty bin first looks in the depot of the thread's arena, for blocks
+ * of its size or up to 32 bytes bigger, as take() does, and takes half a
+ * bin's worth at once. The depot is looked at without the lock, which a
+ * refill then takes: a stale look costs one lock or one refill missed.
+ */
+static __attribute__((noinline)) bool refill(ant_cache_t *c, size_t size)
+{
+    ant_arena_t *arena = ant_arena_for_thread();
+    ant_cache_t *d = arena->depot;
+    if (!d)
+        return false;
+    unsigned bin = ant_bin_of_block(ant_block_size_for(size));
+    while (bin < ANT_CACHE_BINS && !__atomic_load_n(&d->bins[bin], __ATOMIC_RELAXED))
+        if (++bin > ant_bin_of_block(ant_block_size_for(size)) + 2)
+            return false;
+    if (bin == ANT_CACHE_BINS)
+        return false;
+    size_t block = ant_block_of_bin(bin);
+    size_t room = c->bytes < ant_opt.cache_bytes ? (ant_opt.cache_bytes - c->bytes) / block : 0;
+    if (c->counts[bin] + room > ant_opt.cache)
+        room = ant_opt.cache > c->counts[bin] ? ant_opt.cache - c->counts[bin] : 0;
+    if (room > ant_opt.cache / 2)
+        room = ant_opt.cache / 2;
+    if (!room)
+        return false;
+    ant_lock_for(arena, ANT_OP_MALLOC);
+    unsigned moved = ant_depot_take_locked(arena, c, bin, (unsigned)room);
+    ant_unlock(arena);
+    return moved != 0;
+}
+
 void *ant_cache_take(size_t size, void *site)
 {
     void *mem = take(size, site);
-    return mem ? mem : ant_alloc_from_arena(size, ANT_ALIGN, site);
+    if (ANT_LIKELY(mem))
+        return mem;
+    if (my_cache && size <= ANT_CACHE_MAX_BLOCK - ANT_NODE_SIZE - ANT_TAIL_SIZE && refill(my_cache, size) &&
+        (mem = take(size, site)))
+        return mem;
+    return ant_alloc_from_arena(size, ANT_ALIGN, site);
 }
 
 /* Gives the top block of a bin back to its arena; false if it is not a
@@ -445,7 +459,7 @@ static bool give_back(ant_cache_t *c, unsigned bin, ant_node_t *node, uint32_t o
     if (!arena)
         return false;
     ant_lock_for(arena, op);
-    bool given = give_back_locked(c, arena, bin, node, &c->bins[bin]);
+    bool given = ant_cache_give_back_locked(c, arena, bin, node, &c->bins[bin]);
     ant_unlock(arena);
     return given;
 }
@@ -458,7 +472,7 @@ static void flush(ant_cache_t *c, uint32_t op)
     for (unsigned bin = 0; bin < ANT_CACHE_BINS; bin++) {
         ant_node_t *node;
         while ((node = c->bins[bin])) {
-            if (!followable(node) || !give_back(c, bin, node, op)) {
+            if (!ant_cache_followable(node) || !give_back(c, bin, node, op)) {
                 abandon(c, bin);
                 break;
             }
@@ -599,7 +613,7 @@ static size_t check_cache(ant_cache_t *c)
             if (node->size != ANT_MIN_BLOCK + ANT_ALIGN * bin)
                 return cache_problem(ANT_PROBLEM_SIZE, node, "I13", "a block in a thread-cache bin of another size:");
             uint64_t links[2];
-            read_links(node, links);
+            ant_cache_read_links(node, links);
             if (links[1] != (uintptr_t)c)
                 return cache_problem(ANT_PROBLEM_USE_AFTER_FREE, node, "I13",
                                      "a thread-cache link changed, a write through a dangling pointer, in");
@@ -631,7 +645,7 @@ size_t ant_check_caches(void)
     pthread_mutex_lock(&registry_lock);
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next) {
         uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-        if (c == my_cache || state == ANT_CACHE_IDLE)
+        if (c == my_cache || state == ANT_CACHE_IDLE || state == ANT_CACHE_DEPOT)
             problems += check_cache(c);
     }
     pthread_mutex_unlock(&registry_lock);

@@ -49,6 +49,7 @@ struct ant_arena {
      * the commit (block.c). */
     ant_node_t *held[ANT_HELD_MAX];
     uint32_t held_count;
+    ant_cache_t *depot;    /* blocks thread caches leave for each other (depot.c), or 0 */
     ant_node_t *rover;     /* where next fit resumes */
     size_t mmap_threshold; /* ant_opt's, raised as big blocks are freed */
     size_t trim_threshold; /* twice the mmap threshold once that moved */
@@ -71,6 +72,7 @@ struct ant_options {
     size_t poison_check;   /* bytes of poison checked when a block is reused */
     size_t cache;          /* blocks per thread-cache bin; 0: no caches */
     size_t cache_bytes;    /* the bytes of blocks one thread's cache may hold */
+    size_t depot;          /* an arena's depot holds this many caches' worth; 0: none */
     size_t arenas;         /* arenas threads are spread over; 0: one per CPU */
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */
@@ -392,11 +394,12 @@ static inline uint64_t ant_next_serial(void)
     return ant_serial_next++;
 }
 
-/* Who freed a block: `site`, and the serial current then (the last one any
- * thread took); its check is made where it is put. */
+/* Who freed a block: `site`, and the serial current then: the last one
+ * this thread handed out, exact where a shared counter's batches would
+ * run up to 63 ahead, 0 if none; its check is made where it is put. */
 static inline struct ant_freed ant_freed_now(uint64_t site)
 {
-    uint64_t serial = __atomic_load_n(&ant_heap_root.serial, __ATOMIC_RELAXED);
+    uint64_t serial = ant_serial_next ? ant_serial_next - 1 : 0;
     return (struct ant_freed){.site = (site & ANT_SITE_MASK) | (serial >> 32) << 48, .serial = (uint32_t)serial};
 }
 
@@ -444,6 +447,17 @@ ANT_HIDDEN void ant_cache_fork_prepare(void);
 ANT_HIDDEN void ant_cache_fork_parent(void);
 ANT_HIDDEN void ant_cache_fork_child(void);
 ANT_HIDDEN size_t ant_check_caches(void);
+ANT_HIDDEN ant_cache_t *ant_cache_new_depot(void);
+ANT_HIDDEN bool ant_cache_give_back_locked(ant_cache_t *c, ant_arena_t *arena, unsigned bin, ant_node_t *node,
+                                           void *link);
+ANT_HIDDEN void ant_cache_abandon_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin);
+
+/* An arena's depot (depot.c): blocks one thread's cache leaves and
+ * another's takes, under the arena's lock. */
+ANT_HIDDEN bool ant_depot_leave_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, ant_node_t *node,
+                                       void *link);
+ANT_HIDDEN unsigned ant_depot_take_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, unsigned most);
+ANT_HIDDEN bool ant_depot_drain_locked(ant_arena_t *arena);
 
 /* What the caches hold, summed, for ant_stats. */
 struct ant_cache_totals {

@@ -19,6 +19,7 @@ struct ant_options ant_opt = {
     .region_size = 1u << 20,
     .poison_check = 4096,
     .cache_bytes = 256u << 10,
+    .depot = 8,
 };
 
 enum kind { WORD, SIZE };
@@ -59,6 +60,8 @@ static const struct option table[] = {
     {"cache", SIZE, &ant_opt.cache, 0, 0, 1024,
      "a count of blocks from 0 to 1024, such as 16 (0: no thread caches)", &ant_opt.cache_given},
     {"cache_bytes", SIZE, &ant_opt.cache_bytes, 0, 4096, (size_t)1 << 30, "a size from 4k to 1g, such as 256k"},
+    {"depot", SIZE, &ant_opt.depot, 0, 0, 64,
+     "a count of thread caches' worth from 0 to 64, such as 8 (0: no depots)"},
 };
 
 #define OPTION_COUNT (sizeof table / sizeof table[0])
@@ -136,7 +139,7 @@ static void apply(const char *entry, size_t len)
     if (!eq) {
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
-                 "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes)");
+                 "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes, depot)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -167,7 +170,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, arenas, cache, cache_bytes)");
+             "poison_check, arenas, cache, cache_bytes, depot)");
 }
 
 void ant_options_read(const char *text)

@@ -86,10 +86,13 @@ static void put_block(struct line *l, const ant_node_t *node)
         put_site(l, ant_node_site(node));
         if (ant_freed_ok(node)) {
             struct ant_freed f = ant_freed_read(node);
+            uint64_t serial = f.serial | (f.site >> 48) << 32;
             put(l, ", freed at ");
             put_site(l, f.site & ANT_SITE_MASK);
-            put(l, " after serial ");
-            put_unsigned(l, f.serial | (f.site >> 48) << 32, 10);
+            if (serial) {
+                put(l, " after serial ");
+                put_unsigned(l, serial, 10);
+            }
         }
         put(l, ")");
         return;

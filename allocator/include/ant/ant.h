@@ -42,7 +42,7 @@ typedef struct ant_stats {
     size_t big_blocks;       /* blocks with a mapping of their own */
     size_t allocations;      /* successful allocations, ever; a realloc */
     size_t frees;            /* counts as one allocation and one free */
-    size_t cached_blocks;    /* freed blocks kept in thread caches: free to */
+    size_t cached_blocks;    /* freed blocks kept in thread caches and depots: free to */
     size_t cached_bytes;     /* the program, not yet to the heap */
 } ant_stats_t;
 

@@ -112,8 +112,12 @@
  *                mem[32 .. end)               ANT_POISON
  *
  *   Who freed a block: the site of the free and the serial current when it
- *   was made (the last one handed out then), with a keyed check of its own
- *   (ant_freed_check()), since no node field covers it:
+ *   was made, with a keyed check of its own (ant_freed_check()), since no
+ *   node field covers it. Each thread takes serials in batches, so serials
+ *   name allocations uniquely and rise within a thread, not across threads:
+ *   the serial current at a free is the last one the freeing thread handed
+ *   out, 0 if it allocated nothing before.
+ *
  *     mem[16 .. 24)  site (48 bits) | serial's bits 32..47 << 48
  *     mem[24 .. 32)  serial's bits 0..31 | check << 32
  *
@@ -220,8 +224,8 @@
  *   I16 a region's length holds its header and a smallest block, and every
  *       byte the layout names in it (headers, nodes, tails, free mem) can be
  *       read.
- *   I17 root.caches leads, by cache.next, through thread caches (magic,
- *       state LIVE or IDLE, bin_count bins) without a loop.
+ *   I17 root.caches leads, by cache.next, through caches (magic, state
+ *       LIVE, IDLE or DEPOT, bin_count bins) without a loop.
  *   I18 each arena's journal reads as whole records of memory that can be
  *       read, within journal.capacity.
  *
@@ -257,6 +261,14 @@
  *   that allocated; a cache whose thread ended is IDLE, empty, and waits for
  *   a new thread. Bin i holds blocks of size ANT_MIN_BLOCK + 16 * i bytes.
  *
+ *   An arena's depot is a cache too, in state DEPOT, listed the same way
+ *   (its thread 0): where a thread cache that is full leaves blocks of that
+ *   arena, and where a thread whose cache is empty takes them, a few at a
+ *   time, without either of them splitting or merging a block. Its blocks
+ *   stay CACHED, their links naming the depot. It changes only under its
+ *   arena's lock, every word recorded in that arena's journal first, so a
+ *   reader reads it as it reads any cache whose thread is stopped.
+ *
  * All integers are in the target's byte order (little-endian on the
  * platforms Ant supports) and all pointers are 64 bits.
  */
@@ -276,7 +288,7 @@
 /* Node states: an ASCII letter each, so a hex dump of a node shows one. */
 #define ANT_STATE_USED 0x55u   /* 'U' */
 #define ANT_STATE_FREE 0x46u   /* 'F' */
-#define ANT_STATE_CACHED 0x43u /* 'C': in a thread cache */
+#define ANT_STATE_CACHED 0x43u /* 'C': in a thread cache or a depot */
 
 /* Region kinds, in ASCII. */
 #define ANT_REGION_HEAP 0x50414548u /* "HEAP": blocks, then wilderness */
@@ -293,6 +305,7 @@
 /* cache.state */
 #define ANT_CACHE_LIVE 0x4556494cu /* "LIVE": its thread is running */
 #define ANT_CACHE_IDLE 0x454c4449u /* "IDLE": its thread ended; empty */
+#define ANT_CACHE_DEPOT 0x4f504544u /* "DEPO": an arena's depot, changed under its lock */
 #define ANT_CACHE_BINS 61u         /* block sizes ANT_MIN_BLOCK .. 1024 */
 #define ANT_CACHE_MAX_BLOCK 1024u
 
@@ -325,6 +338,7 @@
 #define ANT_STEP_GIVE_BACK 16u    /* giving cached mem [0] of cache [1] back to the arena */
 #define ANT_STEP_REBUILD_BINS 17u /* rebuilding the free lists after damage: I9 not in force */
 #define ANT_STEP_CHECK 18u        /* checking the blocks of region [0] */
+#define ANT_STEP_MOVE 19u         /* moving cached mem [0] to cache [1] */
 
 #define ANT_JOURNAL_WORDS 512u
 /* journal.used when a change outgrew the journal: it cannot be undone. */
@@ -399,7 +413,7 @@ struct ant_node {
 /* Who freed a free or cached block, in its mem[16 .. 32). */
 struct ant_freed {
     uint64_t site;   /* site | serial's bits 32..47 << 48 */
-    uint32_t serial; /* bits 0..31 of the serial current at the free */
+    uint32_t serial; /* bits 0..31 of the freeing thread's last serial */
     uint32_t check;  /* ant_freed_check() */
 };
 
@@ -451,7 +465,7 @@ struct ant_cache {
     uint64_t magic;            /* ANT_CACHE_MAGIC */
     ant_cache_t *next;         /* next cache in root.caches, or 0 */
     uint64_t thread;           /* the owning thread's kernel id (gettid) */
-    uint32_t state;            /* ANT_CACHE_LIVE or ANT_CACHE_IDLE */
+    uint32_t state;            /* ANT_CACHE_LIVE, _IDLE or _DEPOT */
     uint32_t bin_count;        /* ANT_CACHE_BINS */
     uint64_t blocks;           /* blocks held */
     uint64_t bytes;            /* their block sizes, summed */
