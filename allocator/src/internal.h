@@ -515,8 +515,14 @@ static inline void ant_poison_small(ant_node_t *node, size_t bytes)
 {
     const uint64_t p = 0x0101010101010101ull * ANT_POISON;
     ant_lane_t *lane = (ant_lane_t *)(void *)(ant_mem_of(node) + ANT_POISON_OFFSET);
-    for (size_t i = 0; i < bytes / sizeof *lane; i++)
-        lane[i] = (ant_lane_t){p, p};
+    uint64_t fill = p;
+    for (size_t i = 0; i < bytes / sizeof *lane; i++) {
+        /* Hidden from the compiler, which would make the loop a memset
+         * call or `rep stos`, whose start costs more than the few lanes
+         * of a small block. */
+        __asm__("" : "+r"(fill));
+        lane[i] = (ant_lane_t){fill, fill};
+    }
 }
 
 static inline bool ant_poison_small_intact(const ant_node_t *node, size_t bytes)
