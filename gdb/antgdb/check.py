@@ -85,14 +85,16 @@ class NodeReport:
 
 class Checker:
     """Builds the problems of one heap, naming sites through `sites`
-    (a sites.Sites)."""
+    (a sites.Sites); `native` (a native.Native, or None) runs the rules
+    that cost most in C."""
 
-    def __init__(self, heap, sites):
+    def __init__(self, heap, sites, native=None):
         self.heap = heap
         layout = heap.layout
         self.secret = layout.secret
         self.poison = layout.poison
         self.sites = sites
+        self.native = native
         self.unjudged = set()  # arenas whose change under way could not be undone
         self.rebuilding = set()  # arenas whose free lists were being rebuilt
 

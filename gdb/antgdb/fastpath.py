@@ -15,6 +15,7 @@ Python finds.
 """
 import re
 import struct
+from array import array
 
 from .layout import (
     CHECK_ADDS, FLAG_TURNS, FREED_ADDS, MASK32, MASK64, MASK128, MIN_BLOCK, NODE_SIZE,
@@ -55,8 +56,8 @@ class Params:
 
 class PythonRun:
     """Runs the fast test in Python, appending accepted nodes to `nodes`,
-    free ones to `frees` and cached ones to `cached` as heap.Heap keeps
-    them, and summing what the region's counters need."""
+    free ones to `frees` (a model.FreeBlocks) and cached ones to `cached` as
+    heap.Heap keeps them, and summing what the region's counters need."""
 
     def __init__(self, params, arena, end, nodes, frees, cached):
         self.params = params
@@ -87,7 +88,9 @@ class PythonRun:
         unpack, word, links, freed = (_WORDS.unpack_from, _WORD.unpack_from, _LINKS.unpack_from,
                                       _FREED.unpack_from)
         append = self.nodes.append
-        frees, cached = self.frees, self.cached
+        cached = self.cached
+        records = array("Q")  # node, size, next, prev of each free block
+        record = records.extend
         requested_sum = free_count = free_sum = cached_count = cached_sum = 0
         largest = self.largest
         top = base + len(buf)
@@ -131,7 +134,7 @@ class PythonRun:
                     failed = True
                     break
                 if state == free_mark:
-                    frees[cur] = (arena, size) + links(buf, off + node_size)
+                    record((cur, size) + links(buf, off + node_size))
                     free_count += 1
                     free_sum += size
                     if size > largest:
@@ -147,6 +150,7 @@ class PythonRun:
             append(cur)
             last = cur
             cur = after
+        self.frees.extend(arena, records, free_count)
         self.requested += requested_sum
         self.free_count += free_count
         self.free_bytes += free_sum

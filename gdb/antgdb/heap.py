@@ -42,9 +42,10 @@ def walk(reader, layout, sites=None, accelerate=True):
     accelerate=False keeps the hot loop in Python even where the native
     walker is loaded (it finds the same)."""
     heap = Heap(layout, reader)
-    checker = Checker(heap, sites or Sites())
+    accelerator = native.load() if accelerate else None
+    checker = Checker(heap, sites or Sites(), accelerator)
     checker.last_error()
-    _Walk(heap, checker, native.load() if accelerate else None).run()
+    _Walk(heap, checker, accelerator).run()
     checker.finish()
     return heap
 
@@ -423,7 +424,7 @@ class _Walk:
             region.free_blocks += 1
             region.free_bytes += extent
             region.largest_free = max(region.largest_free, extent)
-            heap.frees[cur] = (region.arena, extent) + self._links(cur, report, extent)
+            heap.frees.add(cur, region.arena, extent, *self._links(cur, report, extent))
         elif report.state == "cached":
             region.cached_blocks += 1
             region.cached_bytes += extent
@@ -451,15 +452,13 @@ class _Walk:
         if was is None:
             was = node_size(NODE_WORDS.unpack(self.reader.read(node, NODE_SIZE)))
         heap.extents[node] = extent
-        for table, kind in ((heap.frees, "free"), (heap.cached, "cached")):
-            entry = table.get(node)
-            if entry is not None:
-                table[node] = (entry[0], extent) + entry[2:]
-                if kind == "free":
-                    region.free_bytes += extent - was
-                    region.largest_free = max(region.largest_free, extent)
-                else:
-                    region.cached_bytes += extent - was
+        if node in heap.frees:
+            heap.frees.resize(node, extent)
+            region.free_bytes += extent - was
+            region.largest_free = max(region.largest_free, extent)
+        elif node in heap.cached:
+            heap.cached[node] = (heap.cached[node][0], extent) + heap.cached[node][2:]
+            region.cached_bytes += extent - was
 
     # -- finding sound nodes again -------------------------------------------
 

@@ -41,16 +41,35 @@ def _free_links(c):
     reported at its owner; two plausible links that disagree are reported
     once, at the block whose link points across."""
     frees = c.heap.frees
-    get = frees.get
-    rebuilding = c.rebuilding
-    for node, (arena, _, nxt, prv) in frees.items():
-        if nxt is None or arena in rebuilding:
+    suspects = c.native.free_links(frees, c.rebuilding) if c.native else None
+    if suspects is None:
+        suspects = _suspects(frees, c.rebuilding)
+    for at in suspects:
+        _free_link(c, frees.nodes[at], frees.arenas[at], frees.nexts[at], frees.prevs[at])
+
+
+def _suspects(frees, rebuilding):
+    """The places (in frees' columns) of the free blocks whose links are
+    known and whose next or prev link, where not 0, does not lead to a free
+    block of their arena, with known links, that links back; those of an
+    arena whose free lists were being rebuilt are not judged. native.py
+    finds the same in C."""
+    nodes, nexts, prevs, arenas, known = (frees.nodes, frees.nexts, frees.prevs, frees.arenas,
+                                          frees.known)
+    place = frees.place
+    found = []
+    for at, node in enumerate(nodes):
+        if not known[at] or arenas[at] in rebuilding:
             continue
-        after = get(nxt) if nxt else None
-        before = get(prv) if prv else None
-        if ((nxt and (after is None or after[0] != arena or after[3] != node))
-                or (prv and (before is None or before[0] != arena or before[2] != node))):
-            _free_link(c, node, arena, nxt, prv)
+        for link, backs in ((nexts[at], prevs), (prevs[at], nexts)):
+            if not link:
+                continue
+            other = place(link)
+            if (other is None or arenas[other] != arenas[at] or not known[other]
+                    or backs[other] != node):
+                found.append(at)
+                break
+    return found
 
 
 def _free_link(c, node, arena, nxt, prv):
@@ -69,7 +88,7 @@ def _free_link(c, node, arena, nxt, prv):
                 c.owner(node), name, link, _not_free(c, link, arena)),
                 node, culprit=node + NODE_SIZE)
             continue
-        other = frees[link][back]
+        other = frees.get(link)[back]
         if other is None or other == node or not plausible(other):
             continue
         c.add("use-after-free", "I9", "%s: its %s free link is 0x%x, but that "

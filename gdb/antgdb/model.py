@@ -152,6 +152,70 @@ class Block:
         }
 
 
+class FreeBlocks:
+    """Every free block the walk found, in walk order (region by region as
+    heap.regions has them, by address within one): its node, size, arena
+    and the two free links its mem starts with (unknown where its node is
+    damaged), in columns. A million blocks' heap holds a quarter million
+    free ones: as a dict of tuples they took longer to build than the walk
+    took, and the native walker checks their links (I9) in these columns."""
+
+    def __init__(self):
+        self.nodes, self.sizes, self.arenas = array("Q"), array("Q"), array("Q")
+        self.nexts, self.prevs = array("Q"), array("Q")
+        self.known = bytearray()  # 1 where the links were read
+        self._index = None  # node -> its place in the columns, once asked
+
+    def __len__(self):
+        return len(self.nodes)
+
+    def add(self, node, arena, size, nxt, prv):
+        """One more free block; nxt and prv None when unknown."""
+        if self._index is not None:
+            self._index[node] = len(self.nodes)
+        self.nodes.append(node)
+        self.sizes.append(size)
+        self.arenas.append(arena)
+        self.nexts.append(nxt or 0)
+        self.prevs.append(prv or 0)
+        self.known.append(nxt is not None)
+
+    def extend(self, arena, records, count):
+        """`count` more, from (node, size, next, prev) records, four words
+        each, of one arena, their links known."""
+        records = records[:4 * count]
+        if self._index is not None:
+            self._index.update(zip(records[0::4], range(len(self.nodes), len(self.nodes) + count)))
+        self.nodes.extend(records[0::4])
+        self.sizes.extend(records[1::4])
+        self.nexts.extend(records[2::4])
+        self.prevs.extend(records[3::4])
+        self.arenas.extend(array("Q", [arena]) * count)
+        self.known.extend(b"\1" * count)
+
+    def place(self, node):
+        """The place of the free block at node in the columns, or None."""
+        if self._index is None:
+            self._index = dict(zip(self.nodes, range(len(self.nodes))))
+        return self._index.get(node)
+
+    def __contains__(self, node):
+        return self.place(node) is not None
+
+    def get(self, node):
+        """(arena, size, next link, prev link) of the free block at node,
+        the links None when unknown; None when it is no free block."""
+        at = self.place(node)
+        if at is None:
+            return None
+        known = self.known[at]
+        return (self.arenas[at], self.sizes[at], self.nexts[at] if known else None,
+                self.prevs[at] if known else None)
+
+    def resize(self, node, size):
+        self.sizes[self.place(node)] = size
+
+
 class Heap:
     """The result of one walk."""
 
@@ -162,10 +226,7 @@ class Heap:
         self.regions = []  # HEAP regions and big mappings, in walk order
         self.nodes = array("Q")
         self.extents = {}  # node -> extent, where it differs from node.size
-        # free node -> (arena, size, next link, prev link), in walk order:
-        # region by region as in regions, region.free_blocks of them each,
-        # by address within one.
-        self.frees = {}
+        self.frees = FreeBlocks()  # region by region, region.free_blocks each
         self.cached = {}  # cached node -> (arena, size, next in bin, cache)
         self.caches = []  # Cache, in root.caches order
         self.busy = {}  # node -> the thread cache moving it, as a phrase

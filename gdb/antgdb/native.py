@@ -41,6 +41,8 @@ ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
     "out_length", "next", "missing",
 )
 OUT_ROOM = 1 << 20  # bytes of rows a call writes at most
+LINKS_SKIP = 2  # links.c: a free block whose own links are not judged
+LINKS_SUSPECT_MARK = bytes([1 | 4])  # links.c: known, judged and suspect
 STATE_BYTES = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED}
 
 _loaded = []  # once tried: [(Native or None, why)]
@@ -115,6 +117,10 @@ class Native:
         format_rows.restype = ctypes.c_int
         format_rows.argtypes = [pointer, u64, u64, pointer, u64, ctypes.POINTER(Rows)]
         self.format_rows = format_rows
+        check_links = library.ant_fastwalk_free_links
+        check_links.restype = ctypes.c_int
+        check_links.argtypes = [pointer] * 5 + [u64]
+        self.check_links = check_links
         self.Rows = Rows
         self.ctypes = ctypes
 
@@ -132,6 +138,27 @@ class Native:
         """A NativeRun, or None when the library cannot test this layout."""
         run = NativeRun(self, params, arena, end, nodes, frees, cached)
         return run if run.supported() else None
+
+    def free_links(self, frees, rebuilding):
+        """heapwide._suspects(frees, rebuilding), found in C; None when the
+        library could not."""
+        count = len(frees)
+        if not count:
+            return []
+        flags = bytearray(frees.known)  # LINKS_KNOWN, and LINKS_SKIP where not judged
+        for at, arena in enumerate(frees.arenas if rebuilding else ()):
+            if arena in rebuilding:
+                flags[at] |= LINKS_SKIP
+        columns = [column.buffer_info()[0] for column in
+                   (frees.nodes, frees.nexts, frees.prevs, frees.arenas)]
+        if self.check_links(*columns, self.ctypes.addressof(
+                (self.ctypes.c_char * count).from_buffer(flags)), count):
+            return None
+        suspects, at = [], flags.find(LINKS_SUSPECT_MARK)
+        while at >= 0:
+            suspects.append(at)
+            at = flags.find(LINKS_SUSPECT_MARK, at + 1)
+        return suspects
 
     def scanner(self, params):
         """A NativeScan, or None when the library cannot walk here."""
@@ -220,12 +247,12 @@ class NativeRun:
         cached blocks."""
         if count:
             self.nodes.extend(self.node_out[:count])
-        for into, out, n in ((self.frees, self.free_out, free_count),
-                             (self.cached, self.cached_out, cached_count)):
-            if n:
-                out = out[:4 * n]
-                into.update(zip(out[0::4], zip(repeat(self.arena, n),
-                                               out[1::4], out[2::4], out[3::4])))
+        if free_count:
+            self.frees.extend(self.arena, self.free_out, free_count)
+        if cached_count:
+            out = self.cached_out[:4 * cached_count]
+            self.cached.update(zip(out[0::4], zip(repeat(self.arena, cached_count),
+                                                  out[1::4], out[2::4], out[3::4])))
 
 
 class NativeRows:

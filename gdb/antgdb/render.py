@@ -4,7 +4,6 @@ streams instead of being built whole; `sites` is a sites.Sites."""
 import bisect
 import json
 from itertools import accumulate
-from operator import itemgetter
 
 from . import native
 from .check import number
@@ -198,8 +197,8 @@ def _free_cells(heap, width):
     region's free blocks together, by address, so the blocks starting in a
     cell are found by bisection and their bytes by a difference of running
     sums; only the last one in a cell can run past its end."""
-    nodes = list(heap.frees)
-    sizes = list(map(itemgetter(1), heap.frees.values()))
+    nodes = heap.frees.nodes
+    sizes = heap.frees.sizes
     sums = [0]
     sums += accumulate(sizes)
     cells = {}

@@ -32,7 +32,8 @@ def snapshot(heap):
     """What a walk found, and everything the commands print from it."""
     sites = Sites()
     return {
-        "nodes": list(heap.nodes), "extents": heap.extents, "frees": heap.frees,
+        "nodes": list(heap.nodes), "extents": heap.extents,
+        "frees": [(node,) + heap.frees.get(node) for node in heap.frees.nodes],
         "cached": heap.cached,
         "problems": [problem.as_dict() for problem in heap.problems],
         "notes": heap.notes,

@@ -19,6 +19,8 @@ import gdbpath  # noqa: F401
 from antgdb import fastpath, native, render
 from antgdb import layout as L
 from antgdb.errors import Unreadable
+from antgdb.heapwide import _suspects
+from antgdb.model import FreeBlocks
 from antgdb.sites import Sites
 
 SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
@@ -179,6 +181,11 @@ class FencedHeap:
         return (ctypes.c_char * (len(self.window_bytes) - at)).from_buffer(self.window_bytes, at)
 
 
+def columns(frees):
+    return (list(frees.nodes), list(frees.sizes), list(frees.arenas), list(frees.nexts),
+            list(frees.prevs), bytes(frees.known))
+
+
 def run(runner, buf, base, cur, last, last_free):
     result = runner(buf, base, cur, last, last_free)
     counters = (runner.requested, runner.free_count, runner.free_bytes, runner.largest,
@@ -219,10 +226,10 @@ class NativeFuzzTest(unittest.TestCase):
             saved = native.ROOM
             native.ROOM = rng.choice((saved, 1, 3))
             try:
-                fast = native.NativeRun(library, params, arena, end, [], {}, {})
+                fast = native.NativeRun(library, params, arena, end, [], FreeBlocks(), {})
             finally:
                 native.ROOM = saved
-            slow = fastpath.PythonRun(params, arena, end, [], {}, {})
+            slow = fastpath.PythonRun(params, arena, end, [], FreeBlocks(), {})
             at_end = rng.random() < 0.5
             with self.subTest(seed=SEED, round=round_):
                 self.assertTrue(fast.supported())
@@ -230,7 +237,7 @@ class NativeFuzzTest(unittest.TestCase):
                 found = run(fast, fence.place(window, at_end), base, cur, last, last_free)
                 self.assertEqual(found, expected)
                 self.assertEqual(fast.nodes, slow.nodes)
-                self.assertEqual(fast.frees, slow.frees)
+                self.assertEqual(columns(fast.frees), columns(slow.frees))
                 self.assertEqual(fast.cached, slow.cached)
 
     def test_the_fuzz_reaches_every_outcome(self):
@@ -242,7 +249,7 @@ class NativeFuzzTest(unittest.TestCase):
             arena = rng.choice((0, 1, 63, 255))
             params = fastpath.Params(FakeLayout(rng), arena)
             window, blocks, stop = nodes(rng, params, 0x7FFFF0000050, 1 << 14)
-            run = fastpath.PythonRun(params, arena, stop, [], {}, {})
+            run = fastpath.PythonRun(params, arena, stop, [], FreeBlocks(), {})
             run(bytes(window), 0x7FFFF0000050, 0x7FFFF0000050, 0, None)
             accepted["free"] += run.free_count
             accepted["cached"] += run.cached_count
@@ -268,8 +275,8 @@ class NativeFuzzTest(unittest.TestCase):
                     put(window, 60, L.freed_check(params.secret, base, 0, 0), 4)
                     window[64:] = bytes([params.poison]) * (size - 64)
                     seal(params, window, base, 0)
-                    fast = native.NativeRun(library, params, arena, base + size, [], {}, {})
-                    slow = fastpath.PythonRun(params, arena, base + size, [], {}, {})
+                    fast = native.NativeRun(library, params, arena, base + size, [], FreeBlocks(), {})
+                    slow = fastpath.PythonRun(params, arena, base + size, [], FreeBlocks(), {})
                     found = run(fast, fence.place(window, True), base, base, 0, None)
                     with self.subTest(size=size, kind=kind, excess=excess):
                         self.assertEqual(found, run(slow, bytes(window), base, base, 0, None))
@@ -286,8 +293,8 @@ class NativeFuzzTest(unittest.TestCase):
             put(window, 24, params.used_mark, 4)
             put(window, 32, (((base ^ params.secret) * L.TAIL_MULTIPLIER) & U64) | L.TAIL_NONZERO)
             seal(params, window, base, 0)
-            fast = native.NativeRun(native.load(), params, arena, base + 96, [], {}, {})
-            slow = fastpath.PythonRun(params, arena, base + 96, [], {}, {})
+            fast = native.NativeRun(native.load(), params, arena, base + 96, [], FreeBlocks(), {})
+            slow = fastpath.PythonRun(params, arena, base + 96, [], FreeBlocks(), {})
             self.assertEqual(run(fast, bytes(window), base, base, None, None),
                              run(slow, bytes(window), base, base, None, None))
             self.assertEqual(fast.nodes, [])
@@ -298,9 +305,9 @@ class NativeFuzzTest(unittest.TestCase):
         library = native.load()
         params, arena = params_for(rng)
         params.poison = 256
-        self.assertFalse(native.NativeRun(library, params, arena, 0, [], {}, {}).supported())
+        self.assertFalse(native.NativeRun(library, params, arena, 0, [], FreeBlocks(), {}).supported())
         params, arena = params_for(rng)
-        self.assertTrue(native.NativeRun(library, params, arena, 0, [], {}, {}).supported())
+        self.assertTrue(native.NativeRun(library, params, arena, 0, [], FreeBlocks(), {}).supported())
 
 
 class ScanFuzzTest(unittest.TestCase):
@@ -336,6 +343,45 @@ class ScanFuzzTest(unittest.TestCase):
                     fence.place(window, rng.random() < 0.5), base, at), python)
             found_any += python is not None
         self.assertGreater(found_any, ROUNDS // 40)  # the scan is not always fruitless
+
+
+class LinksFuzzTest(unittest.TestCase):
+    """The C test of free links (native.Native.free_links) against
+    heapwide._suspects: free lists whole, cut, crossed, leading out, to
+    other arenas, to blocks whose links are unknown, of arenas not judged,
+    with the blocks in address order and out of it."""
+
+    def test_same_suspects_as_python(self):
+        rng = random.Random(SEED)
+        library = native.load()
+        flagged = 0
+        for round_ in range(ROUNDS // 20):
+            frees = FreeBlocks()
+            count = rng.choice((0, 1, 2, rng.randrange(3, 300)))
+            nodes = rng.sample(range(0x7FFFF0000000, 0x7FFFF0000000 + 0x10000 * 16, 16), count)
+            if rng.random() < 0.5:
+                nodes.sort()
+            arenas = [rng.choice((0, 0, 0, 1, 63)) for _ in nodes]
+            order = sorted(range(count), key=lambda i: (arenas[i], rng.random()))
+            nexts, prevs = [0] * count, [0] * count
+            for a, b in zip(order, order[1:]):
+                if arenas[a] == arenas[b]:
+                    nexts[a], prevs[b] = nodes[b], nodes[a]
+            for _ in range(rng.randrange(0, 4)):
+                if count:
+                    column = rng.choice((nexts, prevs))
+                    column[rng.randrange(count)] = rng.choice(
+                        (0, rng.choice(nodes), rng.randrange(1 << 64), nodes[0] + 8))
+            for i in range(count):
+                known = rng.random() > 0.05
+                frees.add(nodes[i], arenas[i], 64, nexts[i] if known else None,
+                          prevs[i] if known else None)
+            rebuilding = set(rng.sample((0, 1, 63), rng.randrange(2)))
+            python = _suspects(frees, rebuilding)
+            with self.subTest(seed=SEED, round=round_):
+                self.assertEqual(library.free_links(frees, rebuilding), python)
+            flagged += bool(python)
+        self.assertGreater(flagged, ROUNDS // 200)
 
 
 def site_name(address):

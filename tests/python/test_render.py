@@ -83,7 +83,7 @@ class HeapShapeTest(Rendered):
             heap = H.walk(image)
             width = rng.choice((7, 64, 300))
             expected = {r.address: [0] * width for r in heap.regions if r.kind == "heap"}
-            for node, (_, size, _, _) in heap.frees.items():
+            for node, size in zip(heap.frees.nodes, heap.frees.sizes):
                 region = heap.region_at(node)
                 if region.kind == "heap":
                     render._spread(expected[region.address], region.address,
