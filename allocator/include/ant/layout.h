@@ -32,8 +32,12 @@
  *   cache       a thread's own stack of small blocks the program freed,
  *               handed out again to that thread without the arena's lock.
  *               A cached block is free to the program and used to the heap.
+ *   depot       an arena's cache of blocks that full thread caches left
+ *               there, for empty ones to take: blocks pass between threads
+ *               without being merged into the heap and cut out again.
  *   site        the return address of the allocator's caller.
- *   serial      the Nth allocation of the process, counted from 1.
+ *   serial      an allocation's number, from 1: unique in the process and
+ *               rising within each thread, which takes them 64 at a time.
  *
  * A region, low addresses to high
  * -------------------------------
