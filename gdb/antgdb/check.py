@@ -13,7 +13,7 @@ from .inflight import STEP_REBUILD_BINS
 from .layout import (
     ALIGNMENT, FLAG_BIG, FLAG_BUSY, FREED_WORDS, MASK32, MIN_BLOCK, NODE_SIZE, NODE_WORDS,
     POISON_OFFSET, SITE_MASK, STATE_CACHED, STATE_FREE, STATE_USED, TAIL_SIZE, freed_check,
-    head_check, tail_sentinel,
+    head_check, head_checks, tail_sentinel,
 )
 
 # Every kind, with what it means; README.md and `help ant-check` show these.
@@ -21,7 +21,7 @@ KINDS = problems.KINDS
 
 STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free", STATE_CACHED: "cached"}
 POISON_CHUNK = 1 << 20
-COPY_REACH = 64  # blocks walked before a damaged node that it may be a copy of
+COPY_REACH = 16  # blocks walked before a damaged node that it may be a copy of
 FREED_AT = 16  # who freed a free or cached block: mem[16 .. 32)
 
 
@@ -499,12 +499,12 @@ class Checker:
         candidates.update(self.heap.nodes[max(region.lo, len(self.heap.nodes) - COPY_REACH):])
         if below:
             candidates.add(below)
-        candidates.discard(cur)
-        for address in sorted(candidates):
-            if 0 < address < 1 << 64 and address % ALIGNMENT == 0 \
-                    and head_check(self.secret, address, data) == report.check:
-                return address
-        return None
+        candidates = sorted(address for address in candidates
+                            if 0 < address < 1 << 64 and address % ALIGNMENT == 0 and address != cur)
+        w0, w1, w2, _ = report.words
+        checks = head_checks(self.secret, candidates, w0, w1, w2, report.mark)
+        return next((address for address, check in zip(candidates, checks)
+                     if check == report.check), None)
 
     # -- changes under way ---------------------------------------------------
 

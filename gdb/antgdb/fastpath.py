@@ -168,10 +168,11 @@ class PythonScan:
     def __init__(self, params):
         self.secret = params.secret
 
-    def __call__(self, buf, base, at):
+    def __call__(self, buf, base, at, anchor=None):
         """The lowest address from `at` on, a multiple of 16, holding a
         whole node in buf (read at base) whose state is USED, FREE or
-        CACHED and whose check verifies; None if there is none."""
+        CACHED and whose check verifies, and, when an anchor is given, whose
+        below reaches back to it exactly; None if there is none."""
         secret = self.secret
         a0, a1, a2, a3 = CHECK_ADDS
         mask, m128, m32 = MASK64, MASK128, MASK32
@@ -188,7 +189,7 @@ class PythonScan:
             x = (((w0 + a0) & mask) * ((w1 + a1) & mask)
                  + ((w2 + a2) & mask) * ((((node ^ secret) + a3) & mask) ^ (w3 & m32))) & m128
             h = (x ^ (x >> 64)) & mask
-            if (h ^ (h >> 32)) & m32 == w3 >> 32:
+            if (h ^ (h >> 32)) & m32 == w3 >> 32 and (anchor is None or w0 >> 32 == node - anchor):
                 return node
         return None
 

@@ -31,6 +31,7 @@ MAX_CACHES = 1 << 16  # one per thread that ever allocated; more means a loop
 # How far above a node the walk looks for the node that its size should
 # have led to, as the allocator's own check does.
 REACH = 64 << 10
+SCAN_WINDOW = 1 << 10  # a quarter of the first window a scan reads
 _SIZE = struct.Struct("<I")
 _LINKS = struct.Struct("<QQ")
 _CONTENT_KINDS = ("overflow", "use-after-free", "coalesce")
@@ -485,10 +486,10 @@ class _Walk:
         size leads on to a sound node or the wilderness; None if none."""
         at, stop = below + MIN_BLOCK, min(end, below + REACH)
         while at < stop:
-            node = self._find(at, stop)
+            node = self._find(at, stop, below)
             if node is None:
                 return None
-            if node != cur and self._below_of(node) == node - below and self._leads_on(node, end):
+            if node != cur and self._leads_on(node, end):
                 return node
             at = node + ALIGNMENT
         return None
@@ -532,23 +533,28 @@ class _Walk:
                 return node, node - below == cur
             at = node + ALIGNMENT
 
-    def _find(self, at, stop):
+    def _find(self, at, stop, anchor=None):
         """The lowest address in [at, stop) holding a node whose check
-        verifies, read a window at a time and stepping over what cannot be
-        read; None if there is none."""
+        verifies (and whose below reaches back to `anchor`, if given), read
+        a window at a time and stepping over what cannot be read; None if
+        there is none."""
         if self.scanner is None:
             self.scanner = fastpath.scanner(fastpath.Params(self.layout, 0), self.native)
         at += -at % ALIGNMENT
+        # The node sought is most often a block or two away: the windows
+        # start small and grow.
+        window = SCAN_WINDOW
         while at < stop:
+            window = min(4 * window, WINDOW)
             try:
-                data = read_upto(self.reader, at, min(WINDOW, stop - at + NODE_SIZE), 1)
+                data = read_upto(self.reader, at, min(window, stop - at + NODE_SIZE), 1)
             except Unreadable:
                 resume = next_readable(self.reader, at, stop)
                 if resume is None:
                     return None
                 at = resume + (-resume % ALIGNMENT)
                 continue
-            node = self.scanner(data, at, at)
+            node = self.scanner(data, at, at, anchor)
             if node is not None:
                 return node if node < stop else None
             # The next window starts where a node cut off at this one's end does.

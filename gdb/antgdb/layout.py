@@ -131,10 +131,16 @@ def fold(x):
 def head_check_as(secret, node, w0, w1, w2, mark):
     """ant_head_check_as(): the check of the node at address `node` whose
     first three words are w0, w1, w2, once its mark is `mark`."""
-    bound = ((((node ^ secret) & MASK64) + CHECK_ADDS[3]) & MASK64) ^ mark
-    x = (((w0 + CHECK_ADDS[0]) & MASK64) * ((w1 + CHECK_ADDS[1]) & MASK64)
-         + ((w2 + CHECK_ADDS[2]) & MASK64) * bound) & MASK128
-    return fold(x)
+    return head_checks(secret, (node,), w0, w1, w2, mark)[0]
+
+
+def head_checks(secret, nodes, w0, w1, w2, mark):
+    """head_check_as() of the same words at each of `nodes`: where a copied
+    node may have come from. The product of the words is the same for all."""
+    words = ((w0 + CHECK_ADDS[0]) & MASK64) * ((w1 + CHECK_ADDS[1]) & MASK64)
+    factor = (w2 + CHECK_ADDS[2]) & MASK64
+    return [fold((words + factor * (((((node ^ secret) & MASK64) + CHECK_ADDS[3]) & MASK64)
+                                    ^ mark)) & MASK128) for node in nodes]
 
 
 def head_check(secret, node, data):

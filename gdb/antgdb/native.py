@@ -108,7 +108,7 @@ class Native:
         self.walk = walk
         scan = library.ant_fastwalk_scan
         scan.restype = u64
-        scan.argtypes = [pointer, u64, u64, u64, u64]
+        scan.argtypes = [pointer, u64, u64, u64, u64, u64]
         self.scan = scan
         self.Layout = Layout
         self.State = State
@@ -172,8 +172,8 @@ class NativeScan:
         self.scan = native.scan
         self.secret = params.secret
 
-    def __call__(self, buf, base, at):
-        found = self.scan(buf, len(buf), base, at, self.secret)
+    def __call__(self, buf, base, at, anchor=None):
+        found = self.scan(buf, len(buf), base, at, self.secret, NONE if anchor is None else anchor)
         return None if found == NONE else found
 
 

@@ -84,7 +84,7 @@ EXPORT int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t b
                         uint64_t *frees, uint64_t frees_room,
                         uint64_t *cached, uint64_t cached_room);
 EXPORT uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_t base,
-                                  uint64_t from, uint64_t secret);
+                                  uint64_t from, uint64_t secret, uint64_t anchor);
 
 unsigned ant_fastwalk_abi(void)
 {
@@ -225,11 +225,12 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
 /*
  * The lowest address from `from` on, a multiple of ANT_ALIGN, holding a
  * whole node in `window` (length bytes read at base, which lie below 2^64)
- * whose state is USED, FREE or CACHED and whose check verifies; NONE if
+ * whose state is USED, FREE or CACHED and whose check verifies, and, unless
+ * `anchor` is NONE, whose below reaches back to the anchor exactly; NONE if
  * there is none, or if this host cannot read the target's nodes.
  */
 uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_t base,
-                           uint64_t from, uint64_t secret)
+                           uint64_t from, uint64_t secret, uint64_t anchor)
 {
     if (!HOST_READS_TARGET || length < ANT_NODE_SIZE)
         return NONE;
@@ -245,6 +246,8 @@ uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_
         if (state != ANT_STATE_USED && state != ANT_STATE_FREE && state != ANT_STATE_CACHED)
             continue;
         ant_node_t node = node_at(at);
+        if (anchor != NONE && node.below != base + off - anchor)
+            continue;
         if (ant_head_check(rebound(secret, &node, base + off), &node) == node.check)
             return base + off;
     }
