@@ -233,8 +233,11 @@ class Checker:
             how = ("as if it were its region's first block, but the block below it, node "
                    "0x%x, is %d bytes" % (cur - expect_below, expect_below))
         else:
-            how = ("which puts the block below at 0x%x, but the block below it, node 0x%x, "
-                   "is %d bytes" % ((cur - below) % (1 << 64), cur - expect_below, expect_below))
+            at = cur - below
+            how = "which puts the block below at %s, but the block below it, node 0x%x, is %d bytes" % (
+                "0x%x" % at if at >= region.address + NODE_SIZE else
+                "0x%x, before region 0x%x" % (at % (1 << 64), region.address),
+                cur - expect_below, expect_below)
         self.add("link", "I4", "node 0x%x.below is %s, %s" % (cur, number(below), how), cur)
 
     def _size(self, cur, report, end, region):

@@ -63,15 +63,16 @@ SPECS = {
          ("--limit", "N", "stop after N rows"),
          JSON, OUTPUT, ROOT],
         more="Columns: node address, mem address (what malloc returned), block size\n"
-        "(node included), requested bytes, state (used, free, cached in a thread\n"
-        "cache, or unknown when the node is damaged), serial (the Nth allocation), and site (the caller of\n"
+        "(node included), requested bytes (of a used block), state (used, free,\n"
+        "cached in a thread cache or a depot, or unknown when the node is\n"
+        "damaged), serial (the Nth allocation), and site (the caller of\n"
         "malloc, with its symbol and line where gdb knows them). Regions come in\n"
         "the order of their arena's lists; blocks within a region by address."),
     "ant-check": Spec(
         "Check every rule of the Ant heap layout and name each problem and its culprit.",
         "ant-check [--json] [--output FILE] [--root ADDR]",
         [JSON, OUTPUT, ROOT],
-        more="Prints one line per problem, naming the invariant (I1..I13 of\n"
+        more="Prints one line per problem, naming the invariant (I1..I18 of\n"
         "<ant/layout.h>) and both sides of the broken relation, then a verdict.\n"
         "With problems it ends in an error, so `gdb -batch` exits non-zero.\n\n"
         "Problem kinds:\n" + "\n".join(
@@ -84,8 +85,9 @@ SPECS = {
         [JSON, OUTPUT, ROOT],
         positional=("ADDR", "an expression for any address inside the block:\n"
                             "its mem, its node, or an interior byte"),
-        more="Each node field is shown with the value the rules expect, the tail\n"
-        "sentinel or the poison is checked, and the start of mem is dumped."),
+        more="Each node field is shown with the value the rules expect; the tail\n"
+        "sentinel, or the links, the record of who freed the block and the\n"
+        "poison are checked; the start of mem is dumped."),
 }
 
 _SIZE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)\s*(b|k|kib|kb|m|mib|mb|g|gib|gb)?$", re.I)

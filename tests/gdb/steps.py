@@ -57,7 +57,7 @@ MUST = {
 }
 # Notes that say a rule was not checked: at a stop of this test, never.
 UNCHECKED = ("not compared", "not judged", "not checked", "could not")
-# ...but for a block a thread cache is moving, whose head and contents are
+# ...but for a block a thread cache is moving, whose check and contents are
 # half written while it holds it BUSY: that one is allowed for.
 MOVING = "was changing it when the memory was read (BUSY)"
 

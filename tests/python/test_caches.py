@@ -252,7 +252,7 @@ class BusyTest(unittest.TestCase):
         self.image = cached_heap()
 
     def half_changed(self, block):
-        # The flag set and a field changed, the head not yet resealed.
+        # The flag set and a field changed, the check not yet resealed.
         self.image.node_write(block, "flags", L.FLAG_BUSY)
         self.image.node_write(block, "requested", 90)
 

@@ -218,6 +218,14 @@ class LinkTest(Planted):
                       heap.problems[0].detail)
         self.assertAllListed(heap)
 
+    def test_below_leaving_the_region(self):
+        self.image.node_write(self.used2, "below", 0xFFFFFFF0, reseal=True)
+        heap = self.walk()
+        self.assertEqual(found(heap), [("link", "I4", self.used2.mem)])
+        self.assertIn("below is 4294967280, which puts the block below at 0x%x, before "
+                      "region 0x%x" % (self.used2.node - 0xFFFFFFF0, self.used2.region.address),
+                      heap.problems[0].detail)
+
     def test_below_scribbled_without_resealing(self):
         self.image.node_write(self.used2, "below", 0x1234560)
         heap = self.walk()
