@@ -109,6 +109,7 @@ __attribute__((noinline)) void *ant_alloc_from_arena(size_t size, size_t align, 
     ant_unlock(arena);
     if (!mem)
         errno = ENOMEM;
+    ant_break_at_block(mem);
     return mem;
 }
 
@@ -266,6 +267,7 @@ void *ant_resize(void *mem, size_t size, void *site)
         ant_report_done();
     if (!out)
         errno = node ? ENOMEM : EINVAL;
+    ant_break_at_block(out);
     return out;
 }
 

@@ -391,12 +391,14 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     ant_cache_add(&c->bytes, (uint64_t)0 - block);
     c->busy_requested = (int64_t)size;
     ant_journal_fence();
-    ant_node_own(node, size, ant_next_serial(), (uint64_t)(uintptr_t)site);
+    uint64_t serial = ant_next_serial();
+    ant_node_own(node, size, serial, (uint64_t)(uintptr_t)site);
     ant_tail_write_at(node, size);
     ant_node_release(node, ((uint32_t)w3 & ~ANT_MARK_STATE) | ANT_STATE_USED);
     ant_cache_add_signed(&c->requested_delta, (int64_t)size);
     ant_cache_add(&c->allocations, 1);
     end_change(c);
+    ant_break_at(serial, ant_mem_of(node));
     return ant_mem_of(node);
 }
 

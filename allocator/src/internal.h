@@ -74,6 +74,7 @@ struct ant_options {
     size_t cache_bytes;    /* the bytes of blocks one thread's cache may hold */
     size_t depot;          /* an arena's depot holds this many caches' worth; 0: none */
     size_t arenas;         /* arenas threads are spread over; 0: one per CPU */
+    size_t break_serial;   /* root.break_serial at start-up, if not 0 */
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */
     bool thresholds_given; /* the user set a threshold: keep both as given */
@@ -394,6 +395,27 @@ static inline uint64_t ant_next_serial(void)
     return ant_serial_next++;
 }
 
+/* ---- Breaking at a serial (break.c) ---- */
+
+ANT_HIDDEN void ant_break_now(void *mem);
+
+/* SIGTRAP when `serial`, just handed out with the block at `mem`, is
+ * root.break_serial. Read at every allocation, so that a debugger's write
+ * counts at once, even for a serial in a batch a thread already holds:
+ * serials start at 1, so its 0 (none) matches nothing. */
+static inline void ant_break_at(uint64_t serial, void *mem)
+{
+    if (ANT_UNLIKELY(serial == __atomic_load_n(&ant_heap_root.break_serial, __ATOMIC_RELAXED)))
+        ant_break_now(mem);
+}
+
+/* The same, for a block whose serial is in its node. */
+static inline void ant_break_at_block(void *mem)
+{
+    if (mem)
+        ant_break_at(ant_node_serial(ant_node_of(mem)), mem);
+}
+
 /* Who freed a block: `site`, and the serial current then: the last one
  * this thread handed out, exact where a shared counter's batches would
  * run up to 63 ahead, 0 if none; its check is made where it is put. */
@@ -662,6 +684,9 @@ struct ant_problem {
 ANT_HIDDEN void ant_report(const struct ant_problem *problem);
 ANT_HIDDEN void ant_report_done(void);
 ANT_HIDDEN void ant_warn(const char *a, const char *b, const char *c);
+/* "ant: `what` block 0x... (its facts)": a line about a sound block that
+ * is not a problem. */
+ANT_HIDDEN void ant_note_block(const char *what, const ant_node_t *node);
 
 /* ---- Checks (check.c, validate.c) ---- */
 

@@ -62,6 +62,8 @@ static const struct option table[] = {
     {"cache_bytes", SIZE, &ant_opt.cache_bytes, 0, 4096, (size_t)1 << 30, "a size from 4k to 1g, such as 256k"},
     {"depot", SIZE, &ant_opt.depot, 0, 0, 64,
      "a count of thread caches' worth from 0 to 64, such as 8 (0: no depots)"},
+    {"break_serial", SIZE, &ant_opt.break_serial, 0, 0, ((size_t)1 << 48) - 1,
+     "an allocation's serial, such as 1234 (0: none)"},
 };
 
 #define OPTION_COUNT (sizeof table / sizeof table[0])
@@ -139,7 +141,8 @@ static void apply(const char *entry, size_t len)
     if (!eq) {
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
-                 "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes, depot)");
+                 "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes, depot, "
+                 "break_serial)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -170,7 +173,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, arenas, cache, cache_bytes, depot)");
+             "poison_check, arenas, cache, cache_bytes, depot, break_serial)");
 }
 
 void ant_options_read(const char *text)

@@ -13,6 +13,7 @@
 #include <ant/problems.h>
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,19 +51,35 @@ static void put_unsigned(struct line *l, uint64_t v, unsigned base)
 }
 
 /* "0x401136 (prog+0x1136)": the object and offset let addr2line name the
- * line even where no debugger is at hand. */
-static void put_site(struct line *l, uint64_t site)
+ * line even where no debugger is at hand. The offset is from the object's
+ * load bias, not its first byte: the addresses addr2line reads, in a
+ * program linked at a fixed address as in a PIE or a library. With
+ * `symbol`, the function too where the dynamic symbols name it:
+ * "0x401136 (prog+0x1136, main+0x26)". */
+static void put_site_as(struct line *l, uint64_t site, bool symbol)
 {
     put_unsigned(l, site, 16);
     Dl_info info;
-    if (site && dladdr((void *)(uintptr_t)site, &info) && info.dli_fname) {
+    struct link_map *map = 0;
+    if (site && dladdr1((void *)(uintptr_t)site, &info, (void **)&map, RTLD_DL_LINKMAP) && info.dli_fname) {
         const char *name = strrchr(info.dli_fname, '/');
         put(l, " (");
         put(l, name ? name + 1 : info.dli_fname);
         put(l, "+");
-        put_unsigned(l, site - (uint64_t)(uintptr_t)info.dli_fbase, 16);
+        put_unsigned(l, site - (map ? (uint64_t)map->l_addr : (uint64_t)(uintptr_t)info.dli_fbase), 16);
+        if (symbol && info.dli_sname && info.dli_saddr) {
+            put(l, ", ");
+            put(l, info.dli_sname);
+            put(l, "+");
+            put_unsigned(l, site - (uint64_t)(uintptr_t)info.dli_saddr, 16);
+        }
         put(l, ")");
     }
+}
+
+static void put_site(struct line *l, uint64_t site)
+{
+    put_site_as(l, site, false);
 }
 
 /* A report may name a damaged node: only a sound one leads to its big
@@ -202,5 +219,15 @@ void ant_warn(const char *a, const char *b, const char *c)
     put(&l, a);
     put(&l, b);
     put(&l, c);
+    emit(&l);
+}
+
+void ant_note_block(const char *what, const ant_node_t *node)
+{
+    struct line l = {.len = 0};
+    put(&l, "ant: ");
+    put(&l, what);
+    put(&l, " ");
+    put_block(&l, node);
     emit(&l);
 }

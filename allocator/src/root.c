@@ -57,6 +57,7 @@
     FIELD("root.caches", ant_root_t, caches), \
     FIELD("root.cache_limit", ant_root_t, cache_limit), \
     FIELD("root.cache_bins", ant_root_t, cache_bins), \
+    FIELD("root.break_serial", ant_root_t, break_serial), \
     STRUCT("cache", ant_cache_t), \
     FIELD("cache.magic", ant_cache_t, magic), \
     FIELD("cache.next", ant_cache_t, next), \
@@ -212,6 +213,9 @@ void ant_init_slow(void)
     ant_options_read(getenv("ANT_OPTIONS"));
     ant_heap_root.fit = (uint32_t)ant_opt.fit;
     ant_heap_root.poison_check = ant_opt.poison_check;
+    /* A debugger may have set it before the first allocation. */
+    if (ant_opt.break_serial)
+        ant_heap_root.break_serial = ant_opt.break_serial;
     /* The teaching policies show coalescing step by step; a cache would
      * hold the freed blocks back from it. */
     if (!ant_opt.cache_given)

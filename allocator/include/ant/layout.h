@@ -259,6 +259,13 @@
  *   root.last_error.* are the fields of struct ant_last_error, cache.* those
  *   of struct ant_cache.
  *
+ *   root.break_serial is a serial, or 0 for none. The allocation that takes
+ *   that serial raises SIGTRAP in its thread once its block is whole, so
+ *   that a debugger stops with the block in hand (as MSVC's
+ *   _CrtSetBreakAlloc). ANT_OPTIONS=break_serial=N sets it at start-up; a
+ *   debugger sets it by writing it: every allocation reads it, a serial in
+ *   a batch a thread took before the write included.
+ *
  * Thread caches
  * -------------
  *   root.caches lists every cache ever made (by cache.next), one per thread
@@ -553,6 +560,7 @@ struct ant_root {
     uint32_t cache_bins;     /* ANT_CACHE_BINS */
     struct ant_last_error last_error;
     struct ant_field fields[ANT_FIELD_COUNT];
+    uint64_t break_serial;   /* SIGTRAP at the allocation of this serial; 0: none */
 };
 
 /*
