@@ -7,7 +7,9 @@
  * arena, changing a neighbour's links under its lock, and any reader wait
  * for BUSY to clear. A BUSY flag that no cache's `busy` names is damage
  * (an overflow that wrote 0xff over the node, say), not a thread at work,
- * and is judged at once; even a named one is waited for a second at most.
+ * and is judged at once. A named one is waited for as long as it takes,
+ * as a lock would be: its thread may be preempted on a loaded machine, or
+ * stopped at a breakpoint by a debugger in non-stop mode.
  */
 #include "internal.h"
 
@@ -15,15 +17,8 @@
 #include <time.h>
 
 #define SPINS_BEFORE_YIELD 16u
+#define YIELDS_BEFORE_SLEEP 1000u
 #define STILL_READINGS 3u
-#define GIVE_UP_NS 1000000000ll
-
-static long long now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-    return (long long)t.tv_sec * 1000000000ll + t.tv_nsec;
-}
 
 bool ant_node_held_by(const ant_arena_t *arena, const ant_node_t *node)
 {
@@ -38,12 +33,14 @@ bool ant_node_held_by(const ant_arena_t *arena, const ant_node_t *node)
  * A cache, or an arena relinking a neighbour, names the node in its `busy`
  * (or `held`) before it sets BUSY and clears it after, so a BUSY word that
  * stays the same (change count included) while nothing names the node
- * belongs to no thread at work.
+ * belongs to no thread at work. This thread's own cache does not count: it
+ * names the node it is about to change before it finds the node BUSY.
  */
-static bool owned(const ant_node_t *node, uint64_t w3)
+static bool another_thread_changes(const ant_node_t *node, uint64_t w3)
 {
+    uint64_t me = ant_thread_id();
     for (ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next)
-        if (__atomic_load_n(&c->busy, __ATOMIC_SEQ_CST) == node)
+        if (__atomic_load_n(&c->busy, __ATOMIC_SEQ_CST) == node && __atomic_load_n(&c->thread, __ATOMIC_RELAXED) != me)
             return true;
     for (uint32_t i = 0; i < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE); i++) {
         const ant_arena_t *arena = ant_heap_root.arenas[i];
@@ -68,11 +65,10 @@ static bool held_by_me(const ant_node_t *node, uint64_t w3, bool *ok)
     return false;
 }
 
-/* Waits until the node is not BUSY; false if no thread is changing it or
- * it stays BUSY too long. */
+/* Waits until the node is not BUSY; false if no other thread is
+ * changing it. */
 static bool busy_wait(const ant_node_t *node)
 {
-    long long start = 0;
     for (unsigned spins = 0;; spins++) {
         uint64_t w3 = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
         if (!((uint32_t)w3 & ANT_MARK_BUSY))
@@ -81,13 +77,14 @@ static bool busy_wait(const ant_node_t *node)
             ant_cpu_relax();
             continue;
         }
-        if (!owned(node, w3))
+        if (!another_thread_changes(node, w3))
             return false;
-        if (!start)
-            start = now_ns();
-        else if (now_ns() - start > GIVE_UP_NS)
-            return false;
-        sched_yield();
+        if (spins < SPINS_BEFORE_YIELD + YIELDS_BEFORE_SLEEP) {
+            sched_yield();
+        } else {
+            struct timespec pause = {0, 100000};
+            nanosleep(&pause, 0);
+        }
     }
 }
 

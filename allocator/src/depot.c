@@ -101,20 +101,21 @@ static void move_locked(const struct run *r, void *link, ant_node_t *below, ant_
  * (a write through a dangling pointer), or the bin itself. */
 static void report_unmovable(const ant_node_t *node, unsigned bin)
 {
-    struct ant_problem p = {.kind = ANT_PROBLEM_LINK, .invariant = "I13",
-                            .what = "a depot's bin leads to a block that is not cached there"};
+    struct ant_problem bin_astray = {.kind = ANT_PROBLEM_LINK, .invariant = "I13",
+                                     .what = "a depot's bin leads to a block that is not cached there"};
+    struct ant_problem overwritten = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+                                      .what = "the node of a block in a depot was overwritten:"};
+    struct ant_problem links = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
+                                .what = "a cache link changed, a write through a dangling pointer, in"};
+    const struct ant_problem *p = &bin_astray;
     if (ant_cache_followable(node)) {
-        p.node = node;
-        if (!ant_head_ok(node)) {
-            p.kind = ANT_PROBLEM_HEADER;
-            p.invariant = "I1";
-            p.what = "the node of a block in a depot was overwritten:";
-        } else if (node->state == ANT_STATE_CACHED && node->size == ant_block_of_bin(bin)) {
-            p.kind = ANT_PROBLEM_USE_AFTER_FREE;
-            p.what = "a cache link changed, a write through a dangling pointer, in";
-        }
+        bin_astray.node = node;
+        if (!ant_head_ok(node))
+            p = &overwritten;
+        else if (node->state == ANT_STATE_CACHED && node->size == ant_block_of_bin(bin))
+            p = &links;
     }
-    ant_report(&p);
+    ant_report(p);
     ant_report_done();
 }
 

@@ -58,11 +58,11 @@
     X("I15", "unreadable", "a region header cannot be read")                                              \
     X("I16", "size", "a region's length cannot be")                                                       \
     X("I16", "unreadable", "a node of a region cannot be read")                                           \
-    X("I17", "link", "the list of thread caches loops")                                                   \
-    X("I17", "header", "the list of thread caches leads to what is not a cache")                          \
-    X("I17", "state", "a thread cache is neither LIVE nor IDLE")                                          \
-    X("I17", "size", "a thread cache has another number of bins than the layout")                         \
-    X("I17", "unreadable", "a thread cache cannot be read")                                               \
+    X("I17", "link", "the list of caches loops")                                                          \
+    X("I17", "header", "the list of caches leads to what is not a cache")                                 \
+    X("I17", "state", "a cache is neither LIVE, IDLE nor DEPOT")                                          \
+    X("I17", "size", "a cache has another number of bins than the layout")                                \
+    X("I17", "unreadable", "a cache cannot be read")                                                      \
     X("I18", "state", "an arena's journal cannot be read as whole records of readable memory")            \
     X(0, "double-free", "free or realloc of a block that is free already")                                \
     X(0, "invalid-free", "free or realloc of a pointer that is not a block Ant handed out")
