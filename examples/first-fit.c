@@ -177,7 +177,7 @@ int main(void)
     printf("Mem offsets count from the start of the region.\n");
 
     step("1. Blocks carved from the wilderness",
-         "Each block is a 64-byte node, the mem, an 8-byte tail sentinel, rounded up to 16.");
+         "Each block is a 32-byte node, the mem, an 8-byte tail sentinel, rounded up to 16.");
     take("a", 100);
     void *b = take("b", 200);
     void *c = take("c", 100);
@@ -192,8 +192,8 @@ int main(void)
     show();
 
     step("3. First fit and splitting",
-         "The walk takes the first hole big enough (112 bytes are needed) and splits off\n"
-         "the rest as a new free block. Best fit would take the 112-byte hole whole.");
+         "The walk takes the first hole big enough (80 bytes are needed) and splits off\n"
+         "the rest as a new free block. Best fit would take the 80-byte hole whole.");
     take("f", 40);
     show();
 
@@ -213,7 +213,7 @@ int main(void)
     show();
 
     step("7. Swiss cheese",
-         "Five 576-byte blocks from the wilderness, each kept apart by another, are freed.");
+         "Five 544-byte blocks from the wilderness, each kept apart by another, are freed.");
     void *hole[5];
     static const char *const hole_names[] = {"h1", "h2", "h3", "h4", "h5"};
     static const char *const keep_names[] = {"k1", "k2", "k3", "k4", "k5"};
@@ -226,7 +226,7 @@ int main(void)
     show();
 
     step("8. Fragmentation",
-         "Plenty of free bytes, yet no hole holds a 1072-byte block: the wilderness must.");
+         "Plenty of free bytes, yet no hole holds a 1040-byte block: the wilderness must.");
     take("m", 1000);
     show();
 
