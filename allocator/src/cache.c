@@ -243,15 +243,28 @@ static __attribute__((noinline)) void flush_half(ant_cache_t *c, unsigned bin)
     if (!arena)
         return;
     ant_lock_for(arena, ANT_OP_FLUSH);
+    /* `link` names the next block to send: runs of them go to the depot at
+     * once, the rest one by one to the bins; a block of another arena stays
+     * and `link` passes below it. */
     void *link = ant_mem_of(keep_to);
-    ant_node_t *node = bottom;
-    for (unsigned n = c->counts[bin]; ant_cache_followable(node) && n--;) {
-        ant_cache_read_links(node, links);
-        ant_node_t *below = (ant_node_t *)(uintptr_t)links[0];
-        if (node->arena != arena->index || !(ant_depot_leave_locked(arena, c, bin, node, link) ||
-                                             ant_cache_give_back_locked(c, arena, bin, node, link)))
-            link = ant_mem_of(node);
-        node = below;
+    for (unsigned left = c->counts[bin]; left;) {
+        ant_node_t *node;
+        memcpy(&node, link, sizeof node);
+        if (!ant_cache_followable(node))
+            break;
+        if (node->arena == arena->index) {
+            unsigned moved = ant_depot_leave_locked(arena, c, bin, link, left);
+            if (moved) {
+                left -= moved;
+                continue;
+            }
+            if (ant_cache_give_back_locked(c, arena, bin, node, link)) {
+                left--;
+                continue;
+            }
+        }
+        link = ant_mem_of(node);
+        left--;
     }
     ant_unlock(arena);
 }

@@ -22,11 +22,16 @@
  */
 #include "cache_lists.h"
 
-/* What a depot holds at most, per bin and in all: `depot` caches' worth. */
-static size_t bin_limit(void)
-{
-    return ant_opt.cache * ant_opt.depot;
-}
+#include <string.h>
+
+/*
+ * What a depot holds at most: `depot` thread caches' worth of bytes
+ * (cache_bytes each), in any bins. A program that allocates a thousand
+ * blocks of one size and frees them all, over and over, finds them all
+ * there, as glibc's fastbins would keep them; a bin's count is a 16-bit
+ * field.
+ */
+#define BIN_LIMIT 0xffffu
 
 static size_t bytes_limit(void)
 {
@@ -50,51 +55,69 @@ static bool movable(const ant_cache_t *from, unsigned bin, const ant_node_t *nod
     return links[1] == (uintptr_t)from && (!*below || ant_cache_followable(*below));
 }
 
-/* Moves of one bin's blocks from one cache to another, under the lock of
- * their arena. */
-struct run {
-    ant_arena_t *arena;
-    ant_cache_t *from, *to;
-    unsigned bin;
-};
+/* A run can be this long before its journal records fill a quarter of the
+ * journal: each block's cache link is one record of three words. */
+#define RUN_MOST ((ANT_JOURNAL_WORDS / 4) / 3)
 
-/* The words of both caches a move changes, recorded once a commit (the
- * first record of a word is the one a reader puts back): a commit holds
- * the moves of one run, so the bin it moves to names it. */
-static void record_caches(const struct run *r)
+static ant_node_t *link_at(const void *link)
 {
-    ant_journal_save(r->arena, &r->from->counts[r->bin], sizeof r->from->counts[r->bin]);
-    ant_journal_words(r->arena, &r->from->blocks, sizeof r->from->blocks + sizeof r->from->bytes);
-    ant_journal_save(r->arena, &r->to->counts[r->bin], sizeof r->to->counts[r->bin]);
-    ant_journal_words(r->arena, &r->to->blocks, sizeof r->to->blocks + sizeof r->to->bytes);
-    ant_journal_word(r->arena, &r->to->bins[r->bin]);
+    ant_node_t *node;
+    memcpy(&node, link, sizeof node);
+    return node;
 }
 
 /*
- * Moves a cached block, listed in r->from at `link` (the word that names
- * it), to the top of its bin in r->to. The block's links are recorded each
- * time, the caches' words once a commit; the journal is committed before
- * it fills, between two moves.
+ * Moves the run of at most `most` blocks that hangs from `link` (the word
+ * that names the first: `from`'s bin, or the mem of the block above) in
+ * bin `bin` of `from` to the top of the same bin of `to`, under the lock
+ * of `arena`, whose blocks alone it moves. The run stays linked as it was:
+ * each block's cache link changes, the last one's link below, the word at
+ * `link`, and the bins' tops and counts, every word recorded first and the
+ * journal committed after, so a move costs a few stores a block. Returns
+ * how many moved; the run ends early at a block of another arena or one
+ * that is not movable().
  */
-static void move_locked(const struct run *r, void *link, ant_node_t *below, ant_node_t *node)
+static unsigned move_run(ant_arena_t *arena, ant_cache_t *from, void *link, ant_cache_t *to, unsigned bin,
+                         unsigned most)
 {
-    ant_arena_t *arena = r->arena;
-    size_t block = ant_block_of_bin(r->bin);
-    if (arena->journal.used > ANT_JOURNAL_WORDS / 2)
-        ant_journal_commit(arena);
-    ant_journal_step(arena, ANT_STEP_MOVE, ant_mem_of(node), (uint64_t)(uintptr_t)r->to);
-    if (ant_journal_first_sight(arena, &r->to->bins[r->bin]))
-        record_caches(r);
-    ant_cache_set_link(arena, link, below);
-    r->from->counts[r->bin]--;
-    ant_cache_add(&r->from->blocks, (uint64_t)-1);
-    ant_cache_add(&r->from->bytes, (uint64_t)0 - block);
-    ant_journal_words(arena, ant_mem_of(node), 2 * sizeof(uint64_t));
-    ant_cache_write_links(node, r->to->bins[r->bin], r->to);
-    r->to->bins[r->bin] = node;
-    r->to->counts[r->bin]++;
-    ant_cache_add(&r->to->blocks, 1);
-    ant_cache_add(&r->to->bytes, block);
+    ant_node_t *first = link_at(link), *node = first, *last = 0, *below = 0;
+    unsigned n = 0;
+    if (most > RUN_MOST)
+        most = RUN_MOST;
+    while (n < most && node && ant_cache_followable(node) && node->arena == arena->index &&
+           movable(from, bin, node, &below)) {
+        last = node;
+        node = below;
+        n++;
+    }
+    if (!n)
+        return 0;
+    size_t bytes = (size_t)n * ant_block_of_bin(bin);
+    ant_journal_step(arena, ANT_STEP_MOVE, ant_mem_of(first), (uint64_t)(uintptr_t)to);
+    ant_journal_word(arena, link);
+    ant_journal_save(arena, &from->counts[bin], sizeof from->counts[bin]);
+    ant_journal_words(arena, &from->blocks, sizeof from->blocks + sizeof from->bytes);
+    ant_journal_word(arena, &to->bins[bin]);
+    ant_journal_save(arena, &to->counts[bin], sizeof to->counts[bin]);
+    ant_journal_words(arena, &to->blocks, sizeof to->blocks + sizeof to->bytes);
+    ant_journal_word(arena, ant_mem_of(last));
+    for (ant_node_t *moving = first;; moving = link_at(ant_mem_of(moving))) {
+        ant_journal_word(arena, ant_mem_of(moving) + sizeof(uint64_t));
+        ant_cache_write_links(moving, link_at(ant_mem_of(moving)), to);
+        if (moving == last)
+            break;
+    }
+    ant_cache_write_links(last, to->bins[bin], to);
+    memcpy(link, &node, sizeof node);
+    from->counts[bin] = (uint16_t)(from->counts[bin] - n);
+    ant_cache_add(&from->blocks, (uint64_t)0 - n);
+    ant_cache_add(&from->bytes, (uint64_t)0 - bytes);
+    to->bins[bin] = first;
+    to->counts[bin] = (uint16_t)(to->counts[bin] + n);
+    ant_cache_add(&to->blocks, n);
+    ant_cache_add(&to->bytes, bytes);
+    ant_journal_commit(arena);
+    return n;
 }
 
 /* Why a depot's top block cannot move: its node overwritten, its links
@@ -119,38 +142,37 @@ static void report_unmovable(const ant_node_t *node, unsigned bin)
     ant_report_done();
 }
 
-static bool has_room(const ant_arena_t *arena, unsigned bin)
+/* How many blocks of `bin` the depot has room for. */
+static unsigned room(const ant_arena_t *arena, unsigned bin)
 {
     const ant_cache_t *d = arena->depot;
-    return d && d->counts[bin] < bin_limit() && d->bytes + ant_block_of_bin(bin) <= bytes_limit();
+    if (!d || d->bytes >= bytes_limit())
+        return 0;
+    size_t blocks = (bytes_limit() - d->bytes) / ant_block_of_bin(bin);
+    size_t counts = BIN_LIMIT - d->counts[bin];
+    return (unsigned)(blocks < counts ? blocks : counts);
 }
 
-bool ant_depot_leave_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, ant_node_t *node, void *link)
+unsigned ant_depot_leave_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, void *link, unsigned most)
 {
-    ant_node_t *below;
-    if (!has_room(arena, bin) || !movable(c, bin, node, &below))
-        return false;
-    struct run r = {arena, c, arena->depot, bin};
-    move_locked(&r, link, below, node);
-    return true;
+    unsigned fits = room(arena, bin);
+    return move_run(arena, c, link, arena->depot, bin, most < fits ? most : fits);
 }
 
 unsigned ant_depot_take_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, unsigned most)
 {
     ant_cache_t *d = arena->depot;
     unsigned moved = 0;
-    struct run r = {arena, d, c, bin};
     while (d && moved < most && d->bins[bin]) {
-        ant_node_t *node = d->bins[bin], *below;
-        if (!ant_cache_followable(node) || !movable(d, bin, node, &below)) {
+        unsigned n = move_run(arena, d, &d->bins[bin], c, bin, most - moved);
+        if (!n) {
             /* What hangs from the bad link is lost to the depot, as to a
              * thread cache that abandons a bin. */
-            report_unmovable(node, bin);
+            report_unmovable(d->bins[bin], bin);
             ant_cache_abandon_locked(arena, d, bin);
             break;
         }
-        move_locked(&r, &d->bins[bin], below, node);
-        moved++;
+        moved += n;
     }
     return moved;
 }

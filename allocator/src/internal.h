@@ -476,8 +476,8 @@ ANT_HIDDEN void ant_cache_abandon_locked(ant_arena_t *arena, ant_cache_t *c, uns
 
 /* An arena's depot (depot.c): blocks one thread's cache leaves and
  * another's takes, under the arena's lock. */
-ANT_HIDDEN bool ant_depot_leave_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, ant_node_t *node,
-                                       void *link);
+ANT_HIDDEN unsigned ant_depot_leave_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, void *link,
+                                           unsigned most);
 ANT_HIDDEN unsigned ant_depot_take_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, unsigned most);
 ANT_HIDDEN bool ant_depot_drain_locked(ant_arena_t *arena);
 

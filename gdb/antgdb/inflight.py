@@ -46,7 +46,7 @@ STEPS = {
     16: "giving cached mem 0x{0:x} of cache 0x{1:x} back to the arena",
     17: "rebuilding the arena's free lists after damage",
     18: "checking the blocks of region 0x{0:x}",
-    19: "moving cached mem 0x{0:x} to cache 0x{1:x}",
+    19: "moving the cached blocks from mem 0x{0:x} down to cache 0x{1:x}",
 }
 STEP_REBUILD_BINS = 17
 

@@ -3,10 +3,11 @@
  * frees what another allocated leaves the older half of each full bin in
  * the depot, CACHED, no block merged; the allocating thread's next malloc
  * of that size takes half a bin's worth from there, no block split and no
- * new memory; a depot holds at most `depot` caches' worth; a request no
- * free block fits empties the depot into the bins first; damage to a
- * block in the depot is found by ant_check(); and ant_check() agrees with
- * all of it. Run with arenas=1:cache=16:depot=2.
+ * new memory; a depot holds at most `depot` caches' worth of bytes; a
+ * request no free block fits empties the depot into the bins first; damage
+ * to a block in the depot is found by ant_check(); and ant_check() agrees
+ * with all of it. Run with arenas=1:cache=16:cache_bytes=4k:depot=2: the
+ * depot holds 8 KiB, 56 blocks of 144 bytes.
  */
 #include "blocks.h"
 #include "check.h"
@@ -16,7 +17,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-enum { N = 100, REQUEST = 100, BLOCK = (ANT_NODE_SIZE + REQUEST + ANT_TAIL_SIZE + 15) & ~15 };
+enum { N = 100, REQUEST = 100, BLOCK = (ANT_NODE_SIZE + REQUEST + ANT_TAIL_SIZE + 15) & ~15, DEPOT = 8192 / BLOCK };
 
 static char *blocks[N];
 
@@ -82,12 +83,12 @@ int main(void)
         blocks[i] = ant_malloc(REQUEST);
     char *fence = ant_malloc(8);
 
-    /* 100 frees: each full bin (16) sends 8 on; the depot takes 32 of a
-     * size (two caches' worth), the arena the rest. */
+    /* 100 frees: each full bin (16) sends 8 on; the depot takes 56 (two
+     * caches' worth of bytes), the arena the rest. */
     consumer_frees(0, N);
     struct tally depot = count(ANT_BLOCK_CACHED, BLOCK);
-    CHECK_EQ(depot.n, 32);
-    CHECK_EQ(stats().cached_blocks, 32);
+    CHECK_EQ(depot.n, DEPOT);
+    CHECK_EQ(stats().cached_blocks, DEPOT);
     CHECK(is_one_of(depot.any, 0, N));
     CHECK_EQ(ant_check(), 0);
 
@@ -97,14 +98,14 @@ int main(void)
     char *again = ant_malloc(REQUEST);
     CHECK(is_one_of(again, 0, N));
     ant_stats_t after = stats();
-    CHECK_EQ(after.cached_blocks, 32 - 1);
+    CHECK_EQ(after.cached_blocks, DEPOT - 1);
     CHECK_EQ(after.wilderness_bytes, before.wilderness_bytes);
     CHECK_EQ(after.mapped_bytes, before.mapped_bytes);
     CHECK_EQ(after.free_blocks, before.free_blocks);
     CHECK_EQ(ant_check(), 0);
     for (int i = 0; i < 7; i++)
         CHECK(is_one_of(ant_malloc(REQUEST - 8), 0, N));
-    CHECK_EQ(stats().cached_blocks, 32 - 8);
+    CHECK_EQ(stats().cached_blocks, DEPOT - 8);
     CHECK_EQ(ant_check(), 0);
 
     /* Poison changed in a block in the depot: a write through a dangling

@@ -349,7 +349,7 @@
 #define ANT_STEP_GIVE_BACK 16u    /* giving cached mem [0] of cache [1] back to the arena */
 #define ANT_STEP_REBUILD_BINS 17u /* rebuilding the free lists after damage: I9 not in force */
 #define ANT_STEP_CHECK 18u        /* checking the blocks of region [0] */
-#define ANT_STEP_MOVE 19u         /* moving cached mem [0] to cache [1] */
+#define ANT_STEP_MOVE 19u         /* moving the cached blocks from mem [0] down to cache [1] */
 
 #define ANT_JOURNAL_WORDS 512u
 /* journal.used when a change outgrew the journal: it cannot be undone. */
