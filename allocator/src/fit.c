@@ -1,11 +1,13 @@
 /*
- * fit.c: which free block serves a request. One small interface, four
+ * fit.c: which free block serves a request. One small interface, five
  * policies a learner can compare with ANT_OPTIONS=fit=NAME:
  *
  *   first   walk the node list in address order, take the first free block
  *           that fits: the design note's policy
  *   next    the same, but resume where the last search ended
  *   best    walk the whole list, take the smallest free block that fits
+ *   worst   walk the whole list, take the largest free block, so that what
+ *           is split off stays big enough to be useful (OSTEP's worst fit)
  *   binned  ask the size bins for a block that fits, without walking
  *
  * The walking policies visit used blocks too, exactly as the note draws it:
@@ -67,6 +69,18 @@ static bool best_fit(ant_arena_t *arena, size_t size, size_t align, struct ant_f
     return found;
 }
 
+static bool worst_fit(ant_arena_t *arena, size_t size, size_t align, struct ant_fit_choice *out)
+{
+    bool found = false;
+    for (ant_region_t *r = arena->regions; r; r = r->next)
+        for (ant_node_t *n = r->first; n && walkable(r, n); n = ant_next_in(r, n))
+            if (fits(n, size, align) && (!found || n->size > out->node->size)) {
+                choose(out, r, n, align);
+                found = true;
+            }
+    return found;
+}
+
 /* Next fit walks from the rover to the end of the heap, then from the start
  * back to the rover. */
 static bool next_fit(ant_arena_t *arena, size_t size, size_t align, struct ant_fit_choice *out)
@@ -122,6 +136,7 @@ static const fit_fn policies[] = {
     [ANT_FIT_NEXT] = next_fit,
     [ANT_FIT_BEST] = best_fit,
     [ANT_FIT_BINNED] = binned_fit,
+    [ANT_FIT_WORST] = worst_fit,
 };
 
 /* A free block that can hold a block of `size` bytes whose mem is aligned

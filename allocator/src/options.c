@@ -30,7 +30,8 @@ struct word {
 };
 
 static const struct word fit_words[] = {
-    {"first", ANT_FIT_FIRST}, {"next", ANT_FIT_NEXT}, {"best", ANT_FIT_BEST}, {"binned", ANT_FIT_BINNED}, {0, 0}};
+    {"first", ANT_FIT_FIRST}, {"next", ANT_FIT_NEXT}, {"best", ANT_FIT_BEST}, {"binned", ANT_FIT_BINNED},
+    {"worst", ANT_FIT_WORST}, {0, 0}};
 static const struct word on_error_words[] = {
     {"abort", ANT_ON_ERROR_ABORT}, {"report", ANT_ON_ERROR_REPORT}, {0, 0}};
 
@@ -45,7 +46,7 @@ struct option {
 };
 
 static const struct option table[] = {
-    {"fit", WORD, &ant_opt.fit, fit_words, 0, 0, "first, next, best or binned"},
+    {"fit", WORD, &ant_opt.fit, fit_words, 0, 0, "first, next, best, worst or binned"},
     {"on_error", WORD, &ant_opt.on_error, on_error_words, 0, 0, "abort or report"},
     {"mmap_threshold", SIZE, &ant_opt.mmap_threshold, 0, 4096, (size_t)1 << 40,
      "a size from 4k to 1t, such as 256k", &ant_opt.thresholds_given},
@@ -64,6 +65,7 @@ static const struct option table[] = {
      "a count of thread caches' worth from 0 to 64, such as 8 (0: no depots)"},
     {"break_serial", SIZE, &ant_opt.break_serial, 0, 0, ((size_t)1 << 48) - 1,
      "an allocation's serial, such as 1234 (0: none)"},
+    {"leak_check", SIZE, &ant_opt.leak_check, 0, 0, 1, "0 or 1"},
 };
 
 #define OPTION_COUNT (sizeof table / sizeof table[0])
@@ -142,7 +144,7 @@ static void apply(const char *entry, size_t len)
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
                  "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes, depot, "
-                 "break_serial)");
+                 "break_serial, leak_check)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -173,7 +175,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, arenas, cache, cache_bytes, depot, break_serial)");
+             "poison_check, arenas, cache, cache_bytes, depot, break_serial, leak_check)");
 }
 
 void ant_options_read(const char *text)

@@ -112,7 +112,7 @@ COUNTERS = (
 # enum ant_problem_kind of <ant/ant.h>, as kept in root.last_error.kind:
 # the kinds in the order <ant/problems.h> numbers them, from 1.
 PROBLEM_NAMES = dict(enumerate(problems.KINDS, 1))
-FIT_NAMES = {0: "first", 1: "next", 2: "best", 3: "binned"}
+FIT_NAMES = {0: "first", 1: "next", 2: "best", 3: "binned", 4: "worst"}
 
 HEADER = struct.Struct("<QIIQII")  # magic version size self field_count field_offset
 ENTRY = struct.Struct("<24sII")

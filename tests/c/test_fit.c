@@ -1,13 +1,19 @@
 /*
  * test_fit.c: each fit policy picks the block it promises. Free blocks L
- * (272 bytes), then F1, F2, F3 (176 bytes each), separated by used guards,
- * freed in that order; then a = malloc(100) (a 176-byte block),
+ * (240 bytes), then F1, F2, F3 (144 bytes each), separated by used guards,
+ * freed in that order; then a = malloc(100) (a 144-byte block),
  * b = malloc(100), free(a), c = malloc(100):
  *
  *   first   a = L   (lowest that fits)     b = F1    c = L  (lowest again)
  *   next    a = L                          b = F1    c = F2 (resumes at F1)
  *   best    a = F1  (first exact fit)      b = F2    c = F1
+ *   worst   a = L   (largest)              b = F1    c = L  (whole again)
  *   binned  a = F3  (newest in the bin)    b = F2    c = F3
+ *
+ * Worst fit agrees with first fit there, since the largest block is also
+ * the lowest. A second scenario puts it last: holes S (144 bytes), M (240)
+ * and B (400) from low to high, and a = malloc(100): first, next and best
+ * fit take S, worst fit takes B.
  */
 #include "check.h"
 #include "child.h"
@@ -47,14 +53,33 @@ static void choose(void)
     CHECK_EQ(ant_check(), 0);
 }
 
-static const struct child_scenario scenarios[] = {{"choose", choose}, {0, 0}};
+static void largest(void)
+{
+    static const char *const names[] = {"S", "M", "B", 0};
+    static const size_t sizes[] = {100, 200, 360};
+    void *blocks[3], *guards[3];
+    for (int i = 0; i < 3; i++) {
+        blocks[i] = ant_malloc(sizes[i]);
+        guards[i] = ant_malloc(8);
+    }
+    for (int i = 0; i < 3; i++)
+        ant_free(blocks[i]);
+    void *a = ant_malloc(100);
+    child_say("a=%s\n", name_of(a, blocks, names));
+    ant_free(a);
+    for (int i = 0; i < 3; i++)
+        ant_free(guards[i]);
+    CHECK_EQ(ant_check(), 0);
+}
 
-static void expect(const char *options, const char *want)
+static const struct child_scenario scenarios[] = {{"choose", choose}, {"largest", largest}, {0, 0}};
+
+static void expect_in(const char *scenario, const char *options, const char *want)
 {
     struct child_result r;
-    child_run("choose", options, &r);
+    child_run(scenario, options, &r);
     if (!r.exited || r.status != 0 || strcmp(r.out, want) != 0 || r.err[0]) {
-        child_show("choose", options, &r);
+        child_show(scenario, options, &r);
         fprintf(stderr, "expected: %s", want);
         exit(1);
     }
@@ -63,9 +88,14 @@ static void expect(const char *options, const char *want)
 int main(int argc, char **argv)
 {
     child_enter(argc, argv, scenarios);
-    expect("fit=first", "a=L b=F1 c=L\n");
-    expect("fit=next", "a=L b=F1 c=F2\n");
-    expect("fit=best", "a=F1 b=F2 c=F1\n");
-    expect("fit=binned", "a=F3 b=F2 c=F3\n");
+    expect_in("choose", "fit=first", "a=L b=F1 c=L\n");
+    expect_in("choose", "fit=next", "a=L b=F1 c=F2\n");
+    expect_in("choose", "fit=best", "a=F1 b=F2 c=F1\n");
+    expect_in("choose", "fit=worst", "a=L b=F1 c=L\n");
+    expect_in("choose", "fit=binned", "a=F3 b=F2 c=F3\n");
+    expect_in("largest", "fit=first", "a=S\n");
+    expect_in("largest", "fit=next", "a=S\n");
+    expect_in("largest", "fit=best", "a=S\n");
+    expect_in("largest", "fit=worst", "a=B\n");
     return 0;
 }

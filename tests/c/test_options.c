@@ -190,6 +190,8 @@ int main(int argc, char **argv)
                              "trim_threshold=131072\n", 0);
     expect_probe("fit=best", "fit=2 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
                              "trim_threshold=131072\n", 0);
+    expect_probe("fit=worst", "fit=4 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                              "trim_threshold=131072\n", 0);
     expect_probe("fit=binned", DEFAULTS, 0);
     /* Nothing reaches the trim threshold once blocks that large are mapped. */
     expect_probe("mmap_threshold=64K", "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=65536 "
@@ -218,7 +220,7 @@ int main(int argc, char **argv)
     expect_probe("colour=red", DEFAULTS, "unknown key 'colour'");
     expect_probe("=5", DEFAULTS, "unknown key ''");
     expect_probe("fit", DEFAULTS, "'fit' is not key=value");
-    expect_probe("fit=worst", DEFAULTS, "'worst' for fit");
+    expect_probe("fit=random", DEFAULTS, "'random' for fit");
     expect_probe("fit=", DEFAULTS, "'' for fit");
     expect_probe("on_error=maybe", DEFAULTS, "'maybe' for on_error");
     expect_probe("mmap_threshold=1k", DEFAULTS, "'1k' for mmap_threshold");

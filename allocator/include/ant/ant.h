@@ -98,7 +98,7 @@ enum ant_problem_kind {
 const char *ant_problem_name(int kind);
 
 /* Fit policies, chosen with ANT_OPTIONS=fit=NAME. */
-enum ant_fit { ANT_FIT_FIRST = 0, ANT_FIT_NEXT = 1, ANT_FIT_BEST = 2, ANT_FIT_BINNED = 3 };
+enum ant_fit { ANT_FIT_FIRST = 0, ANT_FIT_NEXT = 1, ANT_FIT_BEST = 2, ANT_FIT_BINNED = 3, ANT_FIT_WORST = 4 };
 
 #ifdef __cplusplus
 }
