@@ -42,6 +42,12 @@ ANT_API void ant_stats(ant_stats_t *s)
     s->frees += t.frees;
 }
 
+ANT_API enum ant_fit ant_fit_policy(void)
+{
+    ant_ensure_init();
+    return ant_opt.fit;
+}
+
 static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
 {
     ant_block_info_t info = {

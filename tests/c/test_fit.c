@@ -72,7 +72,13 @@ static void largest(void)
     CHECK_EQ(ant_check(), 0);
 }
 
-static const struct child_scenario scenarios[] = {{"choose", choose}, {"largest", largest}, {0, 0}};
+static void policy(void)
+{
+    child_say("%d\n", (int)ant_fit_policy());
+}
+
+static const struct child_scenario scenarios[] = {
+    {"choose", choose}, {"largest", largest}, {"policy", policy}, {0, 0}};
 
 static void expect_in(const char *scenario, const char *options, const char *want)
 {
@@ -97,5 +103,12 @@ int main(int argc, char **argv)
     expect_in("largest", "fit=next", "a=S\n");
     expect_in("largest", "fit=best", "a=S\n");
     expect_in("largest", "fit=worst", "a=B\n");
+    /* What a program is told is the policy that serves it. */
+    expect_in("policy", 0, "3\n");
+    expect_in("policy", "fit=first", "0\n");
+    expect_in("policy", "fit=next", "1\n");
+    expect_in("policy", "fit=best", "2\n");
+    expect_in("policy", "fit=worst", "4\n");
+    expect_in("policy", "fit=first:fit=worst", "4\n");
     return 0;
 }

@@ -100,6 +100,9 @@ const char *ant_problem_name(int kind);
 /* Fit policies, chosen with ANT_OPTIONS=fit=NAME. */
 enum ant_fit { ANT_FIT_FIRST = 0, ANT_FIT_NEXT = 1, ANT_FIT_BEST = 2, ANT_FIT_BINNED = 3, ANT_FIT_WORST = 4 };
 
+/* The fit policy in force: ANT_OPTIONS's choice, or binned. */
+enum ant_fit ant_fit_policy(void);
+
 #ifdef __cplusplus
 }
 #endif
