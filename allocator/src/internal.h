@@ -75,6 +75,7 @@ struct ant_options {
     size_t depot;          /* an arena's depot holds this many caches' worth; 0: none */
     size_t arenas;         /* arenas threads are spread over; 0: one per CPU */
     size_t break_serial;   /* root.break_serial at start-up, if not 0 */
+    size_t leak_check;     /* 1: a leak report at exit (leak.c) */
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */
     bool thresholds_given; /* the user set a threshold: keep both as given */
@@ -687,6 +688,26 @@ ANT_HIDDEN void ant_warn(const char *a, const char *b, const char *c);
 /* "ant: `what` block 0x... (its facts)": a line about a sound block that
  * is not a problem. */
 ANT_HIDDEN void ant_note_block(const char *what, const ant_node_t *node);
+
+/* ---- Leaks (leak*.c; their report in report.c) ---- */
+
+enum ant_leak_kind { ANT_LEAK_DEFINITE = 1, ANT_LEAK_INDIRECT = 2, ANT_LEAK_POSSIBLE = 3 };
+
+/* Leaked blocks of one kind allocated at one site. */
+struct ant_leak_group {
+    uint32_t kind;
+    uint64_t site, blocks, bytes; /* bytes: requested, as the program asked */
+    uint64_t first_serial, last_serial;
+};
+
+/* Registers the check at exit that leak_check=1 asks for. */
+ANT_HIDDEN void ant_leak_arm(void);
+ANT_HIDDEN void ant_report_leak(const struct ant_leak_group *group);
+/* The last line: blocks[kind] and bytes[kind] of each kind, the used
+ * blocks checked, and the exit status the process ends with, or 0. */
+ANT_HIDDEN void ant_report_leak_total(const uint64_t blocks[4], const uint64_t bytes[4], uint64_t checked,
+                                      int status);
+ANT_HIDDEN void ant_report_leak_unstopped(unsigned threads, int signal);
 
 /* ---- Checks (check.c, validate.c) ---- */
 
