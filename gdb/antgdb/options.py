@@ -12,7 +12,17 @@ FRAGMENTATION = (
     "Fragmentation is 1 - (largest free extent / free bytes), where the free\n"
     "bytes are the free blocks plus each HEAP region's wilderness and a free\n"
     "extent never spans two regions: 0.0 when all free space is one piece,\n"
-    "near 1.0 when it is scattered in small holes.")
+    "near 1.0 when it is scattered in small holes. It says what the next\n"
+    "request can get, but a large wilderness hides the holes: a heap of many\n"
+    "small holes beside most of a MiB of wilderness scores near 0.\n\n"
+    "\"holes only\" is 1 - (largest free block / bytes in free blocks), the\n"
+    "wilderness left out: how scattered the holes are among themselves (JSON\n"
+    "holes_fragmentation, per region too). Both are external fragmentation:\n"
+    "free bytes in pieces too small for a request.\n\n"
+    "\"internal\" is internal fragmentation: the bytes of used blocks beyond\n"
+    "those requested (each block's node, tail sentinel and padding to 16),\n"
+    "and their share of the used blocks' bytes (JSON\n"
+    "internal_fragmentation_bytes and internal_fragmentation).")
 
 ROOT = ("--root", "ADDR", "read the Ant heap whose root is at ADDR (an expression),\n"
         "when there are several (libant and libantmalloc each keep one)")

@@ -5,7 +5,7 @@ import bisect
 import json
 from itertools import accumulate
 
-from . import native
+from . import fragmentation, native
 from .check import number
 from .facts import block_facts
 from .layout import COUNTERS, FIT_NAMES, NODE_SIZE, POISON_OFFSET, node_serial, node_site
@@ -53,6 +53,7 @@ def dumps(value):
 def heap_dict(heap):
     layout = heap.layout
     result = heap.summary()
+    result.update(fragmentation.summary_fields(result))
     result["fit"] = FIT_NAMES.get(layout.fit, layout.fit)
     result["serial"] = layout.serial
     result["poison_check"] = layout.poison_check
@@ -86,12 +87,14 @@ def _region_dict(region):
         "requested_bytes": region.requested_bytes, "used_bytes": region.used_bytes,
         "free_bytes": region.free_bytes, "largest_free": region.largest_free,
         "fragmentation": region.fragmentation, "damaged": region.damaged,
+        "holes_fragmentation": fragmentation.holes(region.free_bytes, region.largest_free),
     }
 
 
 def heap_lines(heap):
     layout = heap.layout
     s = heap.summary()
+    s.update(fragmentation.summary_fields(s))
     fit = FIT_NAMES.get(layout.fit, layout.fit)
     yield "Ant heap at 0x%x: layout version %d, fit %s, %s" % (
         layout.address, layout.version, fit, _many(s["arenas"], "arena"))
@@ -116,6 +119,11 @@ def heap_lines(heap):
                                         _many(s["bigs"], "big block"))),
         ("fragmentation", "%.2f (1 - largest free extent / free bytes, wilderness "
                           "included)" % s["fragmentation"]),
+        ("  holes only", "%.2f (1 - largest free block / bytes in free blocks)" % (
+            s["holes_fragmentation"])),
+        ("  internal", "%s in used blocks beyond the bytes requested (%.0f%%): nodes, tails, "
+                       "padding" % (human(s["internal_fragmentation_bytes"]),
+                                    100 * s["internal_fragmentation"])),
         ("problems", "%d%s" % (s["problems"], " (run ant-check)" if s["problems"] else "")),
     ]
     for name, text in rows:
