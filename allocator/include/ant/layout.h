@@ -42,15 +42,17 @@
  * A region, low addresses to high
  * -------------------------------
  *
- *   region                                                    region + length
- *   |                                                                       |
- *   v                                                                       v
- *   +--------+---------------------+--------------+-----------+------------+
- *   | region | node | mem   |T| pad | node | mem    | node | mem | wilderness |
- *   | header |  32  | used  | |     |  32  | free   |  32  | ... | (no nodes) |
- *   |   80   |      |       | |     |      | poison |      |     |            |
- *   +--------+---------------------+--------------+-----------+------------+
- *            ^region.first                          ^region.last ^region.wilderness
+ *   region                                                       region + length
+ *   |                                                                          |
+ *   v                                                                          v
+ *   +--------+------+------+---+-----+------+--------+------+-----+------------+
+ *   | region | node | mem  | T | pad | node | mem    | node | mem | wilderness |
+ *   | header | 32   | used |   |     | 32   | free,  | 32   | ... | (no nodes) |
+ *   | 80     |      |      |   |     |      | poison |      |     |            |
+ *   +--------+------+------+---+-----+------+--------+------+-----+------------+
+ *            ^                       ^               ^            ^
+ *            region.first                            region.last
+ *                                    a free block                 region.wilderness
  *
  *   Blocks tile a region: node + size is the next node, and the last block
  *   ends where the wilderness begins. Each node also holds the size of the
