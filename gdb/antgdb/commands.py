@@ -15,6 +15,7 @@ from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
 from .output import OutputFile
+from .selection import Selection
 
 ROOT_SYMBOL = "ant_root"
 WRITE_BATCH = 1 << 20  # characters a gdb.write takes at most, about
@@ -258,11 +259,11 @@ class AntWalk(AntCommand):
     name = "ant-walk"
 
     def run(self, walked, sites, values, out):
-        chosen = (values["state"], values["min_size"], values["limit"])
+        chosen = Selection(values["state"], values["min_size"], values["limit"])
         if values["json"]:
-            out.lines(render.walk_json_lines(walked, sites, *chosen))
+            out.lines(render.walk_json_lines(walked, sites, chosen))
         else:
-            out.lines(render.walk_lines(walked, sites, *chosen))
+            out.lines(render.walk_lines(walked, sites, chosen))
 
 
 class AntCheck(AntCommand):

@@ -8,12 +8,15 @@ million blocks cost a few bytes each.
 import bisect
 from array import array
 
+from . import native
 from .check import STATE_NAMES
+from .columns import Columns
 from .errors import Unreadable
 from .layout import (
     MASK32, NODE_SIZE, NODE_WORDS, REGION_BIG, REGION_HEAP, node_serial, node_site,
 )
 from .memory import WINDOW, read_upto
+from .selection import Selection, chosen_indices
 
 REGION_KINDS = {REGION_HEAP: "heap", REGION_BIG: "big"}
 
@@ -285,44 +288,11 @@ class Heap:
         return self.select()
 
     def select(self, state=None, min_size=0, limit=None):
-        """The blocks in walk order, keeping those in `state` ("used",
-        "free" or "cached") of at least `min_size` bytes, at most `limit` of
-        them."""
-        for index, node, words, region, _, _ in self.rows(state, min_size, limit):
-            yield self._block(index, node, words, region)
-
-    def rows(self, state=None, min_size=0, limit=None):
-        """What select() keeps as (index, node, its four words, region,
-        size, state name), without building a Block, the nodes decoded from
-        windows of a MiB within each region: a read per node would cost
-        more than the walk."""
-        if limit is not None and limit <= 0:
-            return
-        node_size = NODE_SIZE
-        unpack = NODE_WORDS.unpack_from
-        nodes = self.nodes
-        extents = self.extents
-        names = STATE_NAMES
-        frees = self.frees
-        shown = 0
-        for region in self.regions:
-            buf, base, top = b"", 0, 0
-            for index in range(region.lo, region.hi):
-                node = nodes[index]
-                if state == "free" and node not in frees:
-                    continue
-                if node < base or node + node_size > top:
-                    buf, base = self.window(node, region), node
-                    top = base + len(buf)
-                words = unpack(buf, node - base)
-                size = extents.get(node, words[0] & MASK32)
-                name = names.get(words[3] & 0xFF, "unknown")
-                if (state and name != state) or size < min_size:
-                    continue
-                yield index, node, words, region, size, name
-                shown += 1
-                if shown == limit:
-                    return
+        """The blocks ant-walk would show, in its order (selection.py)."""
+        columns = Columns(self, native.load())
+        for indices in chosen_indices(self, columns, Selection(state, min_size, limit)):
+            for index in indices:
+                yield self.block(index)
 
     def window(self, node, region):
         """The bytes from `node` on, up to a MiB within its region: one

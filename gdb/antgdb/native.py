@@ -1,10 +1,11 @@
-"""The optional native walker: gdb/native/fastwalk.c and rows.c, loaded
-with ctypes.
+"""The optional native walker: gdb/native/fastwalk.c, links.c, columns.c
+and rows.c, loaded with ctypes.
 
 It runs the fast test of fastpath.PythonRun in C: about 30 ns a node on a
 million blocks, against about 2 us in Python; the scan of fastpath.PythonScan
-for the next sound node after damage; and it formats the plain rows of
-`ant-walk` (NativeRows), which cost Python 3 to 6 us each.
+for the next sound node after damage; it decodes nodes into columns
+(columns.Columns) and formats the plain rows of `ant-walk` (NativeRows),
+which cost Python 3 to 6 us each.
 The library is looked for next to this package (where `cmake --install`
 puts it, beside ant-gdb.py), or where the environment variable
 ANT_GDB_NATIVE says; ANT_GDB_NATIVE=0 keeps the walk in Python. Whatever
@@ -15,12 +16,11 @@ which walker runs, and why.
 import bisect
 import os
 from array import array
-from itertools import repeat
+from itertools import accumulate, repeat
 
-from .check import STATE_CACHED, STATE_FREE, STATE_NAMES, STATE_USED
-from .layout import MASK32, NODE_SIZE, NODE_WORDS
+from .selection import chosen_indices
 
-ABI = 6  # FASTWALK_ABI of fastwalk.c
+ABI = 7  # FASTWALK_ABI of fastwalk.c
 LIBRARY = "libantfastwalk.so"
 ENVIRONMENT = "ANT_GDB_NATIVE"
 NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last, last_free and a scan
@@ -33,17 +33,18 @@ STATE_FIELDS = (  # struct fastwalk_state's
     "cur", "last", "last_free", "end", "nodes", "frees", "cached", "requested_sum",
     "free_count", "free_sum", "largest", "cached_count", "cached_sum",
 )
-ROWS_DONE, ROWS_WINDOW, ROWS_SITE, ROWS_FULL, ROWS_LIMIT, ROWS_UNSUPPORTED = range(6)  # rows_stop
+ROWS_DONE, ROWS_ODD, ROWS_SITE, ROWS_FULL, ROWS_UNSUPPORTED = range(5)  # rows_stop
 WIDTH_MAX = 64  # rows.c's widest text column
 ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
-    "text_mode", "address_width", "size_width", "want", "min_size", "limit", "place",
-    "place_length", "sites", "starts", "lengths", "text", "site_count", "out", "out_room",
+    "text_mode", "address_width", "size_width", "nodes", "sizes", "requested", "serials",
+    "sites", "states", "plain", "region_los", "region_count", "place_starts", "place_lengths",
+    "place_text", "site_list", "starts", "lengths", "text", "site_count", "out", "out_room",
     "out_length", "next", "missing",
 )
+COLUMNS_FIELDS = ("sizes", "requested", "serials", "sites", "states")  # struct columns
 OUT_ROOM = 1 << 20  # bytes of rows a call writes at most
 LINKS_SKIP = 2  # links.c: a free block whose own links are not judged
 LINKS_SUSPECT_MARK = bytes([1 | 4])  # links.c: known, judged and suspect
-STATE_BYTES = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED}
 
 _loaded = []  # once tried: [(Native or None, why)]
 
@@ -92,6 +93,9 @@ class Native:
         class Rows(ctypes.Structure):
             _fields_ = [(name, ctypes.c_uint64) for name in ROWS_FIELDS]
 
+        class Columns(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_uint64) for name in COLUMNS_FIELDS]
+
         library = ctypes.CDLL(path)
         version = library.ant_fastwalk_abi
         version.restype = ctypes.c_uint
@@ -115,8 +119,13 @@ class Native:
         self.byref = ctypes.byref
         format_rows = library.ant_fastwalk_rows
         format_rows.restype = ctypes.c_int
-        format_rows.argtypes = [pointer, u64, u64, pointer, u64, ctypes.POINTER(Rows)]
+        format_rows.argtypes = [pointer, u64, ctypes.POINTER(Rows)]
         self.format_rows = format_rows
+        decode = library.ant_fastwalk_columns
+        decode.restype = u64
+        decode.argtypes = [pointer, u64, u64, pointer, u64, u64, ctypes.POINTER(Columns)]
+        self.decode = decode
+        self.Columns = Columns
         check_links = library.ant_fastwalk_free_links
         check_links.restype = ctypes.c_int
         check_links.argtypes = [pointer] * 5 + [u64]
@@ -127,12 +136,27 @@ class Native:
     def layout(self, params):
         return self.Layout(**{name: getattr(params, name) for name in LAYOUT_FIELDS})
 
-    def rows(self, heap, text, state, min_size, limit):
+    def rows(self, heap, columns, text, selection):
         """ant-walk's rows, in pieces (see NativeRows); None when `text`
         has columns wider than the C writes."""
         if max(text.address_width, text.size_width) > WIDTH_MAX:
             return None
-        return NativeRows(self, heap, text, state, min_size, limit)
+        rows = NativeRows(self, heap, columns, text, selection)
+        return None if self.format_rows(None, 0, rows.ref) == ROWS_UNSUPPORTED else rows
+
+    def address(self, column):
+        """Where an array or bytearray's items are, for a struct member."""
+        if isinstance(column, array):
+            return column.buffer_info()[0]
+        return self.ctypes.addressof((self.ctypes.c_char * len(column)).from_buffer(column)) \
+            if column else 0
+
+    def columns(self, buf, base, columns, index, stop):
+        """columns.Columns._decode in C."""
+        out = self.Columns(**{name: self.address(getattr(columns, name))
+                              for name in COLUMNS_FIELDS})
+        return self.decode(buf, len(buf), base, self.address(columns.nodes), index, stop,
+                           self.byref(out))
 
     def runner(self, params, arena, end, nodes, frees, cached):
         """A NativeRun, or None when the library cannot test this layout."""
@@ -256,111 +280,71 @@ class NativeRun:
 
 
 class NativeRows:
-    """The rows of heap.rows(state, min_size, limit) as text, in pieces of
-    one or more rows, and how many (`shown`, once iterated): the plain ones
-    (no problem, a size the node's own) formatted in C, the others by
-    `text` (render.JsonRows or render.TextRows), in order."""
+    """The rows of the blocks chosen (selection.chosen_indices) as text, in
+    pieces of one or more rows, and how many (`shown`, once iterated): the
+    plain ones (columns.plain) written in C, the others by `text`
+    (render.JsonRows or render.TextRows), in order."""
 
-    def __init__(self, native, heap, text, state=None, min_size=0, limit=None):
-        self.chosen = state, min_size, limit
+    def __init__(self, native, heap, columns, text, selection):
+        self.selection = selection
         self.shown = 0
         self.call = native.format_rows
         self.ctypes = native.ctypes
         self.heap = heap
+        self.columns = columns
         self.text = text
         self.out = native.ctypes.create_string_buffer(OUT_ROOM)
-        self.rows = native.Rows(text_mode=text.text_mode, address_width=text.address_width,
-                                size_width=text.size_width, out=self.ctypes.addressof(self.out),
-                                out_room=OUT_ROOM)
+        address = native.address
+        self.places = [text.place(region).encode() for region in heap.regions]
+        self.place_blob = bytearray(b"".join(self.places) or b"\0")
+        self.region_los = array("Q", [region.lo for region in heap.regions])
+        self.place_starts = array("Q", accumulate((len(p) for p in self.places), initial=0))
+        self.place_lengths = array("Q", map(len, self.places))
+        self.rows = native.Rows(
+            text_mode=text.text_mode, address_width=text.address_width,
+            size_width=text.size_width, nodes=address(columns.nodes),
+            sizes=address(columns.sizes), requested=address(columns.requested),
+            serials=address(columns.serials), sites=address(columns.sites),
+            states=address(columns.states), plain=address(columns.plain),
+            region_los=address(self.region_los), region_count=len(heap.regions),
+            place_starts=address(self.place_starts), place_lengths=address(self.place_lengths),
+            place_text=address(self.place_blob), out=self.ctypes.addressof(self.out),
+            out_room=OUT_ROOM)
         self.ref = native.byref(self.rows)
+        self.address = address
         self.sites = array("Q")  # ascending, and beside them:
         self.starts = array("Q")  # where each one's members start in `blob`
         self.lengths = array("Q")
         self.blob = bytearray()
-        self.keep = None  # the bytes rows.place points into
 
     def __iter__(self):
-        state, min_size, limit = self.chosen
-        if limit is not None and limit <= 0:
-            return
-        rows, heap = self.rows, self.heap
-        rows.want = STATE_BYTES.get(state, 0) if state else 0
-        if state and not rows.want:
-            return  # no block is in a state of another name
-        rows.min_size = min_size
-        rows.limit = self.limit_taken = (1 << 64) - 1 if limit is None else limit
-        odd = sorted(set(heap.extents) | {p.node for p in heap.problems if p.node is not None})
-        for region in heap.regions:
-            self.keep = self.text.place(region).encode()
-            rows.place = self.ctypes.cast(self.keep, self.ctypes.c_void_p).value
-            rows.place_length = len(self.keep)
-            for piece in self._region(region, odd):
-                if piece is None:
-                    return
-                yield piece
-
-    def _region(self, region, odd):
-        """The region's pieces, then None if the limit was reached. A big
-        block's size and requested bytes are its mapping's: its row is
-        Python's."""
-        rows, heap, nodes = self.rows, self.heap, self.heap.nodes
-        node_size = NODE_SIZE
-        address = nodes.buffer_info()[0]
-        buf, base = b"", 0
-        index = region.lo
-        slow = None  # a node whose row is too long for the C's output
-        big = region.kind != "heap"
-        while index < region.hi:
-            # The C stops before the next odd node, which Python formats.
-            stop = index if big else region.hi if slow is None else slow
-            at = bisect.bisect_left(odd, nodes[index])
-            if at < len(odd) and odd[at] < region.end:
-                stop = min(stop, bisect.bisect_left(nodes, odd[at], index, region.hi))
-            if index < stop:
-                rows.next = index
-                why = self.call(buf, len(buf), base, address, stop, self.ref)
-                index = rows.next
-                if why == ROWS_WINDOW and base != nodes[index]:
-                    buf, base = heap.window(nodes[index], region), nodes[index]
-                elif why == ROWS_SITE:
+        rows, columns, heap = self.rows, self.columns, self.heap
+        for indices in chosen_indices(heap, columns, self.selection):
+            rows.next = 0
+            pointer = indices.buffer_info()[0]
+            while True:
+                why = self.call(pointer, len(indices), self.ref)
+                if why == ROWS_SITE:
                     self._learn(rows.missing)
-                elif why in (ROWS_FULL, ROWS_LIMIT) and rows.out_length:
+                    continue
+                written = rows.out_length
+                if written:
                     yield self._taken()
-                elif why != ROWS_LIMIT:
-                    slow = index  # a window or a row the C cannot take
-                if why == ROWS_LIMIT:
-                    yield None
-                    return
-                continue
-            slow = None
-            node = nodes[index]
-            if node < base or node + node_size > base + len(buf):
-                buf, base = heap.window(node, region), node
-            words = NODE_WORDS.unpack_from(buf, node - base)
-            size = heap.extents.get(node, words[0] & MASK32)
-            state = words[3] & 0xFF
-            index += 1
-            if (rows.want and state != rows.want) or size < rows.min_size:
-                continue
-            if rows.out_length:
-                yield self._taken()
-            if not rows.limit:
-                yield None
-                return
-            rows.limit -= 1
-            self.limit_taken = rows.limit
-            self.shown += 1
-            yield self.text.row(node, words, region, size, STATE_NAMES.get(state, "unknown"))
-        if rows.out_length:
-            yield self._taken()
+                if why == ROWS_DONE:
+                    break
+                if why == ROWS_FULL and written:
+                    continue
+                # Not plain, or too long for the whole output: Python's.
+                index = indices[rows.next]
+                yield self.text.row(columns, index, heap.region_of(index))
+                rows.next += 1
+            self.shown += len(indices)
 
     def _taken(self):
         """The rows the C wrote since the last call, as one piece."""
         rows = self.rows
         piece = self.ctypes.string_at(rows.out, rows.out_length).decode("utf-8")
         rows.out_length = 0
-        self.shown += self.limit_taken - rows.limit  # the C counts its rows down in limit
-        self.limit_taken = rows.limit
         return piece
 
     def _learn(self, site):
@@ -372,9 +356,9 @@ class NativeRows:
         self.lengths.insert(at, len(members))
         self.blob += members
         rows = self.rows
-        rows.sites = self.sites.buffer_info()[0]
-        rows.starts = self.starts.buffer_info()[0]
-        rows.lengths = self.lengths.buffer_info()[0]
+        rows.site_list = self.address(self.sites)
+        rows.starts = self.address(self.starts)
+        rows.lengths = self.address(self.lengths)
         if self.blob:  # else every length is 0 and the C reads no text
-            rows.text = self.ctypes.addressof((self.ctypes.c_char * 1).from_buffer(self.blob))
+            rows.text = self.address(self.blob)
         rows.site_count = len(self.sites)

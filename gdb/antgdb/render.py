@@ -6,10 +6,12 @@ import json
 from itertools import accumulate
 
 from . import fragmentation, native
-from .check import number
+from .check import STATE_NAMES, number
+from .columns import Columns
 from .facts import block_facts
-from .layout import COUNTERS, FIT_NAMES, NODE_SIZE, POISON_OFFSET, node_serial, node_site
-from .model import damaged, kinds, requested
+from .layout import COUNTERS, FIT_NAMES, NODE_SIZE, POISON_OFFSET
+from .model import damaged, kinds
+from .selection import Selection, chosen_indices
 
 STRIP = 64  # cells in a region's picture
 MAX_REGION_LINES = 32
@@ -294,47 +296,52 @@ class JsonRows:
                 region.arena, region.address, "true" if region.kind == "big" else "false")
         return members
 
-    def row(self, node, words, region, size, state):
+    def row(self, columns, index, region):
+        node = columns.nodes[index]
         problems = self._heap.problems_of(node)
-        site = node_site(words)
+        site = columns.sites[index]
+        state = STATE_NAMES.get(columns.states[index], "unknown")
         return _ROW % (
-            node, node + NODE_SIZE, size, requested(words, region, state), state,
-            node_serial(words), site,
+            node, node + NODE_SIZE, columns.sizes[index],
+            columns.requested[index] if state == "used" else 0, state,
+            columns.serials[index], site,
             self._places.get(region.address) or self.place(region),
             json.dumps(kinds(problems)) if problems else "[]",
             self._names.get(site) or self.site(site))
 
 
 class PythonRows:
-    """The rows heap.rows() keeps, each as `text` writes it (JsonRows or
-    TextRows), and how many (`shown`, once iterated)."""
+    """The rows of the blocks chosen (selection.chosen_indices), each as
+    `text` writes it (JsonRows or TextRows), and how many (`shown`, once
+    iterated)."""
 
-    def __init__(self, heap, text, state, min_size, limit):
-        self.heap, self.text, self.chosen = heap, text, (state, min_size, limit)
+    def __init__(self, heap, columns, text, selection):
+        self.heap, self.columns, self.text, self.selection = heap, columns, text, selection
         self.shown = 0
 
     def __iter__(self):
-        for _, node, words, region, size, name in self.heap.rows(*self.chosen):
-            self.shown += 1
-            yield self.text.row(node, words, region, size, name)
+        row, region_of = self.text.row, self.heap.region_of
+        for indices in chosen_indices(self.heap, self.columns, self.selection):
+            self.shown += len(indices)
+            for index in indices:
+                yield row(self.columns, index, region_of(index))
 
 
-def _rows(heap, text, state, min_size, limit):
+def _rows(heap, text, selection):
     """PythonRows, or native.NativeRows, the same text in pieces of one or
     more rows, when the native library is loaded and can write them."""
     fast = native.load()
-    # --free keeps only the blocks the walk took for free (heap.rows), which
-    # the C, reading one node at a time, cannot tell.
-    rows = fast.rows(heap, text, state, min_size, limit) if fast and state != "free" else None
-    return rows or PythonRows(heap, text, state, min_size, limit)
+    columns = Columns(heap, fast)
+    rows = fast.rows(heap, columns, text, selection) if fast else None
+    return rows or PythonRows(heap, columns, text, selection)
 
 
-def walk_json_lines(heap, sites, state=None, min_size=0, limit=None):
+def walk_json_lines(heap, sites, selection=None):
     """The rows as one JSON array, a row a line, streamed; a piece yielded
     may hold several lines."""
     yield "["
     previous = None
-    for piece in _rows(heap, JsonRows(heap, sites), state, min_size, limit):
+    for piece in _rows(heap, JsonRows(heap, sites), selection or Selection()):
         if previous is not None:
             yield previous + ","
         previous = piece
@@ -368,21 +375,23 @@ class TextRows:
     def header(self):
         return self.form % ("node", "mem", "size", "requested", "state", "serial", "site")
 
-    def row(self, node, words, region, size, state):
+    def row(self, columns, index, region):
+        node = columns.nodes[index]
         problems = self._heap.problems_of(node)
         flag = "  [%s]" % ", ".join(kinds(problems)) if problems else ""
-        return self.form % ("0x%x" % node, "0x%x" % (node + NODE_SIZE), size,
-                            requested(words, region, state) if state == "used" else "-",
-                            state, serial_text(node_serial(words), damaged(problems)),
-                            self._sites.text(node_site(words))) + flag
+        state = STATE_NAMES.get(columns.states[index], "unknown")
+        return self.form % ("0x%x" % node, "0x%x" % (node + NODE_SIZE), columns.sizes[index],
+                            columns.requested[index] if state == "used" else "-",
+                            state, serial_text(columns.serials[index], damaged(problems)),
+                            self._sites.text(columns.sites[index])) + flag
 
 
-def walk_lines(heap, sites, state=None, min_size=0, limit=None):
+def walk_lines(heap, sites, selection=None):
     """A header, then one aligned row per block, then how many; a piece
     yielded may hold several rows."""
     text = TextRows(heap, sites)
     yield text.header()
-    rows = _rows(heap, text, state, min_size, limit)
+    rows = _rows(heap, text, selection or Selection())
     yield from rows
     yield "%s shown" % _many(rows.shown, "block")
 

@@ -14,7 +14,8 @@ from unittest import mock
 import gdbpath  # noqa: F401
 import heapimage as H
 import test_fuzz
-from antgdb import fastpath, model, native, render
+from antgdb import fastpath, model, native, render, selection
+from antgdb.selection import Selection
 from antgdb import heap as walker
 from antgdb.sites import Sites
 
@@ -208,7 +209,7 @@ class SameRowsTest(unittest.TestCase):
     def rows(self, heap, chosen, fast, lines):
         loaded = native.load()
         with mock.patch.object(native, "load", lambda: loaded if fast else None):
-            return "\n".join(lines(heap, Sites(named), *chosen))
+            return "\n".join(lines(heap, Sites(named), Selection(*chosen)))
 
     def compare(self, image, reader=None):
         heap = H.walk(image, reader, symbolize=named)
@@ -217,14 +218,16 @@ class SameRowsTest(unittest.TestCase):
                 python = self.rows(heap, chosen, False, lines)
                 if lines is render.walk_json_lines:
                     json.loads(python)
-                for window, room in ((None, None), (64, 400), (200, 100), (4096, 700)):
-                    saved = model.WINDOW, native.OUT_ROOM
+                for window, room, part in ((None, None, None), (64, 400, 3), (200, 100, 1),
+                                           (4096, 700, 2)):
+                    saved = model.WINDOW, native.OUT_ROOM, selection.SLICE
                     try:
                         model.WINDOW = window or model.WINDOW
                         native.OUT_ROOM = room or native.OUT_ROOM
+                        selection.SLICE = part or selection.SLICE
                         fast = self.rows(heap, chosen, True, lines)
                     finally:
-                        model.WINDOW, native.OUT_ROOM = saved
+                        model.WINDOW, native.OUT_ROOM, selection.SLICE = saved
                     with self.subTest(chosen=chosen, lines=lines.__name__, window=window, room=room):
                         self.assertEqual(fast, python)
 

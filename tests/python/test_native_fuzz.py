@@ -11,16 +11,17 @@ import ctypes
 import mmap
 import os
 import random
-import struct
 import unittest
 from array import array
 
 import gdbpath  # noqa: F401
 from antgdb import fastpath, native, render
 from antgdb import layout as L
+from antgdb.columns import Columns
 from antgdb.errors import Unreadable
 from antgdb.heapwide import _suspects
 from antgdb.model import FreeBlocks
+from antgdb.selection import Selection
 from antgdb.sites import Sites
 
 SEED = int(os.environ.get("ANT_FUZZ_SEED", "20261126"))
@@ -156,22 +157,27 @@ def mutate(rng, params, window, base, blocks):
 
 
 class FencedHeap:
-    """What native.NativeRows reads of a heap: one region whose only
-    readable bytes are a window against the fence."""
+    """What columns.Columns and native.NativeRows read of a heap: one
+    region whose only readable bytes are a window against the fence, and
+    problems at some of its nodes."""
 
     class Region:
         address, arena, kind, lo, values = 0x7FFFF0000000, 0, "heap", 0, {}
 
-    def __init__(self, window, base, nodes, end=U64, length=0x1000):
+    def __init__(self, window, base, nodes, damaged=(), end=U64, length=0x1000):
         self.window_bytes, self.base = window, base
         self.nodes = array("Q", nodes)
         region = self.Region()
         region.hi, region.end, region.length = len(nodes), end, length
         self.regions = [region]
-        self.extents, self.problems = {}, []
+        self.extents = {}
+        self.problems = [Problem(node) for node in damaged]
 
     def problems_of(self, node):
-        return ()
+        return [problem for problem in self.problems if problem.node == node]
+
+    def region_of(self, index):
+        return self.regions[0]
 
     def window(self, node, region):
         """The bytes from node on, as the model gives them, still fenced."""
@@ -179,6 +185,13 @@ class FencedHeap:
             raise Unreadable(node, 32)
         at = node - self.base
         return (ctypes.c_char * (len(self.window_bytes) - at)).from_buffer(self.window_bytes, at)
+
+
+class Problem:
+    kind = "overflow"
+
+    def __init__(self, node):
+        self.node = node
 
 
 def columns(frees):
@@ -389,10 +402,12 @@ def site_name(address):
 
 
 class RowsFenceTest(unittest.TestCase):
-    """The C of ant-walk --json's rows (native.NativeRows) on nodes in
-    random and damaged windows flush against the fence, and on nodes
-    partly or wholly out of them: never a read out of the window, and the
-    text Python writes (render.JsonRows, TextRows)."""
+    """The C that reads nodes into columns (columns.Columns with the
+    library) and writes ant-walk's rows from them (native.NativeRows), on
+    nodes in random and damaged windows flush against the fence, and on
+    nodes partly or wholly out of them: never a read out of the window,
+    the columns Python reads and the text Python writes (render.JsonRows,
+    TextRows)."""
 
     def test_same_rows_as_python_and_no_read_out_of_the_window(self):
         rng = random.Random(SEED)
@@ -414,42 +429,34 @@ class RowsFenceTest(unittest.TestCase):
             if rng.random() < 0.5:
                 offsets = [at for at in offsets if 0 <= at <= length - 32]
             addresses = sorted({base + at for at in offsets if 0 <= base + at <= U64})
+            damaged = [node for node in addresses if rng.random() < 0.2]
             chosen = rng.choice(((None, 0, None), ("used", 0, None), ("cached", 0, 3),
                                  (None, 100, None), (None, 0, rng.randrange(1, 5))))
-            heap = FencedHeap(fence.place(window, rng.random() < 0.5), base, addresses,
+            heap = FencedHeap(fence.place(window, rng.random() < 0.5), base, addresses, damaged,
                               end=rng.choice((U64, min(U64, base + length + 64), 1 << 40)),
                               length=rng.choice((0x1000, 1 << 40, 10 ** 19)))
             json_mode = rng.random() < 0.5
             text = (render.JsonRows if json_mode else render.TextRows)(heap, Sites(site_name))
-            expected, unreadable = [], False
-            shown = 0
-            for node in addresses:
-                if node < base or node + 32 > base + length:
-                    unreadable = True
-                    break
-                words = struct.unpack_from("<4Q", window, node - base)
-                state = native.STATE_NAMES.get(words[3] & 0xFF, "unknown")
-                size = words[0] & L.MASK32
-                if (chosen[0] and state != chosen[0]) or size < chosen[1]:
-                    continue
-                if shown == chosen[2]:
-                    break
-                expected.append(text.row(node, words, heap.regions[0], size, state))
-                shown += 1
-            saved = native.OUT_ROOM
-            native.OUT_ROOM = rng.choice((saved, 300, 700))
-            try:
-                rows = native.NativeRows(library, heap, text, *chosen)
-            finally:
-                native.OUT_ROOM = saved
-            between = ",\n" if json_mode else "\n"
+            slow, fast = Columns(heap), Columns(heap, library)
             with self.subTest(seed=SEED, round=round_, json=json_mode):
-                if unreadable:
-                    with self.assertRaises(Unreadable):
-                        list(rows)
-                else:
-                    self.assertEqual(between.join(rows), between.join(expected))
-                    self.assertEqual(rows.shown, len(expected))
+                if any(node < base or node + 32 > base + length for node in addresses):
+                    for columns in (slow, fast):
+                        with self.assertRaises(Unreadable):
+                            columns.everything()
+                    continue
+                for name in ("sizes", "requested", "serials", "sites", "states", "plain"):
+                    self.assertEqual(getattr(fast.everything(), name),
+                                     getattr(slow.everything(), name))
+                python = render.PythonRows(heap, slow, text, Selection(*chosen))
+                saved = native.OUT_ROOM
+                native.OUT_ROOM = rng.choice((saved, 300, 700))
+                try:
+                    rows = native.NativeRows(library, heap, fast, text, Selection(*chosen))
+                finally:
+                    native.OUT_ROOM = saved
+                between = ",\n" if json_mode else "\n"
+                self.assertEqual(between.join(rows), between.join(python))
+                self.assertEqual(rows.shown, python.shown)
 
 
 if __name__ == "__main__":

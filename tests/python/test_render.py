@@ -7,6 +7,7 @@ import gdbpath  # noqa: F401
 import heapimage as H
 import test_fuzz
 from antgdb import render
+from antgdb.selection import Selection
 from antgdb.sites import Sites
 
 
@@ -111,7 +112,7 @@ class WalkShapeTest(Rendered):
         self.assertEqual((lines[0], lines[-1], len(lines)), ("[", "]", 9))
         self.assertEqual([row["mem"] for row in json.loads("\n".join(lines))],
                          [b.mem for b in self.blocks] + [self.big.mem])
-        self.assertEqual(json.loads("\n".join(render.walk_json_lines(heap, self.sites, limit=0))), [])
+        self.assertEqual(json.loads("\n".join(render.walk_json_lines(heap, self.sites, Selection(limit=0)))), [])
 
     def test_json_rows_are_what_json_dumps_writes(self):
         self.image.write(self.blocks[2].node + 24, b"J")  # an unknown state
