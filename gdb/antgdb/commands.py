@@ -15,6 +15,7 @@ from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
 from .output import OutputFile
+from . import slow_walk
 from .selection import Selection
 
 ROOT_SYMBOL = "ant_root"
@@ -137,6 +138,8 @@ def _walk(values):
         layouts = locate.locate(reader, candidates)
         sites = Sites(Symbols())
         walked = heap.walk(reader, layouts[0], sites)
+        for line in slow_walk.once(len(walked.nodes)):
+            gdb.write(line + "\n", gdb.STDERR)
         if len(layouts) > 1:
             walked.notes.append("other Ant heaps found, with roots at %s; choose one "
                                 "with --root" % ", ".join("0x%x" % l.address

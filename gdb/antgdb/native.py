@@ -6,9 +6,10 @@ million blocks, against about 2 us in Python; the scan of fastpath.PythonScan
 for the next sound node after damage; it decodes nodes into columns
 (columns.Columns) and formats the plain rows of `ant-walk` (NativeRows),
 which cost Python 3 to 6 us each.
-The library is looked for next to this package (where `cmake --install`
-puts it, beside ant-gdb.py), or where the environment variable
-ANT_GDB_NATIVE says; ANT_GDB_NATIVE=0 keeps the walk in Python. Whatever
+The library is looked for where the environment variable ANT_GDB_NATIVE
+says, else where a build's loader chose, else next to this package (where
+`cmake --install` puts it, beside ant-gdb.py), else, in a source tree, in
+its builds (builds.py); ANT_GDB_NATIVE=0 keeps the walk in Python. Whatever
 goes wrong in loading it (no file, another architecture, a missing symbol,
 another ABI), the walk stays in Python and says the same: describe() tells
 which walker runs, and why.
@@ -18,6 +19,7 @@ import os
 from array import array
 from itertools import accumulate, repeat
 
+from . import builds
 from .selection import chosen_indices
 
 ABI = 7  # FASTWALK_ABI of fastwalk.c
@@ -67,15 +69,35 @@ def describe():
     return _loaded[0][1]
 
 
+def choose(path, sanitize=""):
+    """Walks with the library at `path`, built with the sanitizers
+    `sanitize` (ANT_SANITIZE's value), unless ANT_GDB_NATIVE says otherwise:
+    what a build's loader calls."""
+    builds.chosen[:] = [(path, sanitize)]
+    del _loaded[:]
+
+
+def python_chosen():
+    """True when ANT_GDB_NATIVE=0 asks for the walk in Python."""
+    return os.environ.get(ENVIRONMENT, "") == "0"
+
+
 def _try_load():
-    setting = os.environ.get(ENVIRONMENT, "")
-    if setting == "0":
+    if python_chosen():
         return None, "python (%s=0)" % ENVIRONMENT
-    path = setting or default_path()
-    try:
-        return Native(path), "native (%s)" % path
-    except Exception as error:  # any failure at all: the Python walk is the same
-        return None, "python (%s cannot be used: %s)" % (path, error)
+    places = builds.places(os.environ.get(ENVIRONMENT, ""), default_path())
+    if not places:
+        return None, "python (no %s beside the package or in a build of its source tree)" % LIBRARY
+    failures = []
+    for path, refusal in places:
+        if refusal:
+            failures.append("%s cannot be used: %s" % (path, refusal))
+            continue
+        try:
+            return Native(path), "native (%s)" % path
+        except Exception as error:  # any failure at all: the Python walk is the same
+            failures.append("%s cannot be used: %s" % (path, error))
+    return None, "python (%s)" % "; ".join(failures)
 
 
 class Native:
