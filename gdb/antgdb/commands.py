@@ -10,7 +10,7 @@ import re
 
 import gdb
 
-from . import heap, locate, options, render, style
+from . import heap, locate, options, render, style, svgmap
 from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
@@ -299,7 +299,15 @@ class AntBlock(AntCommand):
             out.lines(render.block_lines(walked, block, sites, address))
 
 
-COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock)
+class AntMap(AntCommand):
+    __doc__ = options.SPECS["ant-map"].help()
+    name = "ant-map"
+
+    def run(self, walked, sites, values, out):
+        out.lines(svgmap.map_lines(walked, sites))
+
+
+COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock, AntMap)
 _registered = []
 
 

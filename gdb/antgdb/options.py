@@ -98,6 +98,20 @@ SPECS = {
         more="Each node field is shown with the value the rules expect; the tail\n"
         "sentinel, or the links, the record of who freed the block and the\n"
         "poison are checked; the start of mem is dumped."),
+    "ant-map": Spec(
+        "Draw the Ant heap as an SVG picture: every region to scale, blocks by state.",
+        "ant-map --svg FILE [--root ADDR]",
+        [("--svg", "FILE", "write the picture to FILE (replaced only once all of\n"
+                           "it is written); open it in a web browser"),
+         ROOT],
+        more="Each region is drawn as rows of pixels, the same bytes a pixel for all,\n"
+        "blocks coloured by state (used, free, cached in a thread cache or in an\n"
+        "arena's depot, unknown where the node is damaged), the region's header,\n"
+        "and the wilderness. A block's tooltip gives its mem, size, requested\n"
+        "bytes, serial and site; damaged blocks (what ant-check reports) carry a\n"
+        "red mark. Blocks narrower than two pixels are drawn together as one\n"
+        "span whose colour mixes their states by bytes and whose tooltip counts\n"
+        "them, so a million blocks make a file of a few MB."),
 }
 
 _SIZE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)\s*(b|k|kib|kb|m|mib|mb|g|gib|gb)?$", re.I)
@@ -121,7 +135,7 @@ def parse(command, text):
     spec = SPECS[command]
     values = {"json": False, "help": False, "root": None, "used": False,
               "free": False, "cached": False, "min_size": 0, "limit": None, "address": None,
-              "output": None}
+              "output": None, "svg": None}
     flags = {flag: value for flag, value, _ in spec.options}
     words = text.split()
     if "--help" in words:
@@ -166,6 +180,10 @@ def parse(command, text):
         values["limit"] = int(values["limit"], 0)
         if values["limit"] < 1:
             raise UsageError("--limit wants at least 1")
+    if command == "ant-map":
+        if values["svg"] is None:
+            raise UsageError("where should the picture go? Usage: " + spec.usage)
+        values["output"] = values["svg"]
     if spec.positional:
         if not rest:
             raise UsageError("which address? Usage: " + spec.usage)
@@ -202,7 +220,7 @@ def complete(command, text, word):
     word = word or ""
     words = text.split()
     token = words.pop() if words and not text[-1:].isspace() else ""
-    if words and words[-1] == "--output":
+    if words and words[-1] in ("--output", "--svg"):
         return _files(token, word)
     if not token.startswith("-"):
         if spec.positional:

@@ -50,7 +50,8 @@ class ParseTest(unittest.TestCase):
     def test_output(self):
         self.assertIsNone(options.parse("ant-heap", "")["output"])
         for command in options.SPECS:
-            text = "0x10 --output ~/rows.json" if command == "ant-block" else "--output=~/rows.json"
+            text = {"ant-block": "0x10 --output ~/rows.json",
+                    "ant-map": "--svg ~/rows.json"}.get(command, "--output=~/rows.json")
             self.assertEqual(options.parse(command, text)["output"], "~/rows.json", command)
         with self.assertRaisesRegex(UsageError, "--output needs a value"):
             options.parse("ant-walk", "--json --output")
