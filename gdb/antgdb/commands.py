@@ -15,6 +15,7 @@ from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
 from .output import OutputFile
+from . import leakreport, reach, roots
 from . import slow_walk
 from .selection import Selection
 
@@ -307,7 +308,150 @@ class AntMap(AntCommand):
         out.lines(svgmap.map_lines(walked, sites))
 
 
-COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock, AntMap)
+def _register_words(value):
+    """The 64-bit words a register holds: one, or a vector register's
+    lanes; none for a register gdb cannot show."""
+    kind = value.type.strip_typedefs()
+    if kind.code == gdb.TYPE_CODE_UNION:
+        for field in kind.fields():
+            if field.name in ("v2_int64", "v4_int64", "v8_int64", "uint128"):
+                lanes = value[field.name]
+                if field.name == "uint128":
+                    number = int(lanes)
+                    return [number & (2**64 - 1), number >> 64]
+                low, high = field.type.range()
+                return [int(lanes[i]) & (2**64 - 1) for i in range(low, high + 1)]
+        return []
+    if kind.code in (gdb.TYPE_CODE_INT, gdb.TYPE_CODE_PTR) and kind.sizeof <= 8:
+        return [int(value) & (2**64 - 1)]
+    return []
+
+
+def _thread(thread, frames):
+    """roots.Thread of the selected thread: its newest frame's registers,
+    and its frames' stack pointers when `frames`."""
+    newest = gdb.newest_frame()
+    registers = {}
+    names = set()
+    architecture = newest.architecture()
+    for group in ("general", "vector"):
+        try:
+            descriptors = list(architecture.registers(group))
+        except (gdb.error, ValueError):
+            continue
+        for descriptor in descriptors:
+            if descriptor.name in names:
+                continue
+            names.add(descriptor.name)
+            try:
+                words = _register_words(newest.read_register(descriptor))
+            except (gdb.error, ValueError):
+                continue
+            if words:
+                registers[descriptor.name] = words
+    sp = int(newest.read_register("sp")) & (2**64 - 1)
+    stack = []
+    frame = newest
+    while frames and frame is not None and len(stack) < 100000:
+        try:
+            stack.append((int(frame.read_register("sp")) & (2**64 - 1),
+                          frame.name() or "0x%x" % frame.pc()))
+            frame = frame.older()
+        except gdb.error:
+            break
+    return roots.Thread(thread.num, thread.ptid[1], registers, sp, stack)
+
+
+def _threads(frames=False):
+    """roots.Thread of every thread of the inferior, the selection kept."""
+    inferior = gdb.selected_inferior()
+    selected = gdb.selected_thread()
+    try:
+        frame = gdb.selected_frame()
+    except gdb.error:
+        frame = None
+    found = []
+    try:
+        for thread in sorted(inferior.threads(), key=lambda thread: thread.num):
+            if not thread.is_valid() or thread.is_running():
+                continue
+            thread.switch()
+            try:
+                found.append(_thread(thread, frames))
+            except gdb.error:
+                continue
+    finally:
+        if selected is not None and selected.is_valid():
+            selected.switch()
+            if frame is not None and frame.is_valid():
+                frame.select()
+    return found
+
+
+def _mappings(reader):
+    """[(start, end, writable, name)] of the target's memory: /proc/PID/maps
+    for a live process, the core's segments for a core."""
+    pid = gdb.selected_inferior().pid
+    if not _core_path() and pid:
+        try:
+            with open("/proc/%d/maps" % pid) as maps:
+                return roots.parse_maps(maps.read())
+        except OSError:
+            pass
+    ranges = reader.ranges()
+    if ranges is None:
+        raise UsageError("the target's memory map is unknown here (not a core, nor a "
+                         "local process): its roots cannot be found")
+    return [(start, end, writable, None) for start, end, writable in ranges]
+
+
+def _roots(walked, frames=False):
+    threads = _threads(frames)
+    return threads, roots.areas(_mappings(walked.reader), threads, walked)
+
+
+class AntLeaks(AntCommand):
+    __doc__ = options.SPECS["ant-leaks"].help()
+    name = "ant-leaks"
+
+    def run(self, walked, sites, values, out):
+        threads, areas = _roots(walked)
+        found = reach.leaks(walked, threads, areas)
+        if values["json"]:
+            out.write(render.dumps(leakreport.leaks_dict(walked, found, sites)) + "\n")
+        else:
+            out.lines(leakreport.leaks_lines(walked, found, sites))
+        return leakreport.failure(found)
+
+
+def _data_symbol(address):
+    """"name+offset in section" as gdb's info symbol says, or None."""
+    try:
+        text = gdb.execute("info symbol 0x%x" % address, to_string=True).strip()
+    except gdb.error:
+        return None
+    return None if text.startswith("No symbol") else text
+
+
+class AntRefs(AntCommand):
+    __doc__ = options.SPECS["ant-refs"].help()
+    name = "ant-refs"
+
+    def run(self, walked, sites, values, out):
+        address = values["address"]
+        block, where = walked.find(address)
+        if block is None:
+            raise UsageError("0x%x is %s" % (address, where))
+        threads, areas = _roots(walked, frames=True)
+        found = reach.refs(walked, threads, areas, block)
+        entries = leakreport.refs_entries(walked, found, sites, _data_symbol)
+        if values["json"]:
+            out.write(render.dumps(leakreport.refs_dict(block, entries)) + "\n")
+        else:
+            out.lines(leakreport.refs_lines(block, entries))
+
+
+COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock, AntLeaks, AntRefs, AntMap)
 _registered = []
 
 

@@ -98,6 +98,31 @@ SPECS = {
         more="Each node field is shown with the value the rules expect; the tail\n"
         "sentinel, or the links, the record of who freed the block and the\n"
         "poison are checked; the start of mem is dumped."),
+    "ant-leaks": Spec(
+        "Find the Ant heap's leaks: used blocks nothing reachable points to, by site.",
+        "ant-leaks [--json] [--output FILE] [--root ADDR]",
+        [JSON, OUTPUT, ROOT],
+        more="Roots: every thread's registers and its stack from its stack pointer up,\n"
+        "and every other writable mapping (data, bss, TLS, other mappings, other\n"
+        "allocators' memory), but not the Ant heap nor the allocator's own records.\n"
+        "From them, a word that equals a used block's mem points to it, one inside\n"
+        "its requested bytes into it. As Valgrind's memcheck says:\n"
+        "  definite  nothing reachable points into the block\n"
+        "  indirect  only other leaked blocks point into it\n"
+        "  possible  reached only through a pointer into some block's interior\n"
+        "Blocks in thread caches and depots, and free blocks, are not leaks.\n"
+        "With definite leaks it ends in an error, so `gdb -batch` exits non-zero."),
+    "ant-refs": Spec(
+        "List every word in the Ant heap and the roots that points into a block.",
+        "ant-refs ADDR [--json] [--output FILE] [--root ADDR]",
+        [JSON, OUTPUT, ROOT],
+        positional=("ADDR", "an expression for any address inside the block"),
+        more="Scans the words of every used block (its requested bytes), every\n"
+        "thread's registers and stack, and the writable mappings that are roots\n"
+        "(see ant-leaks) for values from the block's mem to its end. Each is\n"
+        "shown with where it is: a block's mem and offset, a thread's register,\n"
+        "a thread's stack frame, or a mapping with the symbol gdb knows there;\n"
+        "-> +N is the offset into the block it points to."),
     "ant-map": Spec(
         "Draw the Ant heap as an SVG picture: every region to scale, blocks by state.",
         "ant-map --svg FILE [--root ADDR]",

@@ -46,11 +46,15 @@ class ParseTest(unittest.TestCase):
         self.assertEqual((values["address"], values["json"]), ("(char *) p + 8", True))
         self.assertEqual(options.parse("ant-block", "-- x --y")["address"], "x --y")
         self.assertEqual(options.parse("ant-block", "p - -1")["address"], "p - -1")
+        values = options.parse("ant-refs", "&list->head --json")
+        self.assertEqual((values["address"], values["json"]), ("&list->head", True))
+        with self.assertRaisesRegex(UsageError, "which address"):
+            options.parse("ant-refs", "--json")
 
     def test_output(self):
         self.assertIsNone(options.parse("ant-heap", "")["output"])
         for command in options.SPECS:
-            text = {"ant-block": "0x10 --output ~/rows.json",
+            text = {"ant-block": "0x10 --output ~/rows.json", "ant-refs": "p --output ~/rows.json",
                     "ant-map": "--svg ~/rows.json"}.get(command, "--output=~/rows.json")
             self.assertEqual(options.parse(command, text)["output"], "~/rows.json", command)
         with self.assertRaisesRegex(UsageError, "--output needs a value"):
