@@ -231,3 +231,77 @@ void ant_note_block(const char *what, const ant_node_t *node)
     put_block(&l, node);
     emit(&l);
 }
+
+/* "2 blocks", "1 block" */
+static void put_count(struct line *l, uint64_t n, const char *one, const char *many)
+{
+    put_unsigned(l, n, 10);
+    put(l, n == 1 ? one : many);
+}
+
+static const char *const leak_kinds[] = {
+    [ANT_LEAK_DEFINITE] = "definite", [ANT_LEAK_INDIRECT] = "indirect", [ANT_LEAK_POSSIBLE] = "possible"};
+
+/* "ant: leak: definite: 2 blocks, 96 bytes, allocated at 0x55d2c1a3b1c9
+ * (prog+0x11c9, make_list+0x19), serials 12 to 14": the first serial is
+ * the one to give break_serial. */
+void ant_report_leak(const struct ant_leak_group *g)
+{
+    struct line l = {.len = 0};
+    put(&l, "ant: leak: ");
+    put(&l, leak_kinds[g->kind]);
+    put(&l, ": ");
+    put_count(&l, g->blocks, " block, ", " blocks, ");
+    put_count(&l, g->bytes, " byte", " bytes");
+    put(&l, ", allocated at ");
+    put_site_as(&l, g->site, true);
+    put(&l, g->blocks == 1 ? ", serial " : ", serials ");
+    put_unsigned(&l, g->first_serial, 10);
+    if (g->blocks > 1) {
+        put(&l, " to ");
+        put_unsigned(&l, g->last_serial, 10);
+    }
+    emit(&l);
+}
+
+/* "ant: leak check: 4 of 17 used blocks leaked: 2 definite (96 bytes),
+ * 1 indirect (40 bytes), 1 possible (64 bytes); exit status 23" */
+void ant_report_leak_total(const uint64_t blocks[4], const uint64_t bytes[4], uint64_t checked, int status)
+{
+    struct line l = {.len = 0};
+    put(&l, "ant: leak check: ");
+    put_unsigned(&l, blocks[ANT_LEAK_DEFINITE] + blocks[ANT_LEAK_INDIRECT] + blocks[ANT_LEAK_POSSIBLE], 10);
+    put(&l, " of ");
+    put_count(&l, checked, " used block leaked", " used blocks leaked");
+    for (int kind = ANT_LEAK_DEFINITE; kind <= ANT_LEAK_POSSIBLE; kind++) {
+        put(&l, kind == ANT_LEAK_DEFINITE ? ": " : ", ");
+        put_unsigned(&l, blocks[kind], 10);
+        put(&l, " ");
+        put(&l, leak_kinds[kind]);
+        put(&l, " (");
+        put_count(&l, bytes[kind], " byte)", " bytes)");
+    }
+    if (status) {
+        put(&l, "; exit status ");
+        put_unsigned(&l, (uint64_t)status, 10);
+    }
+    emit(&l);
+}
+
+/* "ant: leak check: not done: 2 threads did not stop (signal 64 blocked,
+ * or hung), and a block only their registers hold would read as leaked" */
+void ant_report_leak_unstopped(unsigned threads, int signal)
+{
+    struct line l = {.len = 0};
+    put(&l, "ant: leak check: not done: ");
+    put_count(&l, threads, " thread did not stop (", " threads did not stop (");
+    if (signal) {
+        put(&l, "signal ");
+        put_unsigned(&l, (uint64_t)signal, 10);
+        put(&l, " blocked, or hung");
+    } else {
+        put(&l, "no real-time signal was free, or the threads could not be listed");
+    }
+    put(&l, "), and a block only their registers hold would read as leaked");
+    emit(&l);
+}

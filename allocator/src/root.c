@@ -224,5 +224,8 @@ void ant_init_slow(void)
     ant_arena_for_thread();
     __atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
     __atomic_store_n(&ant_ready, 1, __ATOMIC_RELEASE);
+    /* Once ready: registering may call calloc. */
+    if (ant_opt.leak_check)
+        ant_leak_arm();
 }
 
