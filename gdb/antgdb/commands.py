@@ -10,14 +10,13 @@ import re
 
 import gdb
 
-from . import heap, locate, options, render, style, svgmap
+from . import filters, heap, locate, options, render, style, svgmap
 from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
 from .output import OutputFile
 from . import leakreport, reach, roots
 from . import slow_walk
-from .selection import Selection
 
 ROOT_SYMBOL = "ant_root"
 WRITE_BATCH = 1 << 20  # characters a gdb.write takes at most, about
@@ -263,7 +262,8 @@ class AntWalk(AntCommand):
     name = "ant-walk"
 
     def run(self, walked, sites, values, out):
-        chosen = Selection(values["state"], values["min_size"], values["limit"])
+        chosen = filters.selection(values, sites)
+        chosen.check(walked)
         if values["json"]:
             out.lines(render.walk_json_lines(walked, sites, chosen))
         else:

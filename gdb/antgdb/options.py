@@ -5,8 +5,10 @@ import os
 import re
 import textwrap
 
+from . import filters
 from .check import KINDS
 from .errors import UsageError
+from .selection import SORT_KEYS
 
 FRAGMENTATION = (
     "Fragmentation is 1 - (largest free extent / free bytes), where the free\n"
@@ -63,21 +65,25 @@ SPECS = {
         ". free, ! damaged,\n~ wilderness."),
     "ant-walk": Spec(
         "List the blocks of the Ant heap in address order, one row per block.",
-        "ant-walk [--used|--free|--cached] [--min-size N] [--limit N] [--json] [--output FILE] "
-        "[--root ADDR]",
+        "ant-walk [--used|--free|--cached] [--min-size N] [--site PATTERN] [--serial A-B] "
+        "[--requested A-B] [--arena N] [--sort KEY] [--reverse] [--limit N] [--json] "
+        "[--output FILE] [--root ADDR]",
         [("--used", None, "only blocks in use"),
          ("--free", None, "only free blocks"),
          ("--cached", None, "only blocks waiting in a thread cache (freed by the\n"
                             "program, not yet returned to the heap)"),
          ("--min-size", "N", "only blocks of at least N bytes (block size; 4K, 1M, 0x100 work)"),
-         ("--limit", "N", "stop after N rows"),
+         *filters.OPTIONS,
+         ("--limit", "N", "stop after N rows (the first N in the order asked for)"),
          JSON, OUTPUT, ROOT],
         more="Columns: node address, mem address (what malloc returned), block size\n"
         "(node included), requested bytes (of a used block), state (used, free,\n"
         "cached in a thread cache or a depot, or unknown when the node is\n"
         "damaged), serial (the Nth allocation), and site (the caller of\n"
         "malloc, with its symbol and line where gdb knows them). Regions come in\n"
-        "the order of their arena's lists; blocks within a region by address."),
+        "the order of their arena's lists; blocks within a region by address,\n"
+        "unless --sort or --reverse says otherwise. A row passes every filter\n"
+        "given. A PATTERN holds no spaces: * stands for them."),
     "ant-check": Spec(
         "Check every rule of the Ant heap layout and name each problem and its culprit.",
         "ant-check [--json] [--output FILE] [--root ADDR]",
@@ -205,6 +211,8 @@ def parse(command, text):
         values["limit"] = int(values["limit"], 0)
         if values["limit"] < 1:
             raise UsageError("--limit wants at least 1")
+    if command == "ant-walk":
+        filters.finish(values, parse_size)
     if command == "ant-map":
         if values["svg"] is None:
             raise UsageError("where should the picture go? Usage: " + spec.usage)
@@ -245,6 +253,8 @@ def complete(command, text, word):
     word = word or ""
     words = text.split()
     token = words.pop() if words and not text[-1:].isspace() else ""
+    if words and words[-1] == "--sort":
+        return [key[len(token) - len(word):] for key in SORT_KEYS if key.startswith(token)]
     if words and words[-1] in ("--output", "--svg"):
         return _files(token, word)
     if not token.startswith("-"):

@@ -17,6 +17,9 @@ CASES = [
     ("unknown option", ["-ex", "starti", "/bin/true"], "ant-walk --bogus", ["--bogus"]),
     ("bad number", [], "ant-walk --limit many", ["--limit", "rows"]),
     ("missing address", [], "ant-block", ["ADDR"]),
+    ("backward range", [], "ant-walk --serial 9-1", ["--serial", "ends below"]),
+    ("unknown sort key", [], "ant-walk --sort name", ["--sort", "size"]),
+    ("bad byte count", [], "ant-walk --requested 1Q-", ["--requested"]),
 ]
 
 

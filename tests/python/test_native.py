@@ -15,7 +15,7 @@ import gdbpath  # noqa: F401
 import heapimage as H
 import test_fuzz
 from antgdb import fastpath, model, native, render, selection
-from antgdb.selection import Selection
+from antgdb.selection import Selection, SitePattern
 from antgdb import heap as walker
 from antgdb.sites import Sites
 
@@ -206,14 +206,28 @@ class SameRowsTest(unittest.TestCase):
               (None, 97, None), (None, 0, 1), (None, 0, 5), ("used", 64, 3), (None, 1 << 40, None),
               (None, 0, 0)]
 
+    # Filters and orders, by keywords; a site pattern by its text.
+    ORDERED = [dict(sort="size"), dict(sort="requested", reverse=True, limit=4),
+               dict(sort="address", reverse=True), dict(reverse=True, limit=2),
+               dict(serial=(2, 6)), dict(requested=(1, 100)), dict(arena=0, sort="serial"),
+               dict(site="f4*", state="used")]
+
     def rows(self, heap, chosen, fast, lines):
         loaded = native.load()
+        sites = Sites(named)
+        if isinstance(chosen, dict):
+            chosen = dict(chosen)
+            if "site" in chosen:
+                chosen["site"] = SitePattern(chosen["site"], sites)
+            selected = Selection(**chosen)
+        else:
+            selected = Selection(*chosen)
         with mock.patch.object(native, "load", lambda: loaded if fast else None):
-            return "\n".join(lines(heap, Sites(named), Selection(*chosen)))
+            return "\n".join(lines(heap, sites, selected))
 
     def compare(self, image, reader=None):
         heap = H.walk(image, reader, symbolize=named)
-        for chosen in self.CHOSEN:
+        for chosen in self.CHOSEN + self.ORDERED:
             for lines in (render.walk_json_lines, render.walk_lines):
                 python = self.rows(heap, chosen, False, lines)
                 if lines is render.walk_json_lines:
