@@ -16,7 +16,8 @@ import gdbrun
 SVG = "{http://www.w3.org/2000/svg}"
 BLOCKS = 300
 # Finds a used block with gdb's help and writes one byte past its request.
-OVERFLOW = ("python from antgdb import commands; walked, _, close = commands._walk({'root': None}); "
+OVERFLOW = ("python from antgdb import commands; "
+            "walked, _, close = commands._walk({'root': None}); "
             "victim = next(b for b in walked.blocks() if b.state == 'used' and b.requested); "
             "close(); gdb.selected_inferior().write_memory(victim.mem + victim.requested, b'!')")
 
@@ -87,7 +88,8 @@ def main():
     said = out.get("map", "")
     check("ant-map: wrote" in said and path("live.svg") in said,
           "ant-map did not say where it wrote: %r" % said[-300:])
-    for name, words in (("no file", "Usage: ant-map --svg FILE"), ("no value", "--svg needs a value"),
+    for name, words in (("no file", "Usage: ant-map --svg FILE"),
+                        ("no value", "--svg needs a value"),
                         ("unwritable", "cannot write"), ("no process", "no process")):
         check(words in out.get(name, ""), "%s: the error does not say %r: %r"
               % (name, words, out.get(name, "")[-300:]))
