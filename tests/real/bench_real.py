@@ -4,8 +4,9 @@ jemalloc and mimalloc where their Debian packages are installed.
 Usage: bench_real.py LIBANTMALLOC SCRATCH [RUNS] [WORKLOAD ...]
 
 Runs each workload under each allocator, the allocators in turn and each
-round starting with the next one, RUNS times each (3 by default), and
-prints the medians and their ratios to glibc from this one run. A
+round starting with the next one, RUNS times each (5 by default), and
+prints the median and the fastest time, the median peak memory, and their
+ratios to glibc from this one run. A
 benchmark, not a test: it asserts no time. It fails only when a program
 fails or prints other output than under glibc, since then an allocator is
 broken. A workload whose program is not installed is skipped, with a line
@@ -78,7 +79,7 @@ def main():
     if not shutil.which(GNU_TIME):
         sys.exit("bench_real.py needs GNU time: apt-get install time")
     lib, scratch = sys.argv[1], sys.argv[2]
-    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
     names = sys.argv[4:] or DEFAULT
     started = time.perf_counter()
     allocs = allocators.available(lib, print)
@@ -86,8 +87,9 @@ def main():
         report.machine(), ", ".join("%s %s" % (a.name, a.version) for a in allocs if a.version),
         ant_commit(), runs, report.load()))
     width = max([14] + [len(os.path.basename(n)) for n in names])
-    row = "%-" + str(width) + "s %-9s %9s %7s %11s %7s"
-    print(row % ("program", "allocator", "median s", "time", "peak KiB", "peak"), flush=True)
+    row = "%-" + str(width) + "s %-9s %9s %7s %10s %7s %11s %7s"
+    print(row % ("program", "allocator", "median s", "time", "fastest s", "time", "peak KiB", "peak"),
+          flush=True)
     failures, skipped = [], []
     for name in names:
         base = os.path.basename(name)
@@ -123,15 +125,16 @@ def main():
             if a.name in failed or not results[a.name]:
                 continue
             medians[a.name] = (statistics.median(t for t, _, _ in results[a.name]),
+                               min(t for t, _, _ in results[a.name]),
                                statistics.median(r for _, r, _ in results[a.name]))
-        g_time, g_peak = medians.get("glibc", (None, None))
+        g_time, g_fastest, g_peak = medians.get("glibc", (None, None, None))
         for a in allocs:
             if a.name not in medians:
-                print(row % (base, a.name, "failed", "", "", ""), flush=True)
+                print(row % (base, a.name, "failed", "", "", "", "", ""), flush=True)
                 continue
-            seconds, peak = medians[a.name]
-            print(row % (base, a.name, "%.3f" % seconds, ratio(seconds, g_time), peak,
-                         ratio(peak, g_peak)), flush=True)
+            seconds, fastest, peak = medians[a.name]
+            print(row % (base, a.name, "%.3f" % seconds, ratio(seconds, g_time), "%.3f" % fastest,
+                         ratio(fastest, g_fastest), peak, ratio(peak, g_peak)), flush=True)
         failures += ["%s under %s: %s" % (base, a, why) for a, why in failed.items()]
     print("whole run: %.0f s; load average %s at the end" % (time.perf_counter() - started,
                                                             report.load()))
