@@ -34,7 +34,9 @@ class Panel:
 def panel(heap, caption, labels, per_px):
     """The first HEAP region of `heap` as a Panel: `labels` maps a used
     block's mem to its name, `per_px` is bytes a pixel."""
-    region = next(region for region in heap.regions if region.kind == "heap")
+    region = next((region for region in heap.regions if region.kind == "heap"), None)
+    if region is None:
+        raise ValueError("the heap has no HEAP region to draw")
     columns = Columns(heap)
     base = region.address
     paragraph = svgmap.Paragraph(MARGIN, CAPTION, per_px, WIDTH, ROW, GAP)
