@@ -108,8 +108,8 @@ def main():
 # gdb -batch exits 0 whatever a script raised: the status is set here.
 try:
     main()
-except (Failure, gdb.error, KeyError) as error:
-    print("pictures: %s" % error, file=sys.stderr)
+except Exception as error:  # any failure, Ant's own errors too, must fail the build
+    print("pictures: %s: %s" % (type(error).__name__, error), file=sys.stderr)
     if gdb.selected_inferior().pid:
         gdb.execute("kill", to_string=True)
     sys.stdout.flush()

@@ -83,15 +83,9 @@ class Paragraph:
         self.x, self.y, self.per_px = x, y, per_px
         self.width, self.row, self.gap = width, row, gap
 
-    def pixel(self, offset):
-        """The pixel, counted along the rows, where byte `offset` falls."""
-        return offset / self.per_px
-
-    def rows_for(self, pixels):
-        return max(1, -(-int(pixels) // self.width))
-
     def height(self, pixels):
-        return self.rows_for(pixels) * (self.row + self.gap)
+        """The height of rows enough for `pixels` pixels, one row at least."""
+        return max(1, -(-int(pixels) // self.width)) * (self.row + self.gap)
 
     def point(self, pixel):
         """(x, y) of the top of pixel number `pixel`."""
@@ -203,7 +197,7 @@ class Drawing:
                     yield self.close(span)
                     span = None
                 yield self.piece(at, node, "overhead", overhead(region, at, node, self.where))
-            at = node + size
+            at = min(node + size, region.end)  # a damaged size draws nothing past the region
             kind = SPAN_INDEX[state]
             if state == STATE_CACHED and depots(node):
                 kind = DEPOT
@@ -212,7 +206,7 @@ class Drawing:
                     span = Span(node)
                 span.end = at
                 span.blocks[kind] += 1
-                span.bytes[kind] += size
+                span.bytes[kind] += at - node
                 if node in damaged:
                     span.damaged += 1
                     self.marks.append((node, index, SPAN_KINDS[kind]))
@@ -346,14 +340,13 @@ def map_lines(heap, sites):
     height = top
     for region in heap.regions:
         height += LABEL + Paragraph(0, 0, per_px).height(region.length / per_px)
-    height += MARGIN
+    height += LABEL + MARGIN  # a last line, for a note on marks left out
     width = WIDTH + 2 * MARGIN
     yield ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'viewBox="0 0 %d %d">' % (width, height, width, height))
     yield "<title>Ant heap at 0x%x</title>" % heap.layout.address
     yield style_lines()
     yield '<rect width="100%" height="100%" fill="#ffffff"/>'
-    damaged = sum(1 for problem in heap.problems if problem.node is not None)
     yield '<text class="caption" x="%d" y="%d">%s</text>' % (MARGIN, MARGIN + 12, escape(
         "Ant heap at 0x%x: %s in %s and %s, %s" % (
             heap.layout.address, many(summary["blocks"], "block"),
@@ -370,7 +363,7 @@ def map_lines(heap, sites):
     describe = _describer(heap, columns, sites)
     bad, in_depot = damaged_nodes(heap), depot_test(heap)
     y = top
-    marks = 0
+    marks = wanted = 0
     for region in heap.regions:
         caption = "%s region 0x%x, %s, arena %d: %s, %s free" % (
             region.kind.upper(), region.address, human(region.length), region.arena,
@@ -386,8 +379,10 @@ def map_lines(heap, sites):
                                 _wilderness(region))
         yield from drawing.damage(MAX_MARKS - marks)
         marks += min(len(drawing.marks), MAX_MARKS - marks)
+        wanted += len(drawing.marks)
         y += LABEL + paragraph.height(region.length / per_px)
-    if damaged > marks:
-        yield '<text x="%d" y="%d">%s</text>' % (MARGIN + 600, MARGIN + 12, escape(
-            "(the first %s damaged blocks are marked; ant-check lists them all)" % count(marks)))
+    if wanted > marks:
+        yield '<text x="%d" y="%d">%s</text>' % (MARGIN, y + LABEL - 6, escape(
+            "The first %s of %s damaged blocks are marked; ant-check lists them all." % (
+                count(marks), count(wanted))))
     yield "</svg>"

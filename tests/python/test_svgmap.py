@@ -122,6 +122,20 @@ class DamageTest(unittest.TestCase):
                   for m in draw(heap).findall(".//%spath[@class='mark']" % SVG)}
         self.assertIn("0x%x" % blocks[2].mem, marked)
 
+    def test_marks_are_bounded_and_the_rest_is_said(self):
+        image, blocks, _ = H.sample()
+        for victim in (blocks[0], blocks[2]):
+            image.write(victim.mem + victim.requested, b"!")
+        heap = H.walk(image, symbolize=names)
+        saved, svgmap.MAX_MARKS = svgmap.MAX_MARKS, 1
+        try:
+            root = draw(heap)
+        finally:
+            svgmap.MAX_MARKS = saved
+        self.assertEqual(len(root.findall(".//%spath[@class='mark']" % SVG)), 1)
+        self.assertIn("The first 1 of 2 damaged blocks are marked; ant-check lists them all.",
+                      [t.text for t in root.iter(SVG + "text")])
+
 
 class CachedTest(unittest.TestCase):
     def test_thread_caches_and_depots_have_colours_of_their_own(self):
