@@ -100,6 +100,15 @@ def steps(extension, core, walk_file):
             raise RuntimeError("ant-check did not say OK: " + out[-600:])
         return verdict[-1][len("ant-check: "):]
 
+    map_file = os.path.splitext(walk_file)[0] + ".svg"
+
+    def picture(out):
+        if not os.path.exists(map_file):
+            raise RuntimeError("ant-map wrote no picture: " + out[-600:])
+        size = os.path.getsize(map_file)
+        os.remove(map_file)
+        return "%.1f MB of SVG" % (size / 1e6)
+
     load = ["source " + extension, "core-file " + core]
     return [
         Step("gdb start-up (core-file only)", ["core-file " + core], nothing),
@@ -109,6 +118,7 @@ def steps(extension, core, walk_file):
              walk),
         Step("ant-walk --output file (text)", load + ["ant-walk --output " + walk_file], walk),
         Step("ant-check", load + ["ant-check"], check),
+        Step("ant-map --svg file", load + ["ant-map --svg " + map_file], picture),
     ]
 
 
