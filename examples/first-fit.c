@@ -123,8 +123,8 @@ static void draw_table(const struct view *v)
     for (size_t i = 0; i < v->count; i++) {
         const ant_block_info_t *b = &v->blocks[i];
         int used = b->state == ANT_BLOCK_USED;
-        printf("  %-4s  %10zu  %5zu  %9zu  %-5s  %6llu\n", used ? name_of(b->mem) : "-", offset_of(b->mem),
-               b->size, b->requested, used ? "used" : "free", (unsigned long long)b->serial);
+        printf("  %-4s  %10zu  %5zu  %9zu  %-5s  %6llu\n", used ? name_of(b->mem) : "-", offset_of(b->mem), b->size,
+               b->requested, used ? "used" : "free", (unsigned long long)b->serial);
     }
 }
 
@@ -190,18 +190,15 @@ static const char *policy_name(void)
 static const char *policy_rule(void)
 {
     switch (ant_fit_policy()) {
-    case ANT_FIT_FIRST:
-        return "First fit walks the node list from the bottom and takes the first hole big enough.";
+    case ANT_FIT_FIRST: return "First fit walks the node list from the bottom and takes the first hole big enough.";
     case ANT_FIT_NEXT:
         return "Next fit walks on from the block its last search took (from the bottom the first\n"
                "time, wrapping round at the top) and takes the first hole big enough.";
-    case ANT_FIT_BEST:
-        return "Best fit walks the whole list and takes the smallest hole big enough.";
+    case ANT_FIT_BEST: return "Best fit walks the whole list and takes the smallest hole big enough.";
     case ANT_FIT_WORST:
         return "Worst fit walks the whole list and takes the largest hole, so that what it\n"
                "splits off stays big enough to use.";
-    case ANT_FIT_BINNED:
-        return "The binned policy asks its size bins for a hole big enough, walking no list.";
+    case ANT_FIT_BINNED: return "The binned policy asks its size bins for a hole big enough, walking no list.";
     }
     return "An unknown policy chooses the hole.";
 }
@@ -254,14 +251,12 @@ static void give_and_tell(void *mem)
             merged = b->size;
     }
     if (free_below && free_above)
-        printf("  Both of %s's neighbours are free: the three merge into one free block of %zu bytes.\n", name,
-               merged);
+        printf("  Both of %s's neighbours are free: the three merge into one free block of %zu bytes.\n", name, merged);
     else if (free_below || free_above)
         printf("  The block %s %s is free: the two merge into one free block of %zu bytes.\n",
                free_below ? "below" : "above", name, merged);
     else
-        printf("  No neighbour of %s is free: it stays a free block of its own, %zu bytes.\n", name,
-               merged);
+        printf("  No neighbour of %s is free: it stays a free block of its own, %zu bytes.\n", name, merged);
 }
 
 static void step(const char *title, const char *lesson)
@@ -312,9 +307,8 @@ int main(void)
     tell_taken(f, "f");
     show();
 
-    step("4. Coalescing",
-         "A freed block merges with each free neighbour: no two free blocks are ever\n"
-         "neighbours.");
+    step("4. Coalescing", "A freed block merges with each free neighbour: no two free blocks are ever\n"
+                          "neighbours.");
     give_and_tell(c);
     show();
 
@@ -337,8 +331,7 @@ int main(void)
     give(g);
     show();
 
-    step("8. Swiss cheese",
-         "Five 544-byte blocks from the wilderness, each kept apart by another, are freed.");
+    step("8. Swiss cheese", "Five 544-byte blocks from the wilderness, each kept apart by another, are freed.");
     void *hole[5];
     static const char *const hole_names[] = {"h1", "h2", "h3", "h4", "h5"};
     static const char *const keep_names[] = {"k1", "k2", "k3", "k4", "k5"};
@@ -350,8 +343,7 @@ int main(void)
         give(hole[i]);
     show();
 
-    step("9. Fragmentation",
-         "Plenty of free bytes, yet no hole holds a 1040-byte block: the wilderness must.");
+    step("9. Fragmentation", "Plenty of free bytes, yet no hole holds a 1040-byte block: the wilderness must.");
     take("m", 1000);
     show();
 

@@ -153,8 +153,8 @@ static int collect(const char *policy, struct result *r)
     }
     close(fds[1]);
     FILE *in = fdopen(fds[0], "r");
-    int got = in ? fscanf(in, "%ld %c %ld %c %zu %zu %zu %zu %zu %zu", &r->f_offset, &r->f_how, &r->n_offset,
-                          &r->n_how, &r->carved, &r->holes, &r->hole_bytes, &r->largest, &r->used, &r->requested)
+    int got = in ? fscanf(in, "%ld %c %ld %c %zu %zu %zu %zu %zu %zu", &r->f_offset, &r->f_how, &r->n_offset, &r->n_how,
+                          &r->carved, &r->holes, &r->hole_bytes, &r->largest, &r->used, &r->requested)
                  : 0;
     if (in)
         fclose(in);
@@ -172,7 +172,9 @@ static void row_place(const char *label, const struct result *results, int n)
         char cell[32];
         char how = n ? r->n_how : r->f_how;
         snprintf(cell, sizeof cell, "%ld %s", n ? r->n_offset : r->f_offset,
-                 how == 's' ? "split" : how == 'w' ? "whole" : "new");
+                 how == 's'   ? "split"
+                 : how == 'w' ? "whole"
+                              : "new");
         printf(" %10s", cell);
     }
     printf("\n");

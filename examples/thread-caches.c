@@ -88,8 +88,7 @@ static int show(const ant_block_info_t *b, void *arg)
 {
     static const char *states[] = {"?", "used", "free", "cached"};
     (void)arg;
-    printf("  mem %p  %5zu bytes  arena %u  %s\n", b->mem, b->size, b->arena,
-           states[b->state <= 3 ? b->state : 0]);
+    printf("  mem %p  %5zu bytes  arena %u  %s\n", b->mem, b->size, b->arena, states[b->state <= 3 ? b->state : 0]);
     return 0;
 }
 

@@ -22,15 +22,16 @@
 /* Sizes above this are refused before any arithmetic can overflow. */
 #define ANT_MAX_REQUEST ((size_t)PTRDIFF_MAX - (64u << 10))
 
-static ant_node_t *take_free_block(ant_arena_t *arena, size_t size, size_t align, ant_region_t **region,
-                                   size_t *lead)
+static ant_node_t *take_free_block(ant_arena_t *arena, size_t size, size_t align, ant_region_t **region, size_t *lead)
 {
     struct ant_fit_choice c;
     if (!ant_fit_find(arena, size, align, &c))
         return 0;
     ant_journal_step(arena, ANT_STEP_TAKE, ant_mem_of(c.node), size);
     if (!ant_bin_remove(arena, c.node)) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = c.node, .invariant = "I9",
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
+                                .node = c.node,
+                                .invariant = "I9",
                                 .what = "a free-list link changed, a write through a dangling pointer, in"};
         ant_report(&p);
         ant_report_done();
@@ -139,8 +140,11 @@ static bool tail_sound(ant_node_t *node, const void *call_site)
 {
     if (ant_tail_ok(node))
         return true;
-    struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW, .node = node, .invariant = "I2",
-                            .at = ant_mem_of(node) + ant_requested_of(node), .call_site = call_site,
+    struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW,
+                            .node = node,
+                            .invariant = "I2",
+                            .at = ant_mem_of(node) + ant_requested_of(node),
+                            .call_site = call_site,
                             .what = "the tail sentinel was overwritten: the program wrote past the end of"};
     ant_report(&p);
     ant_report_done();

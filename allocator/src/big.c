@@ -69,8 +69,7 @@ static void drop_big(ant_arena_t *arena, ant_region_t *r)
 
 void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
 {
-    size_t extra = ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE + ANT_TAIL_SIZE + ANT_ALIGN +
-                   (align > ANT_ALIGN ? align : 0);
+    size_t extra = ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE + ANT_TAIL_SIZE + ANT_ALIGN + (align > ANT_ALIGN ? align : 0);
     /* node.below holds the node's distance from its mapping's start. */
     if (size > SIZE_MAX - extra - ant_page_size || align > ((size_t)1 << 31))
         return 0;

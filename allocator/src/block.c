@@ -112,7 +112,9 @@ static enum hold take_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *
         ant_node_unhold(node, *w3);
     }
     __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
-    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER,
+                            .node = node,
+                            .invariant = "I1",
                             .what = "the node of a neighbouring block was overwritten:"};
     ant_report(&p);
     ant_report_done();
@@ -128,19 +130,14 @@ static void set_below(ant_arena_t *arena, ant_node_t *node, uint32_t below)
         return;
     node->below = below;
     switch (how) {
-    case FREE_HERE:
-        ant_seal(node);
-        break;
-    case HELD:
-        node->check = ant_head_check_as(ant_heap_root.secret, node, ant_released_mark(node->mark));
-        break;
+    case FREE_HERE: ant_seal(node); break;
+    case HELD: node->check = ant_head_check_as(ant_heap_root.secret, node, ant_released_mark(node->mark)); break;
     case HELD_BRIEFLY:
         /* More neighbours than a change ever holds: let go at once. */
         ant_node_release(node, (uint32_t)w3);
         __atomic_store_n(&arena->busy, 0, __ATOMIC_RELEASE);
         break;
-    case UNSOUND:
-        break;
+    case UNSOUND: break;
     }
 }
 
@@ -167,8 +164,8 @@ static void tell_above(ant_arena_t *arena, ant_region_t *region, ant_node_t *nod
  * remembers `owner` as its last owner and `freed` as who freed it. Both
  * stay out of the bins; the counters follow.
  */
-static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t at,
-                       struct ant_owner owner, struct ant_freed freed)
+static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t at, struct ant_owner owner,
+                       struct ant_freed freed)
 {
     ant_node_t *after = (ant_node_t *)(void *)((unsigned char *)node + at);
     ant_journal_step(arena, ANT_STEP_SPLIT, ant_mem_of(node), at);
@@ -201,8 +198,8 @@ static ant_node_t *cut(ant_arena_t *arena, ant_region_t *region, ant_node_t *nod
  * here. The caller ensures the rest is at least ANT_MIN_BLOCK. Returns the
  * rest.
  */
-ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
-                      struct ant_owner owner, bool poisoned, struct ant_freed freed)
+ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size, struct ant_owner owner,
+                      bool poisoned, struct ant_freed freed)
 {
     ant_node_t *rest = cut(arena, region, node, size, owner, freed);
     if (!poisoned)
@@ -296,7 +293,9 @@ static bool mergeable(ant_arena_t *arena, ant_node_t *neighbour)
         return false;
     if (ant_bin_remove(arena, neighbour))
         return true;
-    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = neighbour, .invariant = "I9",
+    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
+                            .node = neighbour,
+                            .invariant = "I9",
                             .what = "a free-list link changed, a write through a dangling pointer, in"};
     ant_report(&p);
     ant_report_done();

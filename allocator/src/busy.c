@@ -58,7 +58,8 @@ static bool held_by_me(const ant_node_t *node, uint64_t w3, bool *ok)
     for (uint32_t i = 0; i < __atomic_load_n(&ant_heap_root.arena_count, __ATOMIC_ACQUIRE); i++) {
         const ant_arena_t *arena = ant_heap_root.arenas[i];
         if (arena->journal.thread == me && arena->journal.op && ant_node_held_by(arena, node)) {
-            *ok = (uint32_t)(w3 >> 32) == ant_head_check_as(ant_heap_root.secret, node, ant_released_mark((uint32_t)w3));
+            *ok =
+                (uint32_t)(w3 >> 32) == ant_head_check_as(ant_heap_root.secret, node, ant_released_mark((uint32_t)w3));
             return true;
         }
     }

@@ -171,8 +171,8 @@ void ant_cache_abandon_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin)
     ant_journal_commit(arena);
 }
 
-bool ant_cache_block_sound(ant_arena_t *arena, const ant_cache_t *c, unsigned bin, ant_node_t *node,
-                           ant_node_t **below, ant_region_t **region)
+bool ant_cache_block_sound(ant_arena_t *arena, const ant_cache_t *c, unsigned bin, ant_node_t *node, ant_node_t **below,
+                           ant_region_t **region)
 {
     *region = ant_region_of(arena, node);
     if (!*region || !ant_region_holds(*region, node, ANT_NODE_SIZE) || !ant_head_ok(node) ||
@@ -183,7 +183,9 @@ bool ant_cache_block_sound(ant_arena_t *arena, const ant_cache_t *c, unsigned bi
     *below = (ant_node_t *)(uintptr_t)links[0];
     if (links[1] == (uintptr_t)c && (!*below || ant_cache_followable(*below)))
         return true;
-    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
+    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
+                            .node = node,
+                            .invariant = "I13",
                             .what = "a thread-cache link changed, a write through a dangling pointer, in"};
     ant_report(&p);
     ant_report_done();
@@ -346,7 +348,9 @@ static __attribute__((noinline, cold)) void *refuse(ant_cache_t *c, unsigned bin
 
 static __attribute__((noinline, cold)) void *refuse_node(ant_cache_t *c, unsigned bin, ant_node_t *node)
 {
-    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER,
+                            .node = node,
+                            .invariant = "I1",
                             .what = "the node of a block in a thread cache was overwritten:"};
     return refuse(c, bin, &p);
 }
@@ -390,9 +394,12 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
         bad = ant_poison_damage(node, poisoned < ant_opt.poison_check ? poisoned : ant_opt.poison_check);
     if (!bad && !ant_freed_ok(node))
         bad = ant_mem_of(node) + ANT_FREE_LINKS_SIZE;
-    if (links[1] != (uintptr_t)c || (links[0] && !ant_cache_followable((const ant_node_t *)(uintptr_t)links[0])) || bad) {
+    if (links[1] != (uintptr_t)c || (links[0] && !ant_cache_followable((const ant_node_t *)(uintptr_t)links[0])) ||
+        bad) {
         ant_node_unhold(node, w3);
-        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = bad ? "I3" : "I13",
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
+                                .node = node,
+                                .invariant = bad ? "I3" : "I13",
                                 .at = bad,
                                 .what = bad ? "poison changed, a write through a dangling pointer, in"
                                             : "a thread-cache link changed, a write through a dangling pointer, in"};
@@ -612,8 +619,7 @@ static size_t check_cache(ant_cache_t *c)
         bool cut = false;
         for (; node; seen++) {
             bool placed = ant_span_holds(node, ANT_MIN_BLOCK) && (uintptr_t)node % ANT_ALIGN == 0;
-            if (placed && !ant_head_ok(node) &&
-                ant_damaged_node(ant_arena_at((uint32_t)ant_span_arena(node)), node)) {
+            if (placed && !ant_head_ok(node) && ant_damaged_node(ant_arena_at((uint32_t)ant_span_arena(node)), node)) {
                 cut = true; /* the walk of its region reported that node */
                 break;
             }

@@ -22,7 +22,10 @@ bool ant_check_taken_poison(ant_node_t *node, size_t taken)
         bad = ant_mem_of(node) + ANT_FREE_LINKS_SIZE;
     if (!bad)
         return true;
-    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I3", .at = bad,
+    struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
+                            .node = node,
+                            .invariant = "I3",
+                            .at = bad,
                             .what = "poison changed, a write through a dangling pointer, in"};
     ant_report(&p);
     return false;
@@ -32,7 +35,9 @@ bool ant_check_taken_poison(ant_node_t *node, size_t taken)
 bool ant_check_reused(ant_node_t *node, size_t taken)
 {
     if (!ant_head_ok(node) || !ant_is_free(node)) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+        struct ant_problem p = {.kind = ANT_PROBLEM_HEADER,
+                                .node = node,
+                                .invariant = "I1",
                                 .what = "the node of a free block about to be reused was overwritten:"};
         ant_report(&p);
         return false;
@@ -76,9 +81,9 @@ static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
         return;
     }
     size_t size = ant_size_of(n);
-    bool fits = r->kind == ANT_REGION_BIG
-                    ? (uint64_t)(uintptr_t)n + size == r->wilderness && r->wilderness <= (uint64_t)(uintptr_t)r + r->length
-                    : ant_region_holds(r, n, size);
+    bool fits = r->kind == ANT_REGION_BIG ? (uint64_t)(uintptr_t)n + size == r->wilderness &&
+                                                r->wilderness <= (uint64_t)(uintptr_t)r + r->length
+                                          : ant_region_holds(r, n, size);
     if (size % ANT_ALIGN || size < ANT_MIN_BLOCK || !fits ||
         (n->state == ANT_STATE_USED && ant_requested_of(n) > size - ANT_NODE_SIZE - ANT_TAIL_SIZE)) {
         problem(w, ANT_PROBLEM_SIZE, n, "I6", "a size that does not fit its region or its request:");
@@ -89,7 +94,10 @@ static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
         return; /* its contents are checked with its cache's list */
     if (n->state == ANT_STATE_USED) {
         if (!ant_tail_ok(n)) {
-            struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW, .node = n, .culprit = 0, .invariant = "I2",
+            struct ant_problem p = {.kind = ANT_PROBLEM_OVERFLOW,
+                                    .node = n,
+                                    .culprit = 0,
+                                    .invariant = "I2",
                                     .at = ant_mem_of(n) + ant_requested_of(n),
                                     .what = "the tail sentinel was overwritten: the program wrote past the end of"};
             ant_report(&p);
@@ -101,7 +109,10 @@ static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
     if (!bad && !ant_freed_ok(n))
         bad = ant_mem_of(n) + ANT_FREE_LINKS_SIZE;
     if (bad) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = n, .invariant = "I3", .at = bad,
+        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
+                                .node = n,
+                                .invariant = "I3",
+                                .at = bad,
                                 .what = "poison changed, a write through a dangling pointer, in"};
         ant_report(&p);
         w->problems++;
@@ -242,8 +253,8 @@ size_t ant_check_arena(ant_arena_t *arena, uint64_t *requested, uint64_t *cached
         const struct ant_arena_counters *c = &arena->counters;
         if (c->used_blocks != w.seen.used_blocks || c->free_blocks != w.seen.free_blocks ||
             c->used_bytes != w.seen.used_bytes || c->free_bytes != w.seen.free_bytes ||
-            c->wilderness_bytes != w.seen.wilderness_bytes ||
-            c->mapped_bytes != w.seen.mapped_bytes || c->regions != w.seen.regions || c->bigs != w.seen.bigs)
+            c->wilderness_bytes != w.seen.wilderness_bytes || c->mapped_bytes != w.seen.mapped_bytes ||
+            c->regions != w.seen.regions || c->bigs != w.seen.bigs)
             problem(&w, ANT_PROBLEM_ACCOUNTING, 0, "I10", "the arena's counters disagree with its blocks");
     }
     *requested += w.seen.requested_bytes;

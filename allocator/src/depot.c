@@ -124,11 +124,16 @@ static unsigned move_run(ant_arena_t *arena, ant_cache_t *from, void *link, ant_
  * (a write through a dangling pointer), or the bin itself. */
 static void report_unmovable(const ant_node_t *node, unsigned bin)
 {
-    struct ant_problem bin_astray = {.kind = ANT_PROBLEM_LINK, .invariant = "I13",
+    struct ant_problem bin_astray = {.kind = ANT_PROBLEM_LINK,
+                                     .invariant = "I13",
                                      .what = "a depot's bin leads to a block that is not cached there"};
-    struct ant_problem overwritten = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
+    struct ant_problem overwritten = {.kind = ANT_PROBLEM_HEADER,
+                                      .node = node,
+                                      .invariant = "I1",
                                       .what = "the node of a block in a depot was overwritten:"};
-    struct ant_problem links = {.kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I13",
+    struct ant_problem links = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
+                                .node = node,
+                                .invariant = "I13",
                                 .what = "a cache link changed, a write through a dangling pointer, in"};
     const struct ant_problem *p = &bin_astray;
     if (ant_cache_followable(node)) {

@@ -132,11 +132,8 @@ static bool binned_fit(ant_arena_t *arena, size_t size, size_t align, struct ant
 typedef bool (*fit_fn)(ant_arena_t *, size_t, size_t, struct ant_fit_choice *);
 
 static const fit_fn policies[] = {
-    [ANT_FIT_FIRST] = first_fit,
-    [ANT_FIT_NEXT] = next_fit,
-    [ANT_FIT_BEST] = best_fit,
-    [ANT_FIT_BINNED] = binned_fit,
-    [ANT_FIT_WORST] = worst_fit,
+    [ANT_FIT_FIRST] = first_fit,   [ANT_FIT_NEXT] = next_fit,   [ANT_FIT_BEST] = best_fit,
+    [ANT_FIT_BINNED] = binned_fit, [ANT_FIT_WORST] = worst_fit,
 };
 
 /* A free block that can hold a block of `size` bytes whose mem is aligned

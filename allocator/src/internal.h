@@ -38,7 +38,7 @@ struct ant_arena {
     ant_region_t *regions; /* HEAP regions, newest first */
     ant_region_t *bigs;    /* big mappings, newest first */
     struct ant_arena_counters counters;
-    ant_node_t *busy;      /* a neighbour whose BUSY flag the lock holder holds */
+    ant_node_t *busy; /* a neighbour whose BUSY flag the lock holder holds */
     struct ant_journal journal;
     /* Nodes and region headers recorded whole since the last commit, and
      * whether the counters are: each is recorded once. */
@@ -477,8 +477,7 @@ ANT_HIDDEN void ant_cache_abandon_locked(ant_arena_t *arena, ant_cache_t *c, uns
 
 /* An arena's depot (depot.c): blocks one thread's cache leaves and
  * another's takes, under the arena's lock. */
-ANT_HIDDEN unsigned ant_depot_leave_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, void *link,
-                                           unsigned most);
+ANT_HIDDEN unsigned ant_depot_leave_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, void *link, unsigned most);
 ANT_HIDDEN unsigned ant_depot_take_locked(ant_arena_t *arena, ant_cache_t *c, unsigned bin, unsigned most);
 ANT_HIDDEN bool ant_depot_drain_locked(ant_arena_t *arena);
 
@@ -552,9 +551,10 @@ static inline bool ant_poison_small_intact(const ant_node_t *node, size_t bytes)
 {
     const uint64_t p = 0x0101010101010101ull * ANT_POISON;
     const ant_lane_t *lane = (const ant_lane_t *)(const void *)(ant_mem_of((ant_node_t *)node) + ANT_POISON_OFFSET);
+    const ant_lane_t poison = {p, p};
     ant_lane_t diff = {0, 0};
     for (size_t i = 0; i < bytes / sizeof *lane; i++)
-        diff |= lane[i] ^ (ant_lane_t){p, p};
+        diff |= lane[i] ^ poison;
     return !(diff[0] | diff[1]);
 }
 /* Who last had a block's bytes: what a free block remembers. */
@@ -570,8 +570,7 @@ static inline struct ant_owner ant_owner_of(const ant_node_t *node)
 
 ANT_HIDDEN ant_node_t *ant_split(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size,
                                  struct ant_owner owner, bool poisoned, struct ant_freed freed);
-ANT_HIDDEN ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
-                                       size_t lead);
+ANT_HIDDEN ant_node_t *ant_split_front(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t lead);
 ANT_HIDDEN void ant_grow_over(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *next,
                               size_t size);
 ANT_HIDDEN ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
@@ -654,11 +653,9 @@ static inline bool ant_span_holds(const void *addr, size_t length)
     return ant_heap_span_end(addr, length) != 0;
 }
 ANT_HIDDEN bool ant_region_holds(const ant_region_t *region, const void *addr, size_t length);
-ANT_HIDDEN ant_node_t *ant_wilderness_carve(ant_arena_t *arena, size_t size, size_t align,
-                                            ant_region_t **region_out);
+ANT_HIDDEN ant_node_t *ant_wilderness_carve(ant_arena_t *arena, size_t size, size_t align, ant_region_t **region_out);
 ANT_HIDDEN void ant_wilderness_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
-ANT_HIDDEN bool ant_wilderness_extend(ant_arena_t *arena, ant_region_t *region, ant_node_t *node,
-                                      size_t size);
+ANT_HIDDEN bool ant_wilderness_extend(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, size_t size);
 
 /* ---- Big blocks (big.c) ---- */
 
@@ -705,8 +702,7 @@ ANT_HIDDEN void ant_leak_arm(void);
 ANT_HIDDEN void ant_report_leak(const struct ant_leak_group *group);
 /* The last line: blocks[kind] and bytes[kind] of each kind, the used
  * blocks checked, and the exit status the process ends with, or 0. */
-ANT_HIDDEN void ant_report_leak_total(const uint64_t blocks[4], const uint64_t bytes[4], uint64_t checked,
-                                      int status);
+ANT_HIDDEN void ant_report_leak_total(const uint64_t blocks[4], const uint64_t bytes[4], uint64_t checked, int status);
 ANT_HIDDEN void ant_report_leak_unstopped(unsigned threads, int signal);
 
 /* ---- Checks (check.c, validate.c) ---- */
@@ -717,7 +713,7 @@ ANT_HIDDEN ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const cha
                                         ant_region_t **region_out);
 ANT_HIDDEN bool ant_damaged_node(ant_arena_t *arena, const ant_node_t *node);
 ANT_HIDDEN const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
-                                          const ant_node_t **culprit);
+                                           const ant_node_t **culprit);
 ANT_HIDDEN bool ant_check_reused(ant_node_t *node, size_t taken);
 ANT_HIDDEN bool ant_check_taken_poison(ant_node_t *node, size_t taken);
 ANT_HIDDEN size_t ant_check_arena(ant_arena_t *arena, uint64_t *requested, uint64_t *cached);

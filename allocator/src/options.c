@@ -29,11 +29,9 @@ struct word {
     int value;
 };
 
-static const struct word fit_words[] = {
-    {"first", ANT_FIT_FIRST}, {"next", ANT_FIT_NEXT}, {"best", ANT_FIT_BEST}, {"binned", ANT_FIT_BINNED},
-    {"worst", ANT_FIT_WORST}, {0, 0}};
-static const struct word on_error_words[] = {
-    {"abort", ANT_ON_ERROR_ABORT}, {"report", ANT_ON_ERROR_REPORT}, {0, 0}};
+static const struct word fit_words[] = {{"first", ANT_FIT_FIRST},   {"next", ANT_FIT_NEXT},   {"best", ANT_FIT_BEST},
+                                        {"binned", ANT_FIT_BINNED}, {"worst", ANT_FIT_WORST}, {0, 0}};
+static const struct word on_error_words[] = {{"abort", ANT_ON_ERROR_ABORT}, {"report", ANT_ON_ERROR_REPORT}, {0, 0}};
 
 struct option {
     const char *name;
@@ -48,21 +46,18 @@ struct option {
 static const struct option table[] = {
     {"fit", WORD, &ant_opt.fit, fit_words, 0, 0, "first, next, best, worst or binned"},
     {"on_error", WORD, &ant_opt.on_error, on_error_words, 0, 0, "abort or report"},
-    {"mmap_threshold", SIZE, &ant_opt.mmap_threshold, 0, 4096, (size_t)1 << 40,
-     "a size from 4k to 1t, such as 256k", &ant_opt.thresholds_given},
-    {"trim_threshold", SIZE, &ant_opt.trim_threshold, 0, 4096, (size_t)1 << 40,
-     "a size from 4k to 1t, such as 128k", &ant_opt.thresholds_given},
-    {"region_size", SIZE, &ant_opt.region_size, 0, 64u << 10, (size_t)1 << 40,
-     "a size from 64k to 1t, such as 1m"},
+    {"mmap_threshold", SIZE, &ant_opt.mmap_threshold, 0, 4096, (size_t)1 << 40, "a size from 4k to 1t, such as 256k",
+     &ant_opt.thresholds_given},
+    {"trim_threshold", SIZE, &ant_opt.trim_threshold, 0, 4096, (size_t)1 << 40, "a size from 4k to 1t, such as 128k",
+     &ant_opt.thresholds_given},
+    {"region_size", SIZE, &ant_opt.region_size, 0, 64u << 10, (size_t)1 << 40, "a size from 64k to 1t, such as 1m"},
     {"poison_check", SIZE, &ant_opt.poison_check, 0, 0, (size_t)1 << 40,
      "a size in bytes, such as 4096 (0 checks no poison)"},
-    {"arenas", SIZE, &ant_opt.arenas, 0, 1, ANT_MAX_ARENAS,
-     "a count of arenas from 1 to 64, such as 4"},
-    {"cache", SIZE, &ant_opt.cache, 0, 0, 1024,
-     "a count of blocks from 0 to 1024, such as 16 (0: no thread caches)", &ant_opt.cache_given},
+    {"arenas", SIZE, &ant_opt.arenas, 0, 1, ANT_MAX_ARENAS, "a count of arenas from 1 to 64, such as 4"},
+    {"cache", SIZE, &ant_opt.cache, 0, 0, 1024, "a count of blocks from 0 to 1024, such as 16 (0: no thread caches)",
+     &ant_opt.cache_given},
     {"cache_bytes", SIZE, &ant_opt.cache_bytes, 0, 4096, (size_t)1 << 30, "a size from 4k to 1g, such as 256k"},
-    {"depot", SIZE, &ant_opt.depot, 0, 0, 64,
-     "a count of thread caches' worth from 0 to 64, such as 8 (0: no depots)"},
+    {"depot", SIZE, &ant_opt.depot, 0, 0, 64, "a count of thread caches' worth from 0 to 64, such as 8 (0: no depots)"},
     {"break_serial", SIZE, &ant_opt.break_serial, 0, 0, ((size_t)1 << 48) - 1,
      "an allocation's serial, such as 1234 (0: none)"},
     {"leak_check", SIZE, &ant_opt.leak_check, 0, 0, 1, "0 or 1"},

@@ -113,8 +113,7 @@ bool ant_os_grow(void *base, size_t old_length, size_t new_length)
         return true;
     unsigned char *want = (unsigned char *)base + old_length;
     size_t more = new_length - old_length;
-    void *p = mmap(want, more, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                   -1, 0);
+    void *p = mmap(want, more, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (p == MAP_FAILED)
         return false;
     if (p != want) {

@@ -27,7 +27,7 @@ struct span {
     uintptr_t low;  /* first byte after the region header */
     uintptr_t high; /* the region's end; 0 for a withdrawn span */
     uint32_t arena;
-    uint32_t big;   /* a big mapping, whose node no cache may touch */
+    uint32_t big; /* a big mapping, whose node no cache may touch */
 };
 
 static struct span spans[SPAN_MAX];

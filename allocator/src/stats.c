@@ -54,7 +54,9 @@ static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
         .mem = ant_mem_of(n),
         .size = ant_size_of(n),
         .requested = n->state == ANT_STATE_USED ? ant_requested_of(n) : 0,
-        .state = ant_is_free(n) ? ANT_BLOCK_FREE : n->state == ANT_STATE_CACHED ? ANT_BLOCK_CACHED : ANT_BLOCK_USED,
+        .state = ant_is_free(n)                 ? ANT_BLOCK_FREE
+                 : n->state == ANT_STATE_CACHED ? ANT_BLOCK_CACHED
+                                                : ANT_BLOCK_USED,
         .serial = ant_node_serial(n),
         .site = (void *)(uintptr_t)ant_node_site(n),
         .big = (n->flags & ANT_FLAG_BIG) != 0,
@@ -76,7 +78,8 @@ static ant_region_t *lowest_after(ant_region_t *list, const ant_region_t *after)
 static int walk_arena(ant_arena_t *a, ant_walker_t fn, void *arg)
 {
     for (ant_region_t *r = lowest_after(a->regions, 0); r; r = lowest_after(a->regions, r))
-        for (ant_node_t *n = r->first; n && ant_region_holds(r, n, ANT_NODE_SIZE) && ant_head_ok(n); n = ant_next_in(r, n)) {
+        for (ant_node_t *n = r->first; n && ant_region_holds(r, n, ANT_NODE_SIZE) && ant_head_ok(n);
+             n = ant_next_in(r, n)) {
             int stop = visit(fn, arg, n);
             if (stop)
                 return stop;
@@ -122,7 +125,8 @@ ANT_API size_t ant_check(void)
         for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
             counted += ant_heap_root.arenas[i]->counters.requested_bytes;
         if (counted != requested || (cached != t.blocks && !t.refused)) {
-            struct ant_problem p = {.kind = ANT_PROBLEM_ACCOUNTING, .invariant = "I10",
+            struct ant_problem p = {.kind = ANT_PROBLEM_ACCOUNTING,
+                                    .invariant = "I10",
                                     .what = "the requested bytes or cached blocks that the arenas and caches "
                                             "count disagree with the blocks"};
             ant_report(&p);

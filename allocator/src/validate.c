@@ -11,8 +11,7 @@
  * verifies. Returns the block holding addr; or 0 with *damaged set to the
  * first damaged node met before it, and *below to the block under that.
  */
-static ant_node_t *block_holding(ant_region_t *r, const void *addr, ant_node_t **damaged,
-                                 ant_node_t **below)
+static ant_node_t *block_holding(ant_region_t *r, const void *addr, ant_node_t **damaged, ant_node_t **below)
 {
     ant_node_t *prev = 0;
     *damaged = 0;
@@ -63,8 +62,7 @@ static bool poison_ends_damaged(const ant_node_t *below, const ant_node_t *node)
  * sizes agreeing with the neighbours; anything else was overwritten
  * wholesale or forged.
  */
-const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below,
-                                const ant_node_t **culprit)
+const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node_t *below, const ant_node_t **culprit)
 {
     *culprit = 0;
     if (below && below->state == ANT_STATE_USED && !ant_tail_ok(below)) {
@@ -79,9 +77,9 @@ const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node
     }
     bool below_agrees = node->below == (below ? below->size : 0);
     ant_node_t *end = (ant_node_t *)(void *)((unsigned char *)node + node->size);
-    bool size_agrees = node->size % ANT_ALIGN == 0 && node->size >= ANT_MIN_BLOCK &&
-                       ant_region_holds(region, node, node->size) &&
-                       ((uint64_t)(uintptr_t)end == region->wilderness || (ant_head_ok(end) && end->below == node->size));
+    bool size_agrees =
+        node->size % ANT_ALIGN == 0 && node->size >= ANT_MIN_BLOCK && ant_region_holds(region, node, node->size) &&
+        ((uint64_t)(uintptr_t)end == region->wilderness || (ant_head_ok(end) && end->below == node->size));
     if (below_agrees && size_agrees) {
         *culprit = node;
         return "the node's last bytes changed while its sizes still agree with its neighbours: an "
@@ -92,8 +90,7 @@ const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node
 
 static void report_header(ant_region_t *r, ant_node_t *node, ant_node_t *below, const void *call_site)
 {
-    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
-                            .call_site = call_site};
+    struct ant_problem p = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1", .call_site = call_site};
     p.what = ant_diagnose_header(r, node, below, &p.culprit);
     ant_report(&p);
 }
@@ -108,9 +105,8 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const char *call, const
         if (node->state == ANT_STATE_FREE || node->state == ANT_STATE_CACHED) {
             p.kind = ANT_PROBLEM_DOUBLE_FREE;
             p.node = node;
-            p.what = node->state == ANT_STATE_FREE
-                         ? "a block that is already free:"
-                         : "a block that is already free (kept in a thread cache):";
+            p.what = node->state == ANT_STATE_FREE ? "a block that is already free:"
+                                                   : "a block that is already free (kept in a thread cache):";
             ant_report(&p);
             return 0;
         }
@@ -147,8 +143,11 @@ static ant_node_t *in_big(ant_region_t *r, void *mem, const char *call, const vo
 {
     ant_node_t *node = r->first;
     if (!ant_head_ok(node)) {
-        struct ant_problem h = {.kind = ANT_PROBLEM_HEADER, .node = node, .invariant = "I1",
-                                .call_site = call_site, .what = "the node of a big block was overwritten:"};
+        struct ant_problem h = {.kind = ANT_PROBLEM_HEADER,
+                                .node = node,
+                                .invariant = "I1",
+                                .call_site = call_site,
+                                .what = "the node of a big block was overwritten:"};
         ant_report(&h);
         return 0;
     }

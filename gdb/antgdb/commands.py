@@ -418,7 +418,7 @@ class AntLeaks(AntCommand):
         threads, areas = _roots(walked)
         found = reach.leaks(walked, threads, areas)
         if values["json"]:
-            out.write(render.dumps(leakreport.leaks_dict(walked, found, sites)) + "\n")
+            out.lines(leakreport.leaks_json_lines(walked, found, sites))
         else:
             out.lines(leakreport.leaks_lines(walked, found, sites))
         return leakreport.failure(found)

@@ -1,6 +1,11 @@
 """What ant-leaks and ant-refs print: text for people, JSON for scripts."""
-from . import reach
-from .render import _count, _many, human, serial_text, walk_row
+import json
+
+from . import native, reach
+from .columns import Columns
+from .layout import NODE_SIZE
+from .model import kinds
+from .render import JsonRows, _count, _many, human, serial_text
 
 NOTE_UNREAD = "%s of %s could not be read and were not scanned: a block only they point to shows as a leak"
 
@@ -20,85 +25,132 @@ def _notes(heap, facts):
     return notes
 
 
-def leak_rows(heap, found, sites):
-    """Walk rows of the leaked blocks, each with its kind."""
-    rows = []
-    for mem, kind in found.leaked():
-        block, _ = heap.find(mem)
-        row = walk_row(block, sites)
-        row["kind"] = kind
-        rows.append(row)
-    return rows
+class Leaked:
+    """The leaked blocks in columns, in address order: each one's place in
+    the table, its kind, and its node's serial and site (from columns.py,
+    decoded only in the regions that hold leaks): a heap of a million
+    leaks is grouped without a Block or a dict for each."""
+
+    def __init__(self, heap, found):
+        self.heap = heap
+        self.found = found
+        self.places = found.indices(reach.LEAKED)
+        table = found.table
+        self.columns = Columns(heap, native.load())
+        if self.places:
+            self.columns.everything()
+        self.indices = [table.index[i] for i in self.places]
+
+    def __len__(self):
+        return len(self.places)
+
+    def each(self):
+        """(mem, kind, requested, serial, site, heap index) of each."""
+        table, state, columns = self.found.table, self.found.state, self.columns
+        serials, sites = columns.serials, columns.sites
+        for place, index in zip(self.places, self.indices):
+            yield (table.mem[place], reach.KINDS[state[place]], table.end[place] - table.mem[place],
+                   serials[index], sites[index], index)
+
+    def rows(self, sites):
+        """Walk rows of the leaked blocks, each with its kind, as JSON text
+        (render.JsonRows formats the members of each region and site once)."""
+        heap, sizes = self.heap, self.columns.sizes
+        text = JsonRows(heap, sites)
+        for mem, kind, requested, serial, site, index in self.each():
+            node = mem - NODE_SIZE
+            problems = heap.problems_of(node)
+            yield _ROW % (node, mem, sizes[index], requested, serial, site,
+                          text.place(heap.region_of(index)),
+                          json.dumps(kinds(problems)) if problems else "[]", text.site(site), kind)
 
 
-def by_site(rows, sites):
+# A walk row's JSON (render.walk_row's keys, in order) and the kind.
+_ROW = ('{"node": %d, "mem": %d, "size": %d, "requested": %d, "state": "used", "serial": %d, '
+        '"site": %d, %s, "problems": %s, %s, "kind": "%s"}')
+
+
+def by_site(leaked, sites, keep_mems=0):
     """The leaked blocks grouped by kind and site: definite first, then
-    indirect, then possible; within a kind, most requested bytes first."""
+    indirect, then possible; within a kind, most requested bytes first.
+    Each group keeps the mem of its first `keep_mems` blocks."""
     groups = {}
-    for row in rows:
-        key = (row["kind"], row["site"])
-        group = groups.get(key)
+    for mem, kind, requested, serial, site, _ in leaked.each():
+        group = groups.get((kind, site))
         if group is None:
-            group = groups[key] = {"site": row["site"], "where": sites.text(row["site"], None),
-                                   "kind": row["kind"], "blocks": 0, "requested_bytes": 0,
-                                   "first_serial": row["serial"], "last_serial": row["serial"],
-                                   "mems": []}
+            group = groups[(kind, site)] = {
+                "site": site, "where": sites.text(site, None), "kind": kind, "blocks": 0,
+                "requested_bytes": 0, "first_serial": serial, "last_serial": serial, "mems": []}
         group["blocks"] += 1
-        group["requested_bytes"] += row["requested"]
-        group["first_serial"] = min(group["first_serial"], row["serial"])
-        group["last_serial"] = max(group["last_serial"], row["serial"])
-        group["mems"].append(row["mem"])
+        group["requested_bytes"] += requested
+        if serial < group["first_serial"]:
+            group["first_serial"] = serial
+        if serial > group["last_serial"]:
+            group["last_serial"] = serial
+        if len(group["mems"]) < keep_mems:
+            group["mems"].append(mem)
     return sorted(groups.values(), key=lambda g: (reach.ORDER.index(g["kind"]),
                                                   -g["requested_bytes"], -g["blocks"], g["site"]))
 
 
-def totals(rows):
+def totals(groups):
     sums = {kind: {"blocks": 0, "requested_bytes": 0} for kind in reach.ORDER}
-    for row in rows:
-        sums[row["kind"]]["blocks"] += 1
-        sums[row["kind"]]["requested_bytes"] += row["requested"]
+    for group in groups:
+        sums[group["kind"]]["blocks"] += group["blocks"]
+        sums[group["kind"]]["requested_bytes"] += group["requested_bytes"]
     return sums
 
 
-def leaks_dict(heap, found, sites):
-    rows = leak_rows(heap, found, sites)
-    groups = by_site(rows, sites)
+def leaks_json_lines(heap, found, sites):
+    """ant-leaks --json, streamed: a row a line, so a million leaks are
+    written without one string of them all."""
+    leaked = Leaked(heap, found)
+    groups = by_site(leaked, sites)
     for group in groups:
         del group["mems"]
     facts = found.facts
-    return {"blocks": len(found.table), "leaked": rows, "by_site": groups,
-            "totals": totals(rows), "roots": {
-                "threads": facts["threads"], "areas": facts["areas"],
-                "bytes": facts["root_bytes"], "unread_bytes": facts["unread_root_bytes"]},
-            "scan": facts["engine"], "notes": _notes(heap, facts)}
+    yield '{"blocks": %d, "leaked": [' % len(found.table)
+    rows = leaked.rows(sites)
+    previous = next(rows, None)
+    for row in rows:
+        yield previous + ","
+        previous = row
+    if previous is not None:
+        yield previous
+    rest = {"by_site": groups, "totals": totals(groups), "roots": {
+        "threads": facts["threads"], "areas": facts["areas"], "bytes": facts["root_bytes"],
+        "unread_bytes": facts["unread_root_bytes"]},
+        "scan": facts["engine"], "notes": _notes(heap, facts)}
+    yield "], " + json.dumps(rest, indent=1)[1:]
 
 
 def leaks_lines(heap, found, sites, limit=8):
     """A summary line per kind, then each group of leaks by site with up
     to `limit` of its blocks, then what was scanned."""
-    rows = leak_rows(heap, found, sites)
+    leaked = Leaked(heap, found)
+    groups = by_site(leaked, sites, limit)
     facts = found.facts
-    sums = totals(rows)
+    sums = totals(groups)
     yield "%s considered: %s" % (_many(len(found.table), "used block"), ", ".join(
         "%s %s (%s)" % (_count(sums[kind]["blocks"]), kind, human(sums[kind]["requested_bytes"]))
         for kind in reach.ORDER))
-    for group in by_site(rows, sites):
+    for group in groups:
         yield ""
         yield "%-8s %s, %s requested, serials %s..%s, from %s" % (
             group["kind"], _many(group["blocks"], "block"), human(group["requested_bytes"]),
             serial_text(group["first_serial"]), serial_text(group["last_serial"]),
             group["where"] or "no site")
-        for mem in group["mems"][:limit]:
+        for mem in group["mems"]:
             yield "    mem 0x%x" % mem
-        if len(group["mems"]) > limit:
-            yield "    ... and %s more" % _count(len(group["mems"]) - limit)
+        if group["blocks"] > len(group["mems"]):
+            yield "    ... and %s more" % _count(group["blocks"] - len(group["mems"]))
     yield ""
     yield "Roots: the registers and stacks of %s, %s of memory in %s (%s scan)" % (
         _many(facts["threads"], "thread"), human(facts["root_bytes"]),
         _many(facts["areas"], "area"), facts["engine"])
     for note in _notes(heap, facts):
         yield "Note: " + note
-    if not rows:
+    if not len(leaked):
         yield "No leaks: every used block is reachable from the roots."
 
 
@@ -107,7 +159,8 @@ def failure(found):
     definite = found.indices()
     if not definite:
         return None
-    requested = sum(found.table.end[i] - found.table.mem[i] for i in definite)
+    table = found.table
+    requested = sum(table.end[i] - table.mem[i] for i in definite)
     return "ant-leaks: %s definitely lost (%s requested)" % (_many(len(definite), "block"),
                                                              human(requested))
 

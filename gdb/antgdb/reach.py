@@ -31,16 +31,18 @@ KINDS = {UNREACHED: "definite", INDIRECT: "indirect", POSSIBLE: "possible"}
 ORDER = ("definite", "indirect", "possible")
 DONE, AT_WINDOW, FULL = range(3)  # reach.c's enum
 ROOM = 1 << 16  # hits a call writes at most
-ABI = 1  # REACH_ABI of reach.c
+ABI = 2  # REACH_ABI of reach.c
 _WORD = struct.Struct("<Q")
 
 
 class Table:
-    """The used blocks, sorted by mem: mem and end (mem + requested)."""
+    """The used blocks, sorted by mem: mem, end (mem + requested) and
+    index (the node's place in heap.nodes)."""
 
-    def __init__(self, mem=None, end=None):
+    def __init__(self, mem=None, end=None, index=None):
         self.mem = mem if mem is not None else array("Q")
         self.end = end if end is not None else array("Q")
+        self.index = index if index is not None else array("Q")
         self.lo = self.hi = 0
 
     def __len__(self):
@@ -77,10 +79,11 @@ class PythonSteps:
 
     name = "python"
 
-    def used(self, buf, base, nodes, start, stop, mem, end, count):
+    def used(self, buf, base, nodes, start, stop, table, count):
         """Writes the used blocks among nodes[start:stop] whose nodes the
-        window holds at mem[count:], end[count:]; returns (the first node
-        not taken, the new count)."""
+        window holds into the table's columns from `count` on; returns
+        (the first node not taken, the new count)."""
+        mem, end, places = table.mem, table.end, table.index
         for index in range(start, stop):
             node = nodes[index]
             offset = node - base
@@ -89,6 +92,7 @@ class PythonSteps:
             if _WORD.unpack_from(buf, offset + 24)[0] & 0xFF == STATE_USED:
                 mem[count] = node + NODE_SIZE
                 end[count] = node + NODE_SIZE + (_WORD.unpack_from(buf, offset + 8)[0] & MASK32)
+                places[count] = index
                 count += 1
         return stop, count
 
@@ -203,7 +207,7 @@ class NativeSteps:
         self.CTable, self.CCursor = CTable, CCursor
         self._used = library.ant_reach_used
         self._used.restype = u64
-        self._used.argtypes = [pointer, u64, u64, pointer, u64, u64, pointer, pointer, pointer]
+        self._used.argtypes = [pointer, u64, u64, pointer, u64, u64, pointer, pointer, pointer, pointer]
         self._words = library.ant_reach_words
         self._words.restype = u64
         self._words.argtypes = [pointer, u64, u64, u64, u64, pointer, pointer, pointer, u64, pointer]
@@ -231,10 +235,11 @@ class NativeSteps:
             held = self._tables[key] = (table, ctable)
         return self.ctypes.byref(held[1])
 
-    def used(self, buf, base, nodes, start, stop, mem, end, count):
+    def used(self, buf, base, nodes, start, stop, table, count):
         taken = self.ctypes.c_uint64(count)
         going = self._used(buf, len(buf), base, self._address(nodes), start, stop,
-                           self._address(mem), self._address(end), self.ctypes.byref(taken))
+                           self._address(table.mem), self._address(table.end),
+                           self._address(table.index), self.ctypes.byref(taken))
         return going, taken.value
 
     def words(self, buf, base, start, stop, table, where=None, room=ROOM):
@@ -298,14 +303,16 @@ def used_table(heap, engine):
     sorted by address), and how many nodes could not be read."""
     regions = sorted(heap.regions, key=lambda region: region.address)
     nodes = heap.nodes
-    mem, end = array("Q", bytes(8 * len(nodes))), array("Q", bytes(8 * len(nodes)))
+    room = array("Q", bytes(8 * len(nodes)))
+    table = Table(room, array("Q", room), array("Q", room))
     count = unread = 0
     for region in regions:
         if region.kind == "big":
             for index in range(region.lo, region.hi):
                 block = heap.block(index)
                 if block.state == "used":
-                    mem[count], end[count] = block.mem, block.mem + block.requested
+                    table.mem[count], table.end[count] = block.mem, block.mem + block.requested
+                    table.index[count] = index
                     count += 1
             continue
         index = region.lo
@@ -316,16 +323,15 @@ def used_table(heap, engine):
                 unread += 1
                 index += 1
                 continue
-            index, count = engine.used(buf, base, nodes, index, region.hi, mem, end, count)
-    del mem[count:]
-    del end[count:]
-    table = Table(mem, end)
+            index, count = engine.used(buf, base, nodes, index, region.hi, table, count)
+    for column in (table.mem, table.end, table.index):
+        del column[count:]
     bad = _damaged_nodes(heap)
     ordered = all(a.end <= b.address for a, b in zip(regions, regions[1:]))
     if bad or not ordered:
-        pairs = sorted((mem, end) for mem, end in zip(table.mem, table.end)
-                       if mem - NODE_SIZE not in bad)
-        table = Table(array("Q", [mem for mem, _ in pairs]), array("Q", [end for _, end in pairs]))
+        kept = sorted(entry for entry in zip(table.mem, table.end, table.index)
+                      if entry[0] - NODE_SIZE not in bad)
+        table = Table(*(array("Q", column) for column in zip(*kept))) if kept else Table()
     return table.seal(), regions, unread
 
 
@@ -410,7 +416,7 @@ class Leaks:
 
     def leaked(self):
         """[(mem, kind)] of every leaked block, in address order."""
-        return [(self.table.mem[i], KINDS[self.state[i]]) for i in self.indices(_LEAKED)]
+        return [(self.table.mem[i], KINDS[self.state[i]]) for i in self.indices(LEAKED)]
 
     def indices(self, pattern=None):
         """Indices of the blocks whose state `pattern` (a compiled bytes
@@ -419,7 +425,7 @@ class Leaks:
         return [match.start() for match in (pattern or _DEFINITE).finditer(self.state)]
 
 
-_LEAKED = re.compile(b"[^%c]" % REACHABLE)
+LEAKED = re.compile(b"[^%c]" % REACHABLE)
 _DEFINITE = re.compile(b"%c" % UNREACHED)
 
 

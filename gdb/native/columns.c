@@ -26,15 +26,13 @@ struct columns {
     uint8_t *states;
 };
 
-EXPORT uint64_t ant_fastwalk_columns(const unsigned char *window, uint64_t length, uint64_t base,
-                                     const uint64_t *nodes, uint64_t index, uint64_t stop,
-                                     const struct columns *out);
+EXPORT uint64_t ant_fastwalk_columns(const unsigned char *window, uint64_t length, uint64_t base, const uint64_t *nodes,
+                                     uint64_t index, uint64_t stop, const struct columns *out);
 
 /* Decodes nodes[index .. stop) and returns the index of the first node not
  * wholly in the window, or stop. */
-uint64_t ant_fastwalk_columns(const unsigned char *window, uint64_t length, uint64_t base,
-                              const uint64_t *nodes, uint64_t index, uint64_t stop,
-                              const struct columns *out)
+uint64_t ant_fastwalk_columns(const unsigned char *window, uint64_t length, uint64_t base, const uint64_t *nodes,
+                              uint64_t index, uint64_t stop, const struct columns *out)
 {
     if (!HOST_READS_TARGET)
         return index;

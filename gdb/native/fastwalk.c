@@ -63,29 +63,28 @@ struct fastwalk_layout {
 /* The walk between calls, in and out. Within one region accepted blocks
    never overlap, so the sums of their sizes cannot wrap. */
 struct fastwalk_state {
-    uint64_t cur;             /* the next node to test */
-    uint64_t last;            /* the node below it, 0 for none, or NONE when unknown */
-    uint64_t last_free;       /* the last free node accepted, or NONE */
-    uint64_t end;             /* where blocks stop: the region's wilderness */
-    uint64_t nodes;           /* out: node addresses written by this call */
-    uint64_t frees;           /* out: free nodes written by this call */
-    uint64_t cached;          /* out: cached nodes written by this call */
-    uint64_t requested_sum;   /* requested bytes of the used blocks accepted */
+    uint64_t cur;           /* the next node to test */
+    uint64_t last;          /* the node below it, 0 for none, or NONE when unknown */
+    uint64_t last_free;     /* the last free node accepted, or NONE */
+    uint64_t end;           /* where blocks stop: the region's wilderness */
+    uint64_t nodes;         /* out: node addresses written by this call */
+    uint64_t frees;         /* out: free nodes written by this call */
+    uint64_t cached;        /* out: cached nodes written by this call */
+    uint64_t requested_sum; /* requested bytes of the used blocks accepted */
     uint64_t free_count;
     uint64_t free_sum;
-    uint64_t largest;         /* the largest free block accepted */
+    uint64_t largest; /* the largest free block accepted */
     uint64_t cached_count;
     uint64_t cached_sum;
 };
 
 EXPORT unsigned ant_fastwalk_abi(void);
 EXPORT int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
-                        const struct fastwalk_layout *layout, struct fastwalk_state *state,
-                        uint64_t *nodes, uint64_t nodes_room,
-                        uint64_t *frees, uint64_t frees_room,
-                        uint64_t *cached, uint64_t cached_room);
-EXPORT uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_t base,
-                                  uint64_t from, uint64_t secret, uint64_t anchor);
+                        const struct fastwalk_layout *layout, struct fastwalk_state *state, uint64_t *nodes,
+                        uint64_t nodes_room, uint64_t *frees, uint64_t frees_room, uint64_t *cached,
+                        uint64_t cached_room);
+EXPORT uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_t base, uint64_t from,
+                                  uint64_t secret, uint64_t anchor);
 
 unsigned ant_fastwalk_abi(void)
 {
@@ -114,8 +113,8 @@ static int freed_whole(const unsigned char *at, const ant_node_t *node, uint64_t
 {
     struct ant_freed freed;
     memcpy(&freed, at + ANT_NODE_SIZE + ANT_FREE_LINKS_SIZE, sizeof freed);
-    return freed.check == ant_freed_check(key, node, freed.site, freed.serial)
-        && poisoned(at + ANT_MIN_BLOCK, size - ANT_MIN_BLOCK, poison);
+    return freed.check == ant_freed_check(key, node, freed.site, freed.serial) &&
+           poisoned(at + ANT_MIN_BLOCK, size - ANT_MIN_BLOCK, poison);
 }
 
 /* (node, size, mem[0:8], mem[8:16]) of a free or cached block. */
@@ -135,10 +134,9 @@ static void record(uint64_t *out, uint64_t node, uint64_t size, const unsigned c
  * why it stopped. An empty window only says whether this host can walk:
  * FASTWALK_UNSUPPORTED or another answer.
  */
-int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
-                 const struct fastwalk_layout *layout, struct fastwalk_state *state,
-                 uint64_t *nodes, uint64_t nodes_room, uint64_t *frees, uint64_t frees_room,
-                 uint64_t *cached, uint64_t cached_room)
+int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base, const struct fastwalk_layout *layout,
+                 struct fastwalk_state *state, uint64_t *nodes, uint64_t nodes_room, uint64_t *frees,
+                 uint64_t frees_room, uint64_t *cached, uint64_t cached_room)
 {
     if (!HOST_READS_TARGET || layout->poison > 0xff)
         return FASTWALK_UNSUPPORTED;
@@ -168,20 +166,19 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
         stop = FASTWALK_SLOW;
         /* I4 the below, I6 the size; Python's after > top, and an after
            that would wrap past 2^64. */
-        if (last == NONE || node.below != (last ? cur - last : 0) || size % ANT_ALIGN
-            || size < ANT_MIN_BLOCK || size > length - off || size > UINT64_MAX - cur)
+        if (last == NONE || node.below != (last ? cur - last : 0) || size % ANT_ALIGN || size < ANT_MIN_BLOCK ||
+            size > length - off || size > UINT64_MAX - cur)
             break;
         uint64_t after = cur + size;
         /* I7: the block ends at the wilderness, or where another one fits;
            then I1, the check. */
-        if ((after != end && (after > end || end - after < ANT_MIN_BLOCK))
-            || ant_head_check(key, &node) != node.check)
+        if ((after != end && (after > end || end - after < ANT_MIN_BLOCK)) || ant_head_check(key, &node) != node.check)
             break;
         uint64_t mark = node.mark & MARK_MASK;
         if (mark == layout->used_mark) {
             /* The node, the requested bytes and the tail lie in the block. */
-            if (node.requested > size - ANT_NODE_SIZE - ANT_TAIL_SIZE
-                || le64(at + ANT_NODE_SIZE + node.requested) != ant_tail_sentinel(key, &node))
+            if (node.requested > size - ANT_NODE_SIZE - ANT_TAIL_SIZE ||
+                le64(at + ANT_NODE_SIZE + node.requested) != ant_tail_sentinel(key, &node))
                 break;
             state->requested_sum += node.requested;
         } else if (mark == layout->free_mark) {
@@ -230,8 +227,8 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base,
  * `anchor` is NONE, whose below reaches back to the anchor exactly; NONE if
  * there is none, or if this host cannot read the target's nodes.
  */
-uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_t base,
-                           uint64_t from, uint64_t secret, uint64_t anchor)
+uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_t base, uint64_t from, uint64_t secret,
+                           uint64_t anchor)
 {
     if (!HOST_READS_TARGET || length < ANT_NODE_SIZE)
         return NONE;

@@ -70,8 +70,8 @@ static int links_back(const uint64_t *nodes, const struct place *sorted, uint64_
  * back to it. Returns 0, or -1 when it had no memory to sort the nodes.
  * Nodes are distinct.
  */
-int ant_fastwalk_free_links(const uint64_t *nodes, const uint64_t *nexts, const uint64_t *prevs,
-                            const uint64_t *arenas, unsigned char *flags, uint64_t count)
+int ant_fastwalk_free_links(const uint64_t *nodes, const uint64_t *nexts, const uint64_t *prevs, const uint64_t *arenas,
+                            unsigned char *flags, uint64_t count)
 {
     struct place *sorted = 0;
     for (uint64_t i = 1; i < count; i++) {
@@ -88,8 +88,8 @@ int ant_fastwalk_free_links(const uint64_t *nodes, const uint64_t *nexts, const 
     for (uint64_t i = 0; i < count; i++) {
         if ((flags[i] & (LINKS_KNOWN | LINKS_SKIP)) != LINKS_KNOWN)
             continue;
-        if ((nexts[i] && !links_back(nodes, sorted, count, arenas, flags, prevs, i, nexts[i]))
-            || (prevs[i] && !links_back(nodes, sorted, count, arenas, flags, nexts, i, prevs[i])))
+        if ((nexts[i] && !links_back(nodes, sorted, count, arenas, flags, prevs, i, nexts[i])) ||
+            (prevs[i] && !links_back(nodes, sorted, count, arenas, flags, nexts, i, prevs[i])))
             flags[i] |= LINKS_SUSPECT;
     }
     free(sorted);

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define REACH_ABI 1u
+#define REACH_ABI 2u
 
 /* The table, as reach.py's NativeSteps passes it. */
 struct reach_table {
@@ -39,7 +39,8 @@ enum { UNREACHED, POSSIBLE, REACHABLE, INDIRECT };
 
 EXPORT unsigned ant_reach_abi(void);
 EXPORT uint64_t ant_reach_used(const unsigned char *window, uint64_t length, uint64_t base, const uint64_t *nodes,
-                               uint64_t from, uint64_t to, uint64_t *mem, uint64_t *end, uint64_t *count);
+                               uint64_t from, uint64_t to, uint64_t *mem, uint64_t *end, uint64_t *index,
+                               uint64_t *count);
 EXPORT uint64_t ant_reach_words(const unsigned char *window, uint64_t length, uint64_t base, uint64_t from,
                                 uint64_t to, const struct reach_table *table, uint32_t *hits, uint64_t *where,
                                 uint64_t room, uint64_t *next);
@@ -58,11 +59,12 @@ unsigned ant_reach_abi(void)
 
 /*
  * The used blocks among nodes[from .. to) whose nodes lie whole in the
- * window, appended to mem and end at *count; returns the first node not
- * taken (to, or one past the window).
+ * window, appended to mem, end and index (the node's place in nodes) at
+ * *count; returns the first node not taken (to, or one past the window).
  */
 uint64_t ant_reach_used(const unsigned char *window, uint64_t length, uint64_t base, const uint64_t *nodes,
-                        uint64_t from, uint64_t to, uint64_t *mem, uint64_t *end, uint64_t *count)
+                        uint64_t from, uint64_t to, uint64_t *mem, uint64_t *end, uint64_t *index,
+                        uint64_t *count)
 {
     uint64_t n = *count;
     for (; from < to; from++) {
@@ -73,6 +75,7 @@ uint64_t ant_reach_used(const unsigned char *window, uint64_t length, uint64_t b
         if ((le64(at + 24) & 0xff) == ANT_STATE_USED) {
             mem[n] = node + ANT_NODE_SIZE;
             end[n] = mem[n] + (le64(at + 8) & 0xffffffffu);
+            index[n] = from;
             n++;
         }
     }

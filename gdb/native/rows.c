@@ -36,22 +36,22 @@ struct rows {
     const uint64_t *serials;
     const uint64_t *sites;
     const uint8_t *states;
-    const uint8_t *plain;      /* 1 where this code may write the row */
+    const uint8_t *plain;       /* 1 where this code may write the row */
     const uint64_t *region_los; /* the first node index of each region, ascending */
     uint64_t region_count;
-    const uint64_t *place_starts; /* JSON: where region i's '"arena": A, "region": R, */
+    const uint64_t *place_starts;  /* JSON: where region i's '"arena": A, "region": R, */
     const uint64_t *place_lengths; /* "big": B' is in place_text, and how long */
     const char *place_text;
     const uint64_t *site_list; /* site addresses, ascending */
-    const uint64_t *starts; /* where site i's members (JSON) or name (text) start in `text` */
-    const uint64_t *lengths; /* and how long they are */
+    const uint64_t *starts;    /* where site i's members (JSON) or name (text) start in `text` */
+    const uint64_t *lengths;   /* and how long they are */
     const char *text;
     uint64_t site_count;
     char *out;
     uint64_t out_room;
-    uint64_t out_length;    /* in and out: rows written, ",\n" (JSON) or "\n" between two */
-    uint64_t next;          /* in and out: the place in picks of the next row */
-    uint64_t missing;       /* out: the site ROWS_SITE asks for */
+    uint64_t out_length; /* in and out: rows written, ",\n" (JSON) or "\n" between two */
+    uint64_t next;       /* in and out: the place in picks of the next row */
+    uint64_t missing;    /* out: the site ROWS_SITE asks for */
 };
 
 EXPORT int ant_fastwalk_rows(const uint64_t *picks, uint64_t count, struct rows *r);
@@ -157,8 +157,8 @@ struct row {
     uint8_t state;
 };
 
-static char *json_row(char *at, const struct row *row, const char *place, uint64_t place_length,
-                      const char *site_text, uint64_t site_length, uint64_t site)
+static char *json_row(char *at, const struct row *row, const char *place, uint64_t place_length, const char *site_text,
+                      uint64_t site_length, uint64_t site)
 {
     const char *name = state_name(row->state);
     at = PUT(at, "{\"node\": ");
@@ -184,8 +184,8 @@ static char *json_row(char *at, const struct row *row, const char *place, uint64
 
 /* render.TextRows.row: node, mem, size, requested ("-" unless used),
  * state, serial ("-" for 0) and site, two spaces apart. */
-static char *text_row(char *at, const struct rows *r, const struct row *row,
-                      const char *site_text, uint64_t site_length)
+static char *text_row(char *at, const struct rows *r, const struct row *row, const char *site_text,
+                      uint64_t site_length)
 {
     const char *name = state_name(row->state);
     char *start = at;

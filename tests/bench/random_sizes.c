@@ -29,8 +29,7 @@
 static size_t pick_size(rng_t *rng)
 {
     uint64_t r = rng_next(rng);
-    unsigned k = (unsigned)__builtin_ctzll((r & ((1ull << (CLASSES - 1)) - 1)) |
-                                           (1ull << (CLASSES - 1)));
+    unsigned k = (unsigned)__builtin_ctzll((r & ((1ull << (CLASSES - 1)) - 1)) | (1ull << (CLASSES - 1)));
     size_t base = (size_t)8 << k;
     return base + 1 + (size_t)((r >> 16) % base);
 }

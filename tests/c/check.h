@@ -19,10 +19,10 @@ static inline void check_fail(const char *file, int line, const char *expr)
 }
 
 static inline void check_eq_fail(const char *file, int line, const char *a_text, const char *b_text, uintmax_t a,
-                                  uintmax_t b)
+                                 uintmax_t b)
 {
-    fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%ju == %ju, 0x%jx == 0x%jx)\n", file, line, a_text, b_text, a,
-            b, a, b);
+    fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%ju == %ju, 0x%jx == 0x%jx)\n", file, line, a_text, b_text, a, b, a,
+            b);
     fflush(stderr);
     exit(1);
 }
@@ -34,25 +34,25 @@ static inline void check_contains_fail(const char *file, int line, const char *t
     exit(1);
 }
 
-#define CHECK(expr)                                                                                                \
-    do {                                                                                                           \
-        if (!(expr))                                                                                               \
-            check_fail(__FILE__, __LINE__, #expr);                                                                 \
+#define CHECK(expr)                                \
+    do {                                           \
+        if (!(expr))                               \
+            check_fail(__FILE__, __LINE__, #expr); \
     } while (0)
 
 /* Compares two integers (or pointers cast to uintptr_t) and prints both. */
-#define CHECK_EQ(a, b)                                                                                             \
-    do {                                                                                                           \
-        uintmax_t check_a_ = (uintmax_t)(a), check_b_ = (uintmax_t)(b);                                            \
-        if (check_a_ != check_b_)                                                                                  \
-            check_eq_fail(__FILE__, __LINE__, #a, #b, check_a_, check_b_);                                         \
+#define CHECK_EQ(a, b)                                                     \
+    do {                                                                   \
+        uintmax_t check_a_ = (uintmax_t)(a), check_b_ = (uintmax_t)(b);    \
+        if (check_a_ != check_b_)                                          \
+            check_eq_fail(__FILE__, __LINE__, #a, #b, check_a_, check_b_); \
     } while (0)
 
-#define CHECK_CONTAINS(text, needle)                                                                               \
-    do {                                                                                                           \
-        const char *check_t_ = (text), *check_n_ = (needle);                                                       \
-        if (!strstr(check_t_, check_n_))                                                                           \
-            check_contains_fail(__FILE__, __LINE__, check_t_, check_n_);                                           \
+#define CHECK_CONTAINS(text, needle)                                     \
+    do {                                                                 \
+        const char *check_t_ = (text), *check_n_ = (needle);             \
+        if (!strstr(check_t_, check_n_))                                 \
+            check_contains_fail(__FILE__, __LINE__, check_t_, check_n_); \
     } while (0)
 
 #endif

@@ -81,10 +81,9 @@ void detect_expect_free(const void *mem)
 {
     ant_block_info_t b = block_of(mem);
     CHECK(b.state == ANT_BLOCK_FREE || b.state == ANT_BLOCK_CACHED);
-    child_say("expect: %s block 0x%" PRIxPTR " (%zu-byte block, last allocated as serial %" PRIu64
-              " at 0x%" PRIxPTR " (\n",
-              b.state == ANT_BLOCK_FREE ? "free" : "cached", (uintptr_t)mem, b.size, b.serial,
-              (uintptr_t)b.site);
+    child_say("expect: %s block 0x%" PRIxPTR " (%zu-byte block, last allocated as serial %" PRIu64 " at 0x%" PRIxPTR
+              " (\n",
+              b.state == ANT_BLOCK_FREE ? "free" : "cached", (uintptr_t)mem, b.size, b.serial, (uintptr_t)b.site);
 }
 
 char *detect_freed(size_t n)

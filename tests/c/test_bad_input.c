@@ -10,18 +10,18 @@
 #include <ant/ant.h>
 #include <errno.h>
 
-#define NO_MEMORY(call)                                                                                            \
-    do {                                                                                                           \
-        errno = 0;                                                                                                 \
-        CHECK((call) == 0);                                                                                        \
-        CHECK_EQ(errno, ENOMEM);                                                                                   \
+#define NO_MEMORY(call)          \
+    do {                         \
+        errno = 0;               \
+        CHECK((call) == 0);      \
+        CHECK_EQ(errno, ENOMEM); \
     } while (0)
 
-#define BAD_ARGUMENT(call)                                                                                         \
-    do {                                                                                                           \
-        errno = 0;                                                                                                 \
-        CHECK((call) == 0);                                                                                        \
-        CHECK_EQ(errno, EINVAL);                                                                                   \
+#define BAD_ARGUMENT(call)       \
+    do {                         \
+        errno = 0;               \
+        CHECK((call) == 0);      \
+        CHECK_EQ(errno, EINVAL); \
     } while (0)
 
 static void intact(const unsigned char *p, size_t n)

@@ -54,8 +54,8 @@ static void on_trap(int signal)
 {
     struct with_serial w = {.serial = root()->break_serial};
     CHECK(ant_walk(find_serial, &w) == 1);
-    child_say("trap %" PRIu64 " in %d: %zu bytes requested, site %p\n", w.serial, (int)gettid(),
-              w.found.requested, w.found.site);
+    child_say("trap %" PRIu64 " in %d: %zu bytes requested, site %p\n", w.serial, (int)gettid(), w.found.requested,
+              w.found.site);
     CHECK_EQ(ant_check(), 0);
     /* Blocked while this runs: the default action follows the return. */
     sigset_t set;
@@ -204,10 +204,15 @@ static void written_ahead(void)
         must(ant_malloc(24));
 }
 
-static const struct child_scenario scenarios[] = {
-    {"arena", arena_path},         {"cache", cache_path},   {"big", big_path},
-    {"realloc", realloc_path},     {"calloc", calloc_path}, {"other_thread", other_thread},
-    {"written_in_batch", written_in_batch}, {"written_ahead", written_ahead}, {0, 0}};
+static const struct child_scenario scenarios[] = {{"arena", arena_path},
+                                                  {"cache", cache_path},
+                                                  {"big", big_path},
+                                                  {"realloc", realloc_path},
+                                                  {"calloc", calloc_path},
+                                                  {"other_thread", other_thread},
+                                                  {"written_in_batch", written_in_batch},
+                                                  {"written_ahead", written_ahead},
+                                                  {0, 0}};
 
 /* ---- the parent ---- */
 
@@ -236,8 +241,7 @@ static int maker_of(const char *out, uint64_t serial)
  * first serial up, the trap line names the serial and the thread, with a
  * block of `requested` bytes, and the allocator said which block.
  */
-static void expect_trap(const char *name, const char *options, uint64_t serial, uint64_t first,
-                        size_t requested)
+static void expect_trap(const char *name, const char *options, uint64_t serial, uint64_t first, size_t requested)
 {
     struct child_result r;
     child_run(name, options, &r);

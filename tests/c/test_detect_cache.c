@@ -122,13 +122,16 @@ int main(int argc, char **argv)
     detect_enter(argc, argv, scenarios);
     const struct detection detections[] = {
         {"twice", 0, "double-free", 1, "already free (kept in a thread cache): cached block"},
-        {"poison_at_malloc", 0, "use-after-free", 1, "poison changed, a write through a dangling pointer, in cached block"},
+        {"poison_at_malloc", 0, "use-after-free", 1,
+         "poison changed, a write through a dangling pointer, in cached block"},
         {"poison_at_malloc_then_check", 0, "use-after-free", 1, "poison changed"},
         {"link_at_malloc", 0, "use-after-free", 1, "a thread-cache link changed"},
         {"owner_at_malloc", 0, "use-after-free", 1, "a thread-cache link changed"},
-        {"link_at_flush", 0, "use-after-free", 1, "a thread-cache link changed, a write through a dangling pointer, in cached block"},
+        {"link_at_flush", 0, "use-after-free", 1,
+         "a thread-cache link changed, a write through a dangling pointer, in cached block"},
         {"node_at_malloc", 0, "header", 1, "the node of a block in a thread cache was overwritten"},
-        {"poison_at_check", 0, "use-after-free", 1, "poison changed, a write through a dangling pointer, in cached block"},
+        {"poison_at_check", 0, "use-after-free", 1,
+         "poison changed, a write through a dangling pointer, in cached block"},
         {"overflow_at_free", 0, "overflow", 1, "the program wrote past the end of block"},
         {"destroyed_at_check", 0, "overflow", 2, "the program wrote past the end of block"},
     };

@@ -77,8 +77,7 @@ static void policy(void)
     child_say("%d\n", (int)ant_fit_policy());
 }
 
-static const struct child_scenario scenarios[] = {
-    {"choose", choose}, {"largest", largest}, {"policy", policy}, {0, 0}};
+static const struct child_scenario scenarios[] = {{"choose", choose}, {"largest", largest}, {"policy", policy}, {0, 0}};
 
 static void expect_in(const char *scenario, const char *options, const char *want)
 {

@@ -73,16 +73,16 @@ static void expect(int line, size_t used, size_t n, const struct row *want)
     CHECK_EQ(ant_check(), 0);
 }
 
-#define EXPECT(used, ...)                                                                                          \
-    do {                                                                                                           \
-        const struct row want_[] = {__VA_ARGS__};                                                                  \
-        expect(__LINE__, used, sizeof want_ / sizeof want_[0], want_);                                            \
+#define EXPECT(used, ...)                                              \
+    do {                                                               \
+        const struct row want_[] = {__VA_ARGS__};                      \
+        expect(__LINE__, used, sizeof want_ / sizeof want_[0], want_); \
     } while (0)
 
-#define EXPECT_EMPTY(used)                                                                                         \
-    do {                                                                                                           \
-        const struct row none_[1] = {{0, 0, 0, F}};                                                                \
-        expect(__LINE__, used, 0, none_);                                                                          \
+#define EXPECT_EMPTY(used)                          \
+    do {                                            \
+        const struct row none_[1] = {{0, 0, 0, F}}; \
+        expect(__LINE__, used, 0, none_);           \
     } while (0)
 
 int main(void)

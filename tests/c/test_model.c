@@ -205,8 +205,8 @@ int main(void)
     uint64_t seed = env_number("ANT_MODEL_SEED", DEFAULT_SEED);
     uint64_t ops = env_number("ANT_MODEL_OPS", DEFAULT_OPS);
     const char *options = getenv("ANT_OPTIONS");
-    printf("seed %" PRIu64 "; replay with ANT_MODEL_SEED=%" PRIu64 " (ANT_OPTIONS=%s, %" PRIu64 " operations)\n",
-           seed, seed, options ? options : "", ops);
+    printf("seed %" PRIu64 "; replay with ANT_MODEL_SEED=%" PRIu64 " (ANT_OPTIONS=%s, %" PRIu64 " operations)\n", seed,
+           seed, options ? options : "", ops);
     fflush(stdout);
     rng = seed;
 

@@ -184,37 +184,63 @@ int main(int argc, char **argv)
     expect_probe(0, DEFAULTS, 0);
     expect_probe("", DEFAULTS, 0);
 
-    expect_probe("fit=first", "fit=0 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
-                              "trim_threshold=131072\n", 0);
-    expect_probe("fit=next", "fit=1 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
-                             "trim_threshold=131072\n", 0);
-    expect_probe("fit=best", "fit=2 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
-                             "trim_threshold=131072\n", 0);
-    expect_probe("fit=worst", "fit=4 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
-                              "trim_threshold=131072\n", 0);
+    expect_probe("fit=first",
+                 "fit=0 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
+    expect_probe("fit=next",
+                 "fit=1 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
+    expect_probe("fit=best",
+                 "fit=2 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
+    expect_probe("fit=worst",
+                 "fit=4 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
     expect_probe("fit=binned", DEFAULTS, 0);
     /* Nothing reaches the trim threshold once blocks that large are mapped. */
-    expect_probe("mmap_threshold=64K", "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=65536 "
-                                       "trim_threshold=0\n", 0);
-    expect_probe("mmap_threshold=1m:trim_threshold=512k", "fit=3 poison_check=4096 region_size=1048576 "
-                                                          "mmap_threshold=1048576 trim_threshold=524288\n", 0);
-    expect_probe("trim_threshold=8k", "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
-                                      "trim_threshold=8192\n", 0);
-    expect_probe("trim_threshold=5000", "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
-                                        "trim_threshold=5008\n", 0);
-    expect_probe("region_size=256k", "fit=3 poison_check=4096 region_size=262144 mmap_threshold=262144 "
-                                     "trim_threshold=131072\n", 0);
-    expect_probe("region_size=4m", "fit=3 poison_check=4096 region_size=4194304 mmap_threshold=262144 "
-                                   "trim_threshold=131072\n", 0);
-    expect_probe("poison_check=0", "fit=3 poison_check=0 region_size=1048576 mmap_threshold=262144 "
-                                   "trim_threshold=131072\n", 0);
-    expect_probe("poison_check=1g", "fit=3 poison_check=1073741824 region_size=1048576 mmap_threshold=262144 "
-                                    "trim_threshold=131072\n", 0);
+    expect_probe("mmap_threshold=64K",
+                 "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=65536 "
+                 "trim_threshold=0\n",
+                 0);
+    expect_probe("mmap_threshold=1m:trim_threshold=512k",
+                 "fit=3 poison_check=4096 region_size=1048576 "
+                 "mmap_threshold=1048576 trim_threshold=524288\n",
+                 0);
+    expect_probe("trim_threshold=8k",
+                 "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=8192\n",
+                 0);
+    expect_probe("trim_threshold=5000",
+                 "fit=3 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=5008\n",
+                 0);
+    expect_probe("region_size=256k",
+                 "fit=3 poison_check=4096 region_size=262144 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
+    expect_probe("region_size=4m",
+                 "fit=3 poison_check=4096 region_size=4194304 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
+    expect_probe("poison_check=0",
+                 "fit=3 poison_check=0 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
+    expect_probe("poison_check=1g",
+                 "fit=3 poison_check=1073741824 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
     expect_probe("fit=best:mmap_threshold=2m:trim_threshold=16k:region_size=128k:poison_check=64:on_error=report",
                  "fit=2 poison_check=64 region_size=131072 mmap_threshold=2097152 trim_threshold=16384\n", 0);
     expect_probe("cache_bytes=64k:cache=8", DEFAULTS, 0);
-    expect_probe("::fit=first:", "fit=0 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
-                                 "trim_threshold=131072\n", 0);
+    expect_probe("::fit=first:",
+                 "fit=0 poison_check=4096 region_size=1048576 mmap_threshold=262144 "
+                 "trim_threshold=131072\n",
+                 0);
 
     /* Each malformed entry: one line naming it, and the defaults hold. */
     expect_probe("colour=red", DEFAULTS, "unknown key 'colour'");
@@ -236,8 +262,10 @@ int main(int argc, char **argv)
     expect_probe("cache_bytes=2g", DEFAULTS, "'2g' for cache_bytes");
 
     /* A bad entry among good ones spoils only itself. */
-    expect_probe("fit=first:bogus:trim_threshold=8k", "fit=0 poison_check=4096 region_size=1048576 "
-                                                      "mmap_threshold=262144 trim_threshold=8192\n", "'bogus'");
+    expect_probe("fit=first:bogus:trim_threshold=8k",
+                 "fit=0 poison_check=4096 region_size=1048576 "
+                 "mmap_threshold=262144 trim_threshold=8192\n",
+                 "'bogus'");
 
     struct child_result r;
     child_run("huge_region", "region_size=1t", &r);

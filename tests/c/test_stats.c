@@ -26,20 +26,31 @@ static size_t big_mapping(size_t request)
     return (n + page - 1) / page * page;
 }
 
-#define FIELD(name)                                                                                               \
-    if (got.name != want.name) {                                                                                  \
-        fprintf(stderr, "%s:%d: %s is %zu, expected %zu\n", __FILE__, line, #name, got.name, want.name);          \
-        bad = 1;                                                                                                  \
-    }
+#define FIELD(name)                                                                                          \
+    do {                                                                                                     \
+        if (got.name != want.name) {                                                                         \
+            fprintf(stderr, "%s:%d: %s is %zu, expected %zu\n", __FILE__, line, #name, got.name, want.name); \
+            bad = 1;                                                                                         \
+        }                                                                                                    \
+    } while (0)
 
 static void expect(int line, ant_stats_t want)
 {
     ant_stats_t got;
     ant_stats(&got);
     int bad = 0;
-    FIELD(requested_bytes) FIELD(used_bytes) FIELD(free_bytes) FIELD(wilderness_bytes) FIELD(mapped_bytes)
-    FIELD(used_blocks) FIELD(free_blocks) FIELD(largest_free) FIELD(regions) FIELD(big_blocks) FIELD(allocations)
-    FIELD(frees)
+    FIELD(requested_bytes);
+    FIELD(used_bytes);
+    FIELD(free_bytes);
+    FIELD(wilderness_bytes);
+    FIELD(mapped_bytes);
+    FIELD(used_blocks);
+    FIELD(free_blocks);
+    FIELD(largest_free);
+    FIELD(regions);
+    FIELD(big_blocks);
+    FIELD(allocations);
+    FIELD(frees);
     if (bad)
         exit(1);
     CHECK_EQ(ant_check(), 0);
@@ -57,9 +68,9 @@ int main(void)
            .mapped_bytes = REGION, .used_blocks = 1, .regions = 1, .allocations = 1);
 
     char *b = ant_malloc(300000);
-    EXPECT(.requested_bytes = 300100, .used_bytes = block(100) + block(300000),
-           .wilderness_bytes = region - block(100), .mapped_bytes = REGION + big_mapping(300000), .used_blocks = 2,
-           .regions = 1, .big_blocks = 1, .allocations = 2);
+    EXPECT(.requested_bytes = 300100, .used_bytes = block(100) + block(300000), .wilderness_bytes = region - block(100),
+           .mapped_bytes = REGION + big_mapping(300000), .used_blocks = 2, .regions = 1, .big_blocks = 1,
+           .allocations = 2);
 
     char *c = ant_calloc(10, 10);
     char *d = ant_malloc(1000);
@@ -69,17 +80,15 @@ int main(void)
            .allocations = 4);
 
     ant_free(a);
-    EXPECT(.requested_bytes = 301100, .used_bytes = block(100) + block(1000) + block(300000),
-           .free_bytes = block(100), .wilderness_bytes = region - carved, .mapped_bytes = REGION + big_mapping(300000),
-           .used_blocks = 3, .free_blocks = 1, .largest_free = block(100), .regions = 1, .big_blocks = 1,
-           .allocations = 4, .frees = 1);
+    EXPECT(.requested_bytes = 301100, .used_bytes = block(100) + block(1000) + block(300000), .free_bytes = block(100),
+           .wilderness_bytes = region - carved, .mapped_bytes = REGION + big_mapping(300000), .used_blocks = 3,
+           .free_blocks = 1, .largest_free = block(100), .regions = 1, .big_blocks = 1, .allocations = 4, .frees = 1);
 
     /* Shrinking in place: too little is left over to split off. */
     c = ant_realloc(c, 50);
-    EXPECT(.requested_bytes = 301050, .used_bytes = block(100) + block(1000) + block(300000),
-           .free_bytes = block(100), .wilderness_bytes = region - carved, .mapped_bytes = REGION + big_mapping(300000),
-           .used_blocks = 3, .free_blocks = 1, .largest_free = block(100), .regions = 1, .big_blocks = 1,
-           .allocations = 5, .frees = 2);
+    EXPECT(.requested_bytes = 301050, .used_bytes = block(100) + block(1000) + block(300000), .free_bytes = block(100),
+           .wilderness_bytes = region - carved, .mapped_bytes = REGION + big_mapping(300000), .used_blocks = 3,
+           .free_blocks = 1, .largest_free = block(100), .regions = 1, .big_blocks = 1, .allocations = 5, .frees = 2);
 
     /* Growing past the used block above: c moves to the wilderness and its
      * old block merges with a's below it. */

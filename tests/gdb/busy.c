@@ -70,14 +70,9 @@ static unsigned char *make(uint64_t *r)
     size_t size = pick_size(r);
     unsigned char *p;
     switch (next_random(r) % 8) {
-    case 0:
-        p = calloc(1, size);
-        break;
-    case 1:
-        p = aligned_alloc(64, (size + 63) & ~(size_t)63);
-        break;
-    default:
-        p = malloc(size);
+    case 0: p = calloc(1, size); break;
+    case 1: p = aligned_alloc(64, (size + 63) & ~(size_t)63); break;
+    default: p = malloc(size);
     }
     if (p)
         fill(p, size);

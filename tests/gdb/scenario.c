@@ -37,8 +37,7 @@ static size_t size_of(size_t i)
     return pattern[i % 10] + i % 7;
 }
 
-static void write_manifest(const char *path, size_t count, const char *kind, const void *damaged,
-                           const void *culprit)
+static void write_manifest(const char *path, size_t count, const char *kind, const void *damaged, const void *culprit)
 {
     FILE *f = fopen(path, "w");
     if (!f) {

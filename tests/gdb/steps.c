@@ -31,11 +31,11 @@ __attribute__((noinline)) void path_end(void)
     __asm__ volatile("" ::: "memory");
 }
 
-#define PATH(name, ...)  \
-    do {                 \
-        path(name);      \
-        __VA_ARGS__;     \
-        path_end();      \
+#define PATH(name, ...) \
+    do {                \
+        path(name);     \
+        __VA_ARGS__;    \
+        path_end();     \
     } while (0)
 
 /* Blocks above the thread caches' largest go to the arena. */

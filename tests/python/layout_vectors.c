@@ -42,13 +42,13 @@ static void vector(uint64_t secret, uint64_t address, const uint64_t w[4], uint3
 {
     ant_node_t node = {.w = {w[0], w[1], w[2], w[3]}};
     uint64_t key = rebound(secret, &node, address);
-    printf("check %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx32 "\n",
-           secret, address, w[0], w[1], w[2], w[3], ant_head_check(key, &node));
-    printf("check_as %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx32 " %" PRIx32 "\n",
-           secret, address, w[0], w[1], w[2], mark, ant_head_check_as(key, &node, mark));
+    printf("check %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx32 "\n", secret,
+           address, w[0], w[1], w[2], w[3], ant_head_check(key, &node));
+    printf("check_as %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx32 " %" PRIx32 "\n", secret,
+           address, w[0], w[1], w[2], mark, ant_head_check_as(key, &node, mark));
     printf("tail %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", secret, address, ant_tail_sentinel(key, &node));
-    printf("freed %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx32 " %" PRIx32 "\n", secret, address, w[2],
-           serial, ant_freed_check(key, &node, w[2], serial));
+    printf("freed %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx32 " %" PRIx32 "\n", secret, address, w[2], serial,
+           ant_freed_check(key, &node, w[2], serial));
     printf("fields %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", w[1], w[2], ant_node_serial(&node),
            ant_node_site(&node));
 }
@@ -61,8 +61,7 @@ int main(void)
         {0, 0, 0, 0},
         {ones, ones, ones, ones},
         {0 - ANT_CHECK_ADD0, 0 - ANT_CHECK_ADD1, 0 - ANT_CHECK_ADD2, 0},
-        {0x0000005000000040ull, 0x0000000700000018ull, 0x0001000000401136ull,
-         0x1234567800008055ull},
+        {0x0000005000000040ull, 0x0000000700000018ull, 0x0001000000401136ull, 0x1234567800008055ull},
         {0x00000000000000a0ull, ones - ANT_CHECK_ADD1 + 1, 0xffff7fffffffffffull, 0xffffffffffff0146ull},
     };
     const uint64_t addresses[] = {0, 16, 0x7ffff0000050ull, ones - 15, (uint64_t)0 - ANT_CHECK_ADD3};

@@ -25,7 +25,8 @@ def everything(scene, engine):
     hits, _ = reach.scan_areas(scene.heap.reader, scene.areas, table, engine, where)
     roots = list(hits) + [hit for hit, _, _ in reach.register_hits([scene.thread], table)]
     state = engine.solve(len(table), offsets, edges, roots)
-    return (list(table.mem), list(table.end), list(offsets), list(edges), list(hits), where,
+    return (list(table.mem), list(table.end), list(table.index), list(offsets), list(edges),
+            list(hits), where,
             bytes(state))
 
 

@@ -298,3 +298,45 @@ def expected_kinds(scene):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        from antgdb.sites import Sites
+
+        image, self.blocks, self.big = heap_with(6)
+        point(image, DATA, self.blocks[0])
+        point(image, self.blocks[1].mem, self.blocks[2])
+        point(image, DATA + 8, self.blocks[3], 2)
+        self.scene = Scene(image)
+        self.found = self.scene._leaks()
+        self.sites = Sites(lambda address: ("f+%d" % (address & 0xFF), "x.c:%d" % (address >> 12)))
+
+    def test_json_rows_are_walk_rows_with_their_kind(self):
+        import json
+        from antgdb import leakreport, render
+
+        heap = self.scene.heap
+        report = json.loads("\n".join(leakreport.leaks_json_lines(heap, self.found, self.sites)))
+        kinds = self.scene.kinds()
+        expected = []
+        for mem in sorted(kinds):
+            row = render.walk_row(heap.find(mem)[0], self.sites)
+            row["kind"] = kinds[mem]
+            expected.append(row)
+        self.assertEqual(report["leaked"], expected)
+        self.assertEqual(report["blocks"], 7)
+        self.assertEqual([(g["kind"], g["blocks"]) for g in report["by_site"]],
+                         [("definite", 4), ("indirect", 1), ("possible", 1)])
+        lost = (self.blocks[1], self.blocks[4], self.blocks[5], self.big)
+        self.assertEqual(report["totals"]["definite"],
+                         {"blocks": 4, "requested_bytes": sum(b.requested for b in lost)})
+
+    def test_text_groups_and_the_error(self):
+        from antgdb import leakreport
+
+        lines = list(leakreport.leaks_lines(self.scene.heap, self.found, self.sites, limit=2))
+        self.assertTrue(lines[0].startswith("7 used blocks considered: 4 definite"), lines[0])
+        self.assertIn("    ... and 2 more", lines)
+        self.assertIn("possible 1 block", "\n".join(lines))
+        self.assertRegex(leakreport.failure(self.found), r"^ant-leaks: 4 blocks definitely lost")

@@ -37,13 +37,13 @@ typedef struct ant_stats {
     size_t mapped_bytes;     /* everything mapped from the OS */
     size_t used_blocks;
     size_t free_blocks;
-    size_t largest_free;     /* the largest free block, in bytes */
-    size_t regions;          /* heap regions (big blocks not counted) */
-    size_t big_blocks;       /* blocks with a mapping of their own */
-    size_t allocations;      /* successful allocations, ever; a realloc */
-    size_t frees;            /* counts as one allocation and one free */
-    size_t cached_blocks;    /* freed blocks kept in thread caches and depots: free to */
-    size_t cached_bytes;     /* the program, not yet to the heap */
+    size_t largest_free;  /* the largest free block, in bytes */
+    size_t regions;       /* heap regions (big blocks not counted) */
+    size_t big_blocks;    /* blocks with a mapping of their own */
+    size_t allocations;   /* successful allocations, ever; a realloc */
+    size_t frees;         /* counts as one allocation and one free */
+    size_t cached_blocks; /* freed blocks kept in thread caches and depots: free to */
+    size_t cached_bytes;  /* the program, not yet to the heap */
 } ant_stats_t;
 
 void ant_stats(ant_stats_t *stats);
@@ -56,10 +56,10 @@ typedef struct ant_block_info {
     size_t size;      /* block size, node included */
     size_t requested; /* 0 for a free or cached block */
     ant_block_state_t state;
-    uint64_t serial;  /* for a free or cached block: its last owner's */
-    void *site;       /* the allocating caller's return address */
-    int big;          /* nonzero for a block with a mapping of its own */
-    unsigned arena;   /* the arena it belongs to */
+    uint64_t serial; /* for a free or cached block: its last owner's */
+    void *site;      /* the allocating caller's return address */
+    int big;         /* nonzero for a block with a mapping of its own */
+    unsigned arena;  /* the arena it belongs to */
 } ant_block_info_t;
 
 /*

@@ -311,20 +311,20 @@
 #define ANT_FLAG_BIG 0x0001u   /* the block is the only one in a big mapping */
 #define ANT_FLAG_TURNS 0x7ffeu /* counts changes made under BUSY, modulo 2^14 */
 #define ANT_FLAG_TURN 0x0002u
-#define ANT_FLAG_BUSY 0x8000u  /* a thread is changing the node: see above */
+#define ANT_FLAG_BUSY 0x8000u /* a thread is changing the node: see above */
 
 /* "ANT-TCAC" read as a little-endian 64-bit integer. */
 #define ANT_CACHE_MAGIC 0x434143542d544e41ull
 /* cache.state */
-#define ANT_CACHE_LIVE 0x4556494cu /* "LIVE": its thread is running */
-#define ANT_CACHE_IDLE 0x454c4449u /* "IDLE": its thread ended; empty */
+#define ANT_CACHE_LIVE 0x4556494cu  /* "LIVE": its thread is running */
+#define ANT_CACHE_IDLE 0x454c4449u  /* "IDLE": its thread ended; empty */
 #define ANT_CACHE_DEPOT 0x4f504544u /* "DEPO": an arena's depot, changed under its lock */
-#define ANT_CACHE_BINS 61u         /* block sizes ANT_MIN_BLOCK .. 1024 */
+#define ANT_CACHE_BINS 61u          /* block sizes ANT_MIN_BLOCK .. 1024 */
 #define ANT_CACHE_MAX_BLOCK 1024u
 
 /* journal.op: the call whose change of the heap is under way. */
-#define ANT_OP_MALLOC 1u      /* malloc, calloc, realloc of a null pointer */
-#define ANT_OP_ALIGNED 2u     /* aligned_alloc, posix_memalign, memalign */
+#define ANT_OP_MALLOC 1u  /* malloc, calloc, realloc of a null pointer */
+#define ANT_OP_ALIGNED 2u /* aligned_alloc, posix_memalign, memalign */
 #define ANT_OP_FREE 3u
 #define ANT_OP_REALLOC 4u
 #define ANT_OP_FLUSH 5u       /* a free finds its thread's cache full */
@@ -457,17 +457,17 @@ struct ant_region {
  * Counters cover the arena's HEAP regions and big blocks together.
  */
 struct ant_arena_counters {
-    uint64_t used_blocks;     /* blocks in state USED, big ones included */
-    uint64_t free_blocks;     /* blocks in state FREE */
-    uint64_t requested_bytes; /* sum of requested over used blocks */
-    uint64_t used_bytes;      /* sum of size over used blocks */
-    uint64_t free_bytes;      /* sum of size over free blocks */
-    uint64_t wilderness_bytes;/* sum of the HEAP regions' wilderness */
-    uint64_t mapped_bytes;    /* sum of region and big mapping lengths */
-    uint64_t regions;         /* HEAP regions */
-    uint64_t bigs;            /* big mappings */
-    uint64_t allocations;     /* successful allocations, ever */
-    uint64_t frees;           /* frees, ever */
+    uint64_t used_blocks;      /* blocks in state USED, big ones included */
+    uint64_t free_blocks;      /* blocks in state FREE */
+    uint64_t requested_bytes;  /* sum of requested over used blocks */
+    uint64_t used_bytes;       /* sum of size over used blocks */
+    uint64_t free_bytes;       /* sum of size over free blocks */
+    uint64_t wilderness_bytes; /* sum of the HEAP regions' wilderness */
+    uint64_t mapped_bytes;     /* sum of region and big mapping lengths */
+    uint64_t regions;          /* HEAP regions */
+    uint64_t bigs;             /* big mappings */
+    uint64_t allocations;      /* successful allocations, ever */
+    uint64_t frees;            /* frees, ever */
 };
 
 /*
@@ -475,21 +475,21 @@ struct ant_arena_counters {
  * none of it needs a lock; a debugger reads it from root.caches.
  */
 struct ant_cache {
-    uint64_t magic;            /* ANT_CACHE_MAGIC */
-    ant_cache_t *next;         /* next cache in root.caches, or 0 */
-    uint64_t thread;           /* the owning thread's kernel id (gettid) */
-    uint32_t state;            /* ANT_CACHE_LIVE, _IDLE or _DEPOT */
-    uint32_t bin_count;        /* ANT_CACHE_BINS */
-    uint64_t blocks;           /* blocks held */
-    uint64_t bytes;            /* their block sizes, summed */
-    int64_t requested_delta;   /* requested bytes handed out minus taken back (I10) */
-    uint64_t allocations;      /* mallocs it served */
-    uint64_t frees;            /* frees it took */
-    ant_node_t *busy;          /* the node it is moving in or out, or 0 */
-    int64_t busy_requested;    /* what that move adds to requested_delta */
-    uint64_t refused;          /* bit i: bin i abandoned after damage (I13) */
-    ant_node_t *bins[ANT_CACHE_BINS];   /* the top block of each bin, or 0 */
-    uint16_t counts[ANT_CACHE_BINS];    /* blocks in each bin */
+    uint64_t magic;                   /* ANT_CACHE_MAGIC */
+    ant_cache_t *next;                /* next cache in root.caches, or 0 */
+    uint64_t thread;                  /* the owning thread's kernel id (gettid) */
+    uint32_t state;                   /* ANT_CACHE_LIVE, _IDLE or _DEPOT */
+    uint32_t bin_count;               /* ANT_CACHE_BINS */
+    uint64_t blocks;                  /* blocks held */
+    uint64_t bytes;                   /* their block sizes, summed */
+    int64_t requested_delta;          /* requested bytes handed out minus taken back (I10) */
+    uint64_t allocations;             /* mallocs it served */
+    uint64_t frees;                   /* frees it took */
+    ant_node_t *busy;                 /* the node it is moving in or out, or 0 */
+    int64_t busy_requested;           /* what that move adds to requested_delta */
+    uint64_t refused;                 /* bit i: bin i abandoned after damage (I13) */
+    ant_node_t *bins[ANT_CACHE_BINS]; /* the top block of each bin, or 0 */
+    uint16_t counts[ANT_CACHE_BINS];  /* blocks in each bin */
 };
 
 /*
@@ -499,12 +499,12 @@ struct ant_cache {
  * the bytes as they were.
  */
 struct ant_journal {
-    uint32_t op;              /* ANT_OP_*: the call under way, or 0 */
-    uint32_t step;            /* ANT_STEP_*: what it is doing, or 0 */
-    uint64_t thread;          /* the lock holder's kernel thread id */
-    uint64_t args[2];         /* what the step names */
-    uint32_t used;            /* words[0 .. used) hold whole records; or ANT_JOURNAL_LOST */
-    uint32_t capacity;        /* ANT_JOURNAL_WORDS */
+    uint32_t op;       /* ANT_OP_*: the call under way, or 0 */
+    uint32_t step;     /* ANT_STEP_*: what it is doing, or 0 */
+    uint64_t thread;   /* the lock holder's kernel thread id */
+    uint64_t args[2];  /* what the step names */
+    uint32_t used;     /* words[0 .. used) hold whole records; or ANT_JOURNAL_LOST */
+    uint32_t capacity; /* ANT_JOURNAL_WORDS */
     uint64_t words[ANT_JOURNAL_WORDS];
 };
 
@@ -520,14 +520,14 @@ struct ant_field {
  * left by the abort that followed a report shows here what was seen.
  */
 struct ant_last_error {
-    uint32_t kind;       /* enum ant_problem_kind in ant.h; 0 = none */
-    uint32_t count;      /* problems reported by this process so far */
-    uint64_t mem;        /* mem address of the block, or 0 */
-    uint64_t node;       /* node address, or 0 */
-    uint64_t request;    /* requested size, as the node said */
+    uint32_t kind;    /* enum ant_problem_kind in ant.h; 0 = none */
+    uint32_t count;   /* problems reported by this process so far */
+    uint64_t mem;     /* mem address of the block, or 0 */
+    uint64_t node;    /* node address, or 0 */
+    uint64_t request; /* requested size, as the node said */
     uint64_t serial;
     uint64_t site;
-    uint64_t culprit;    /* mem of the block that probably did it, or 0 */
+    uint64_t culprit;                     /* mem of the block that probably did it, or 0 */
     char message[ANT_ERROR_MESSAGE_SIZE]; /* the report line, NUL-ended */
 };
 
@@ -535,34 +535,34 @@ struct ant_last_error {
 
 struct ant_root {
     /* The fixed header: the same in every layout version. */
-    uint64_t magic;          /* ANT_ROOT_MAGIC */
-    uint32_t version;        /* ANT_LAYOUT_VERSION */
-    uint32_t size;           /* sizeof(struct ant_root) */
-    ant_root_t *self;        /* &ant_root, to confirm a magic found by a scan */
-    uint32_t field_count;    /* used entries of fields[] */
-    uint32_t field_offset;   /* offsetof(struct ant_root, fields) */
+    uint64_t magic;        /* ANT_ROOT_MAGIC */
+    uint32_t version;      /* ANT_LAYOUT_VERSION */
+    uint32_t size;         /* sizeof(struct ant_root) */
+    ant_root_t *self;      /* &ant_root, to confirm a magic found by a scan */
+    uint32_t field_count;  /* used entries of fields[] */
+    uint32_t field_offset; /* offsetof(struct ant_root, fields) */
 
     /* Constants the debugger needs, so it need not assume them. */
-    uint32_t node_size;      /* ANT_NODE_SIZE */
+    uint32_t node_size; /* ANT_NODE_SIZE */
     uint32_t region_header_size;
-    uint32_t alignment;      /* ANT_ALIGN */
-    uint32_t tail_size;      /* ANT_TAIL_SIZE */
-    uint32_t min_block;      /* ANT_MIN_BLOCK */
-    uint32_t poison;         /* ANT_POISON in the low byte */
-    uint32_t poison_offset;  /* ANT_POISON_OFFSET */
-    uint64_t poison_check;   /* bytes of poison checked when a block is reused */
+    uint32_t alignment;     /* ANT_ALIGN */
+    uint32_t tail_size;     /* ANT_TAIL_SIZE */
+    uint32_t min_block;     /* ANT_MIN_BLOCK */
+    uint32_t poison;        /* ANT_POISON in the low byte */
+    uint32_t poison_offset; /* ANT_POISON_OFFSET */
+    uint64_t poison_check;  /* bytes of poison checked when a block is reused */
 
-    uint64_t secret;         /* the per-process key of both sentinels */
-    uint64_t serial;         /* the last serial handed out */
-    uint32_t arena_count;    /* arenas[0 .. arena_count) are in use */
-    uint32_t fit;            /* the fit policy: enum ant_fit in ant.h */
+    uint64_t secret;      /* the per-process key of both sentinels */
+    uint64_t serial;      /* the last serial handed out */
+    uint32_t arena_count; /* arenas[0 .. arena_count) are in use */
+    uint32_t fit;         /* the fit policy: enum ant_fit in ant.h */
     ant_arena_t *arenas[ANT_MAX_ARENAS];
-    ant_cache_t *caches;     /* every thread cache, by cache.next */
-    uint32_t cache_limit;    /* blocks per cache bin; 0: no caches */
-    uint32_t cache_bins;     /* ANT_CACHE_BINS */
+    ant_cache_t *caches;  /* every thread cache, by cache.next */
+    uint32_t cache_limit; /* blocks per cache bin; 0: no caches */
+    uint32_t cache_bins;  /* ANT_CACHE_BINS */
     struct ant_last_error last_error;
     struct ant_field fields[ANT_FIELD_COUNT];
-    uint64_t break_serial;   /* SIGTRAP at the allocation of this serial; 0: none */
+    uint64_t break_serial; /* SIGTRAP at the allocation of this serial; 0: none */
 };
 
 /*
