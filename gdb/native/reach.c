@@ -41,9 +41,9 @@ EXPORT unsigned ant_reach_abi(void);
 EXPORT uint64_t ant_reach_used(const unsigned char *window, uint64_t length, uint64_t base, const uint64_t *nodes,
                                uint64_t from, uint64_t to, uint64_t *mem, uint64_t *end, uint64_t *index,
                                uint64_t *count);
-EXPORT uint64_t ant_reach_words(const unsigned char *window, uint64_t length, uint64_t base, uint64_t from,
-                                uint64_t to, const struct reach_table *table, uint32_t *hits, uint64_t *where,
-                                uint64_t room, uint64_t *next);
+EXPORT uint64_t ant_reach_words(const unsigned char *window, uint64_t length, uint64_t base, uint64_t from, uint64_t to,
+                                const struct reach_table *table, uint32_t *hits, uint64_t *where, uint64_t room,
+                                uint64_t *next);
 EXPORT int ant_reach_contents(const unsigned char *window, uint64_t length, uint64_t base,
                               const struct reach_table *table, uint64_t stop, struct reach_cursor *cursor,
                               uint32_t *out, uint64_t room, uint64_t *offsets);
@@ -63,8 +63,7 @@ unsigned ant_reach_abi(void)
  * *count; returns the first node not taken (to, or one past the window).
  */
 uint64_t ant_reach_used(const unsigned char *window, uint64_t length, uint64_t base, const uint64_t *nodes,
-                        uint64_t from, uint64_t to, uint64_t *mem, uint64_t *end, uint64_t *index,
-                        uint64_t *count)
+                        uint64_t from, uint64_t to, uint64_t *mem, uint64_t *end, uint64_t *index, uint64_t *count)
 {
     uint64_t n = *count;
     for (; from < to; from++) {
@@ -111,9 +110,9 @@ static int64_t holder(const struct reach_table *t, uint64_t word)
  * from: to when every word was read, else the first one left (room ran
  * out, or the window ended).
  */
-uint64_t ant_reach_words(const unsigned char *window, uint64_t length, uint64_t base, uint64_t from,
-                         uint64_t to, const struct reach_table *table, uint32_t *hits, uint64_t *where,
-                         uint64_t room, uint64_t *next)
+uint64_t ant_reach_words(const unsigned char *window, uint64_t length, uint64_t base, uint64_t from, uint64_t to,
+                         const struct reach_table *table, uint32_t *hits, uint64_t *where, uint64_t room,
+                         uint64_t *next)
 {
     uint64_t n = 0;
     uint64_t a = (from + 7) & ~(uint64_t)7;
@@ -145,9 +144,8 @@ uint64_t ant_reach_words(const unsigned char *window, uint64_t length, uint64_t 
  * word to read), when `room` edges are written (REACH_FULL), or at `stop`
  * (REACH_DONE).
  */
-int ant_reach_contents(const unsigned char *window, uint64_t length, uint64_t base,
-                       const struct reach_table *table, uint64_t stop, struct reach_cursor *cursor,
-                       uint32_t *out, uint64_t room, uint64_t *offsets)
+int ant_reach_contents(const unsigned char *window, uint64_t length, uint64_t base, const struct reach_table *table,
+                       uint64_t stop, struct reach_cursor *cursor, uint32_t *out, uint64_t room, uint64_t *offsets)
 {
     cursor->edges += cursor->written;
     cursor->written = 0;
@@ -162,8 +160,8 @@ int ant_reach_contents(const unsigned char *window, uint64_t length, uint64_t ba
                 return REACH_WINDOW;
             }
             uint64_t next;
-            cursor->written += ant_reach_words(window, length, base, from, last, table, out + cursor->written,
-                                               0, room - cursor->written, &next);
+            cursor->written += ant_reach_words(window, length, base, from, last, table, out + cursor->written, 0,
+                                               room - cursor->written, &next);
             if (next < last) {
                 cursor->at = next;
                 /* A word the window cuts, or the room filled. */

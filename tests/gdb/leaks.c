@@ -14,6 +14,10 @@
 #define _GNU_SOURCE
 #include <ant/ant.h>
 
+#ifndef __x86_64__
+#error "leaks.c holds a block in x86-64's r12; tests/gdb/CMakeLists.txt builds it there only"
+#endif
+
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -78,9 +82,8 @@ __attribute__((noinline)) static void lose(void)
     void **a = ant_malloc(48), **b = ant_malloc(48);
     a[0] = b;
     b[0] = a;
-    fprintf(out, "%s cycle %llu\n%s cycle %llu\n", a < b ? "definite" : "indirect",
-            (unsigned long long)(uintptr_t)a, a < b ? "indirect" : "definite",
-            (unsigned long long)(uintptr_t)b);
+    fprintf(out, "%s cycle %llu\n%s cycle %llu\n", a < b ? "definite" : "indirect", (unsigned long long)(uintptr_t)a,
+            a < b ? "indirect" : "definite", (unsigned long long)(uintptr_t)b);
     planted("definite", "none-big", 300000);
     void **possible = planted("possible", "global-interior", 96);
     keep_interior = (char *)possible + 16;
@@ -141,10 +144,10 @@ int main(int argc, char **argv)
                      "mov %%rax, %%r12\n\t"
                      "xor %%eax, %%eax\n\t"
                      "call leaks_stop\n\t"
-                     "xor %%r12d, %%r12d"
-                     ::: "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "memory", "cc",
-                     "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-                     "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+                     "xor %%r12d, %%r12d" ::
+                         : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "memory", "cc", "xmm0",
+                           "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+                           "xmm12", "xmm13", "xmm14", "xmm15");
     (void)on_stack;
     fclose(out);
     return 0;
