@@ -100,6 +100,13 @@ def steps(extension, core, walk_file):
             raise RuntimeError("ant-check did not say OK: " + out[-600:])
         return verdict[-1][len("ant-check: "):]
 
+    def leaks(out):
+        # Every block of the benchmark's heap is reachable through its array.
+        summary = [line for line in out.splitlines() if " used blocks considered: " in line]
+        if not summary or "ant-leaks:" in out:
+            raise RuntimeError("ant-leaks found leaks, or said nothing: " + out[-600:])
+        return summary[-1].split(":")[0] + ", no leaks"
+
     map_file = os.path.splitext(walk_file)[0] + ".svg"
 
     def picture(out):
@@ -118,6 +125,7 @@ def steps(extension, core, walk_file):
              walk),
         Step("ant-walk --output file (text)", load + ["ant-walk --output " + walk_file], walk),
         Step("ant-check", load + ["ant-check"], check),
+        Step("ant-leaks", load + ["ant-leaks"], leaks),
         Step("ant-map --svg file", load + ["ant-map --svg " + map_file], picture),
     ]
 
