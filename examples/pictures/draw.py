@@ -101,7 +101,7 @@ def main():
     for name, (title, steps) in PICTURES.items():
         panels = [drawn[fit][words] for words, fit in steps]
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
-            f.write("\n".join(svgpicture.document(panels, title)) + "\n")
+            f.write("\n".join(svgpicture.document(panels, title, PER_PX)) + "\n")
     print("pictures: wrote %d files to %s" % (len(PICTURES), out))
 
 

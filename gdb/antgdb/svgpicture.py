@@ -65,7 +65,7 @@ def panel(heap, caption, labels, per_px):
         words = [name(index, kind), svgmap.count(columns.sizes[index])]
         middle = x + (width - 1 + node_px) / 2 if len(pieces) == 1 else x + width / 2
         for line, word in enumerate(words):
-            if (7 if line == 0 else 6) * len(word) + 4 <= width - node_px:
+            if (7 if line == 0 else 6) * len(word) + 2 <= width - node_px:
                 yield '<text class="%s" x="%.1f" y="%d">%s</text>' % (
                     "name" if line == 0 else "size", middle, y + 15 + 13 * line, escape(word))
         yield '<text class="offset" x="%d" y="%d">%d</text>' % (
@@ -88,8 +88,9 @@ def panel(heap, caption, labels, per_px):
     return Panel(lines, CAPTION + paragraph.height(stop))
 
 
-def document(panels, title):
-    """The SVG of panels stacked, with a legend, line by line."""
+def document(panels, title, per_px):
+    """The SVG of panels stacked, with a legend, line by line; `per_px` is
+    the panels' bytes a pixel."""
     legend_y = MARGIN
     height = legend_y + 40 + sum(panel.height for panel in panels) + MARGIN
     width = WIDTH + 2 * MARGIN
@@ -105,7 +106,8 @@ def document(panels, title):
         ("used", "used"), ("free", "free"), ("overhead", "region header"),
         ("wilderness", "wilderness"), ("#8a8a8a", "node (32 bytes)")])
     yield '<text class="offset" x="%d" y="%d">%s</text>' % (
-        MARGIN, legend_y + 30, "under each block: its mem offset in the region")
+        MARGIN, legend_y + 30, "drawn to scale, 1 pixel = %s (the wilderness excepted); "
+        "under each block: its mem offset in the region" % svgmap.many(per_px, "byte"))
     y = legend_y + 40
     for each in panels:
         yield '<g transform="translate(0 %d)">' % y

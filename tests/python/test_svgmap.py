@@ -203,7 +203,7 @@ class PictureTest(unittest.TestCase):
         self.heap = H.walk(self.image, symbolize=names)
         self.labels = {self.blocks[0].mem: "a", self.blocks[2].mem: "b"}
         panel = svgpicture.panel(self.heap, "after two frees", self.labels, 2)
-        self.text = "\n".join(svgpicture.document([panel, panel], "test"))
+        self.text = "\n".join(svgpicture.document([panel, panel], "test", 2))
         self.root = ET.fromstring(self.text)
 
     def test_no_address_only_offsets(self):
