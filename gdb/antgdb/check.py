@@ -553,4 +553,3 @@ class Checker:
             node=error.get("node") or None, mem=error.get("mem") or None,
             culprit=error.get("culprit") or None, source="allocator")
         self.heap.add(problem)
-

@@ -260,8 +260,7 @@ class _Walk:
                 start <= region.wilderness <= region.end
                 and region.wilderness % layout.alignment == 0):
             self.check.add("size", "I7", "region 0x%x.wilderness is 0x%x, outside "
-                           "its blocks 0x%x..0x%x" % (address, region.wilderness,
-                                                     start, region.end))
+                           "its blocks 0x%x..0x%x" % (address, region.wilderness, start, region.end))
             region.wilderness = self._guess_wilderness(region, start)
             region.damaged = True
         overlap = self._overlap(address, region.end)

@@ -269,8 +269,7 @@ def _follow_bin(c, cache, index, listed, moving):
                   node, culprit=node + NODE_SIZE)
         if extent != size:
             c.add("size", "I13", "%s is %d bytes, but it is in bin %d of cache 0x%x, "
-                  "which holds %d-byte blocks" % (c.owner(node), extent, index,
-                                                 cache.address, size), node)
+                  "which holds %d-byte blocks" % (c.owner(node), extent, index, cache.address, size), node)
         if below is None:
             return None  # its node is damaged: that problem says it all
         came = "the cache link of %s" % c.owner(node)

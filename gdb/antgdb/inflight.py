@@ -184,4 +184,3 @@ def release_held(reader, layout, arena_busy, cache_busy):
             words[node + word_at] = (word & ~bit).to_bytes(8, "little")
     if words:
         reader.add(words)
-

@@ -150,8 +150,7 @@ def main():
     start_load = report.load()
     # Taken now: others may commit to the tree while the benchmark runs.
     args.versions = versions(allocs, source)
-    say("%s; %s; %d runs each, load average %s" % (report.machine(), args.versions, args.runs,
-                                                  start_load))
+    say("%s; %s; %d runs each, load average %s" % (report.machine(), args.versions, args.runs, start_load))
 
     header = ["workload", "allocator", "median s", "x glibc", "fastest s", "x glibc", "peak MiB",
               "x glibc", "spread"]

@@ -17,7 +17,7 @@ class ScanTest(unittest.TestCase):
 
     def test_scan_finds_the_root(self):
         self.assertEqual(locate.scan(self.image.reader()), [H.ROOT_AT])
-        self.assertEqual([l.address for l in locate.locate(self.image.reader())], [H.ROOT_AT])
+        self.assertEqual([layout.address for layout in locate.locate(self.image.reader())], [H.ROOT_AT])
 
     def test_decoys_are_ignored(self):
         decoy = bytearray(0x3000)
@@ -65,7 +65,7 @@ class ScanTest(unittest.TestCase):
         other.write_word(other.root + 24, 0, 4)  # field_count 0: never started
         segments = list(self.image.segments.items()) + [(other.root, other.segments[other.root])]
         layouts = locate.locate(BytesReader(segments))
-        self.assertEqual([l.address for l in layouts], [H.ROOT_AT])
+        self.assertEqual([layout.address for layout in layouts], [H.ROOT_AT])
 
 
 class CoreFileTest(unittest.TestCase):

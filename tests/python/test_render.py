@@ -134,7 +134,6 @@ class WalkShapeTest(Rendered):
         self.assertEqual(len(columns), 1)
         self.assertIn("main+0 at prog.c:12", lines[1])
 
-
     def test_a_problem_found_twice_is_tagged_once(self):
         # The allocator reported the overflow (root.last_error) and the walk
         # finds it too: one kind on the row.

@@ -136,8 +136,7 @@ def main():
             print(row % (base, a.name, "%.3f" % seconds, ratio(seconds, g_time), "%.3f" % fastest,
                          ratio(fastest, g_fastest), peak, ratio(peak, g_peak)), flush=True)
         failures += ["%s under %s: %s" % (base, a, why) for a, why in failed.items()]
-    print("whole run: %.0f s; load average %s at the end" % (time.perf_counter() - started,
-                                                            report.load()))
+    print("whole run: %.0f s; load average %s at the end" % (time.perf_counter() - started, report.load()))
     for line in skipped:
         print(line)
     for line in failures:

@@ -49,7 +49,7 @@ def main():
 
     status, out, err = run(["-ex", "source " + extension, python, "-ex", "core-file " + core] +
                            marked([("heap", "ant-heap --json"), ("walk", "ant-walk --json"),
-                                     ("check", "ant-check --json")]))
+                                   ("check", "ant-check --json")]))
     found = results(out)
     heap, walk, check = found.get("heap"), found.get("walk"), found.get("check")
     if None in (heap, walk, check):

@@ -36,8 +36,8 @@ def main():
     if ant_out != out:
         problems.append("outputs differ:\nglibc: %r\nant:   %r" % (out[-500:], ant_out[-500:]))
     lines = ant_err.decode(errors="replace").splitlines()
-    probes = [l for l in lines if l.startswith("ant: ANT_OPTIONS: unknown key 'real_test_probe'")]
-    reports = [l for l in lines if l.startswith("ant: ") and l not in probes]
+    probes = [line for line in lines if line.startswith("ant: ANT_OPTIONS: unknown key 'real_test_probe'")]
+    reports = [line for line in lines if line.startswith("ant: ") and line not in probes]
     if not probes:
         problems.append("Ant never started in the process (no options line on stderr)")
     if reports:

@@ -179,8 +179,7 @@ def awk_concat(scratch):
     if not os.path.exists(path):
         with open(path + ".tmp", "w") as f:
             for i in range(900000):
-                f.write("f%d %d w%d %d %s\n" % (i, i * 7919 % 10007, i % 613, i % 97,
-                                               "abcdefghij"[:i % 11]))
+                f.write("f%d %d w%d %d %s\n" % (i, i * 7919 % 10007, i % 613, i % 97, "abcdefghij"[:i % 11]))
         os.replace(path + ".tmp", path)
     return [AWK, AWK_CONCAT, "fields.txt"], {"LC_ALL": "C"}
 
