@@ -141,9 +141,8 @@ def _walk(values):
         for line in slow_walk.once(len(walked.nodes)):
             gdb.write(line + "\n", gdb.STDERR)
         if len(layouts) > 1:
-            walked.notes.append("other Ant heaps found, with roots at %s; choose one "
-                                "with --root" % ", ".join("0x%x" % l.address
-                                                         for l in layouts[1:]))
+            walked.notes.append("other Ant heaps found, with roots at %s; choose one with --root"
+                                % ", ".join("0x%x" % layout.address for layout in layouts[1:]))
         return walked, sites, close
     except BaseException:
         close()
@@ -193,8 +192,7 @@ class _Out:
         if self.file is None:
             return
         self.file.commit()
-        gdb.write("%s: wrote %s characters to %s\n" % (name, "{:,}".format(self.file.written),
-                                                          self.file.path))
+        gdb.write("%s: wrote %s characters to %s\n" % (name, "{:,}".format(self.file.written), self.file.path))
 
     def drop(self):
         if self.file is not None:
