@@ -76,8 +76,8 @@ int main(void)
 {
     /* Thread caches off, so that the freed lead shows as a free block. */
     setenv("ANT_OPTIONS", "fit=first:cache=0", 1);
-    printf("The region starts at offset 0 with its %u-byte header; each node is %u bytes.\n",
-           ANT_REGION_HEADER_SIZE, ANT_NODE_SIZE);
+    printf("The region starts at offset 0 with its %u-byte header; each node is %u bytes.\n", ANT_REGION_HEADER_SIZE,
+           ANT_NODE_SIZE);
     printf("\nEvery mem is a multiple of 16, whatever the size asked for:\n");
     take(1);
     take(24);
@@ -93,8 +93,7 @@ int main(void)
     void *aligned = ant_aligned_alloc(256, 100);
     if (!aligned)
         return 1;
-    printf("  ant_aligned_alloc(256, 100)  mem offset %zu = 256 x %zu\n", offset_of(aligned),
-           offset_of(aligned) / 256);
+    printf("  ant_aligned_alloc(256, 100)  mem offset %zu = 256 x %zu\n", offset_of(aligned), offset_of(aligned) / 256);
     show();
     printf("\nThe free block of %zu bytes before it is the lead, cut off the front so\n"
            "that the mem after it is 256-aligned. It serves the next request that fits:\n",
