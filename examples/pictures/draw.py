@@ -56,6 +56,8 @@ def labels():
 
 
 def panel(title, fit):
+    # The walk every ant-* command makes: the root by its symbol, memory
+    # read from the stopped process.
     walked, _, close = commands._walk({"root": None})
     try:
         return svgpicture.panel(walked, "fit=%s: %s" % (fit, title), labels(), PER_PX)

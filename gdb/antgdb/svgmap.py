@@ -179,10 +179,10 @@ class Drawing:
         first, stop = self._pixels(start, end)
         return shape(self.paragraph, first, stop, 'class="%s"' % CLASSES[kind], tooltip)
 
-    def blocks(self, columns, damaged, depots):
+    def blocks(self, columns, damaged, in_depot):
         """The region's blocks and any bytes outside them, up to its
-        wilderness. `damaged` holds the nodes with problems, `depots`
-        tells whether a cached node is in a depot."""
+        wilderness. `damaged` holds the nodes with problems, `in_depot(node)`
+        tells whether a cached node waits in a depot."""
         region = self.region
         columns.region(region)
         nodes, sizes, states = columns.nodes, columns.sizes, columns.states
@@ -199,7 +199,7 @@ class Drawing:
                 yield self.piece(at, node, "overhead", overhead(region, at, node, self.where))
             at = min(node + size, region.end)  # a damaged size draws nothing past the region
             kind = SPAN_INDEX[state]
-            if state == STATE_CACHED and depots(node):
+            if state == STATE_CACHED and in_depot(node):
                 kind = DEPOT
             if size < narrow:
                 if span is None:
