@@ -1,9 +1,10 @@
 /*
  * leak.h: what the files of the leak check share. leak.c finds the leaks
- * (the used blocks, the marking, the entry points); leak_stop.c holds the
- * other threads still and reads their registers; leak_roots.c reads the
- * writable mappings that are roots; leak_report.c groups the leaks by site
- * for report.c to print; leak_sort.c sorts without allocating.
+ * (the used blocks, the marking, the groups by kind and site, the check at
+ * exit); leak_stop.c holds the other threads still and reads their
+ * registers; leak_roots.c reads the mappings that are roots;
+ * leak_report.c orders the groups for report.c to print; leak_sort.c
+ * sorts without allocating.
  */
 #ifndef ANT_LEAK_H
 #define ANT_LEAK_H
@@ -87,7 +88,7 @@ ANT_HIDDEN bool ant_leak_roots(struct ant_leak_ranges *skip, const uintptr_t *sp
 
 /* What a check found, for its report. */
 struct ant_leak_found {
-    struct ant_leak_group *leaks; /* one a leaked block, grouped in place by the report */
+    struct ant_leak_group *leaks; /* by kind and site */
     size_t count;
     int status; /* the exit status the program gave */
 };
