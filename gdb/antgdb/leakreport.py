@@ -13,8 +13,8 @@ NOTE_UNREAD = "%s of %s could not be read and were not scanned: a block only the
 def _notes(heap, facts):
     notes = list(heap.notes)
     if heap.problems:
-        notes.append("the heap has %s (see ant-check): damaged blocks are not judged, and "
-                     "pointers inside them are not followed" % _many(len(heap.problems), "problem"))
+        notes.append("the heap has %s (see ant-check): blocks whose nodes are damaged are not "
+                     "judged, and their words are read as roots" % _many(len(heap.problems), "problem"))
     if facts["unread_root_bytes"]:
         notes.append(NOTE_UNREAD % (human(facts["unread_root_bytes"]), "the roots"))
     if facts["unread_block_bytes"]:

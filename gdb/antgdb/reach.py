@@ -25,6 +25,7 @@ from .errors import Unreadable
 from .layout import MASK32, NODE_SIZE, STATE_USED
 from .memory import WINDOW, read_upto
 from .model import damaged
+from .roots import Area
 
 UNREACHED, POSSIBLE, REACHABLE, INDIRECT = range(4)
 KINDS = {UNREACHED: "definite", INDIRECT: "indirect", POSSIBLE: "possible"}
@@ -429,8 +430,24 @@ LEAKED = re.compile(b"[^%c]" % REACHABLE)
 _DEFINITE = re.compile(b"%c" % UNREACHED)
 
 
+def damaged_areas(heap):
+    """Areas of the blocks whose nodes are damaged: they are not judged,
+    but their words are roots, so that what a damaged block holds is not
+    called lost."""
+    found = []
+    for node in sorted(_damaged_nodes(heap)):
+        block, _ = heap.find(node)
+        if block is None:
+            continue
+        end = min(block.node + block.size, block.region.end)
+        if end > block.mem:
+            found.append(Area(block.mem, end, "damaged block mem 0x%x" % block.mem))
+    return found
+
+
 def leaks(heap, threads, areas, accelerate=True):
     engine = steps(accelerate)
+    areas = list(areas) + damaged_areas(heap)
     table, regions, unread_nodes = used_table(heap, engine)
     offsets, edges, unread_blocks = contents(heap, table, regions, engine)
     hits, unread_roots = scan_areas(heap.reader, areas, table, engine)
@@ -451,6 +468,7 @@ def refs(heap, threads, areas, block, accelerate=True):
     ("block", mem of the used block holding the word),
     ("area", Area) or ("register", thread, name)."""
     engine = steps(accelerate)
+    areas = list(areas) + damaged_areas(heap)
     used, regions, _ = used_table(heap, engine)
     target = Table(array("Q", [block.mem]), array("Q", [block.node + block.size])).seal()
     found = []
@@ -463,7 +481,7 @@ def refs(heap, threads, areas, block, accelerate=True):
             found.append((address, _word_offset(heap.reader, address, block), ("area", area)))
     for region in regions:
         where = []
-        scan_areas(heap.reader, [_Span(region.address, region.end)], target, engine, where)
+        scan_areas(heap.reader, [Area(region.address, region.end)], target, engine, where)
         for address in where:
             hit = used.holder(address)
             if hit is None or address + 8 > used.end[hit >> 1]:
@@ -471,11 +489,6 @@ def refs(heap, threads, areas, block, accelerate=True):
             found.append((address, _word_offset(heap.reader, address, block),
                           ("block", used.mem[hit >> 1])))
     return found
-
-
-class _Span:
-    def __init__(self, start, end):
-        self.start, self.end = start, end
 
 
 def _offset(words, block, hit):

@@ -160,6 +160,31 @@ class KindsTest(unittest.TestCase):
         self.assertEqual(Scene(image).kinds(), {blocks[0].mem: "definite"})
 
 
+class MissingTest(unittest.TestCase):
+    def test_unreadable_root_pages_are_counted_and_skipped(self):
+        image, blocks, big = heap_with(2)
+        point(image, DATA + 4088, blocks[0])
+        scene = Scene(image)
+        scene.areas.append(roots.Area(DATA + 4096, DATA + 3 * 4096, "gone"))
+        found = reach.leaks(scene.heap, [scene.thread], scene.areas, accelerate=False)
+        self.assertEqual(found.facts["unread_root_bytes"], 2 * 4096)
+        self.assertEqual(dict(found.leaked()), {blocks[1].mem: "definite", big.mem: "definite"})
+
+    def test_a_damaged_node_is_not_judged_and_its_words_are_roots(self):
+        image, blocks, big = heap_with(3)
+        point(image, blocks[0].mem, blocks[2])
+        point(image, DATA, big)
+        image.node_write(blocks[0], "serial", 12345)  # its check no longer holds
+        heap = H.walk(image, accelerate=False)
+        self.assertTrue(heap.problems)
+        scene = Scene(image)
+        kinds = scene.kinds()
+        self.assertEqual(kinds, {blocks[1].mem: "definite"})
+        found = scene.refs(blocks[2])
+        self.assertEqual([(address, where[0], where[1].name) for address, _, where in found],
+                         [(blocks[0].mem, "area", "damaged block mem 0x%x" % blocks[0].mem)])
+
+
 class RootsTest(unittest.TestCase):
     def test_parse_maps(self):
         text = ("555555554000-555555556000 r-xp 00000000 08:01 12 /prog\n"
