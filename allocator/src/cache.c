@@ -417,9 +417,13 @@ static inline __attribute__((always_inline)) void *take(size_t size, void *site)
     ant_node_release(node, ((uint32_t)w3 & ~ANT_MARK_STATE) | ANT_STATE_USED);
     ant_cache_add_signed(&c->requested_delta, (int64_t)size);
     ant_cache_add(&c->allocations, 1);
+    /* The block's mem in hand before the cache stops naming the block: a
+     * leak check that stops the thread in between then finds it held. */
+    void *mem = ant_mem_of(node);
+    __asm__ volatile("" : "+r"(mem) : : "memory");
     end_change(c);
-    ant_break_at(serial, ant_mem_of(node));
-    return ant_mem_of(node);
+    ant_break_at(serial, mem);
+    return mem;
 }
 
 /* A free the cache cannot take (full, a big block, a block to report)

@@ -279,15 +279,19 @@ static void drain(struct scan *s)
     }
 }
 
-/* The block a stopped thread's cache is moving in or out is not among the
- * used ones; its bytes, whatever of them is the program's still, count as
- * a root. */
+/* The block a stopped thread's cache is moving in or out is its thread's,
+ * which may hold only its node yet: reached if it is used already, and
+ * its bytes, whatever of them is the program's still, count as a root if
+ * it is BUSY and so not judged. */
 static void hold_busy(struct scan *s)
 {
     for (const ant_cache_t *c = __atomic_load_n(&ant_heap_root.caches, __ATOMIC_ACQUIRE); c; c = c->next) {
         ant_node_t *node = __atomic_load_n(&c->busy, __ATOMIC_ACQUIRE);
-        if (node && node->size >= ANT_MIN_BLOCK)
-            root_words(s, (const uint64_t *)(const void *)ant_mem_of(node), (node->size - ANT_NODE_SIZE) / 8);
+        if (!node || node->size < ANT_MIN_BLOCK)
+            continue;
+        uint64_t mem = (uint64_t)(uintptr_t)ant_mem_of(node);
+        root_words(s, &mem, 1);
+        root_words(s, (const uint64_t *)(const void *)ant_mem_of(node), (node->size - ANT_NODE_SIZE) / 8);
     }
 }
 

@@ -475,11 +475,51 @@ static void from_main(void)
     scrub();
 }
 
+/* ---- exit from another thread, and a damaged heap ---- */
+
+static void *exit_now(void *unused)
+{
+    (void)unused;
+    exit(0);
+}
+
+/* The thread that exits is not the main one, whose stack holds a block
+ * while it waits. */
+static void exit_in_thread(void)
+{
+    void *volatile on_stack = must(ant_malloc(102));
+    leak_pair();
+    scrub();
+    expect_group(&definite_pair);
+    expect_group(&indirect_one);
+    expect_total(2, 402, 1, 202, 0, 0, "; exit status 23");
+    scrub();
+    start(exit_now);
+    for (;;)
+        pause();
+    (void)on_stack;
+}
+
+/* A node overwritten: past it nothing is known, so nothing is judged. */
+static void damaged(void)
+{
+    leak_pair();
+    unsigned char *p = must(ant_malloc(40));
+    p[-1] ^= 0xff;
+    scrub();
+    child_say("expect: ant: leak check: not done: the heap is damaged (ANT_OPTIONS=on_error=report and "
+              "ant_check() say where)\n");
+    exit(0);
+}
+
 /* ---- the parent ---- */
 
 static const struct child_scenario scenarios[] = {
-    {"roots", roots},     {"own_status", own_status}, {"threaded", threaded},   {"clean", clean},
-    {"blocked", blocked}, {"forked", forked},         {"from_main", from_main}, {0, 0},
+    {"roots", roots},         {"own_status", own_status},
+    {"threaded", threaded},   {"clean", clean},
+    {"blocked", blocked},     {"forked", forked},
+    {"from_main", from_main}, {"exit_in_thread", exit_in_thread},
+    {"damaged", damaged},     {0, 0},
 };
 
 /* The text after `prefix` on each line of `text` that starts with it,
@@ -551,6 +591,8 @@ int main(int argc, char **argv)
     run("clean", 0);
     run("forked", 0);
     run("from_main", 23);
+    run("exit_in_thread", 23);
+    run("damaged", 0);
     for (int i = 0; i < 10; i++)
         run_threaded();
 
