@@ -400,7 +400,12 @@ def _mappings(reader):
     if ranges is None:
         raise UsageError("the target's memory map is unknown here (not a core, nor a "
                          "local process): its roots cannot be found")
-    return [(start, end, writable, None) for start, end, writable in ranges]
+    found = [(start, end, writable, None) for start, end, writable in ranges]
+    try:
+        files = roots.parse_gdb_mappings(gdb.execute("info proc mappings", to_string=True))
+    except gdb.error:
+        files = []
+    return roots.named(found, files)
 
 
 def _roots(walked, frames=False):

@@ -362,7 +362,7 @@ def contents(heap, table, regions, engine):
             while engine.contents(buf, start, table, stop, cursor, edges, offsets) == FULL:
                 pass
     offsets_done = cursor.edges + cursor.written
-    for b in range(cursor.block, len(table)):  # blocks outside every region: none
+    for b in range(cursor.block, len(table)):  # below no region: overlapping ones, damage
         offsets[b + 1] = offsets_done
     return offsets, edges, unread
 

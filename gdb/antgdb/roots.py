@@ -14,6 +14,9 @@ this module only decides.
 import re
 
 _MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)\s+\S+\s+\S+\s+\S+\s*(.*)$")
+# gdb's `info proc mappings` on a core: start, end, size, offset, [perms,] file.
+_GDB_LINE = re.compile(r"^\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+0x[0-9a-f]+\s+"
+                       r"(?:[-r][-w][-x][-sp]\s+)?(\S.*)$")
 
 
 class Thread:
@@ -71,6 +74,31 @@ def parse_maps(text):
             found.append((int(match.group(1), 16), int(match.group(2), 16),
                           match.group(3)[1] == "w", match.group(4).strip() or None))
     return found
+
+
+def parse_gdb_mappings(text):
+    """[(start, end, file)] of the file-backed mappings gdb's `info proc
+    mappings` lists for a core (from its NT_FILE note)."""
+    found = []
+    for line in text.splitlines():
+        match = _GDB_LINE.match(line)
+        if match:
+            found.append((int(match.group(1), 16), int(match.group(2), 16), match.group(3).strip()))
+    return found
+
+
+def named(mappings, files):
+    """The mappings, each unnamed one given the file of the mapping in
+    `files` that holds it: a core's segments carry no names."""
+    files = sorted(files)
+    out = []
+    for start, end, writable, name in mappings:
+        for lo, hi, path in files:
+            if name is None and lo <= start and end <= hi:
+                name = path
+                break
+        out.append((start, end, writable, name))
+    return out
 
 
 def allocator_spans(heap):

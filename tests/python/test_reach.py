@@ -196,6 +196,21 @@ class RootsTest(unittest.TestCase):
             (0x555555558000, 0x555555559000, True, "/prog"),
             (0x7FFFFFFDE000, 0x7FFFFFFFF000, True, "[stack]")])
 
+    def test_a_cores_segments_take_the_names_gdb_gives(self):
+        text = ("Mapped address spaces:\n\n"
+                "          Start Addr           End Addr       Size     Offset objfile\n"
+                "      0x555555554000     0x555555555000     0x1000        0x0 /prog\n"
+                "      0x7ffff7ee0000     0x7ffff7ee2000     0x2000     0x3000 /lib/k.so\n"
+                "      0x7ffff7ff0000     0x7ffff7ff1000     0x1000     0x0  rw-p   /lib/p.so\n")
+        files = roots.parse_gdb_mappings(text)
+        self.assertEqual(files, [(0x555555554000, 0x555555555000, "/prog"),
+                                 (0x7FFFF7EE0000, 0x7FFFF7EE2000, "/lib/k.so"),
+                                 (0x7FFFF7FF0000, 0x7FFFF7FF1000, "/lib/p.so")])
+        segments = [(0x7FFFF7EE1000, 0x7FFFF7EE2000, True, None), (0x10000, 0x11000, True, None)]
+        self.assertEqual(roots.named(segments, files),
+                         [(0x7FFFF7EE1000, 0x7FFFF7EE2000, True, "/lib/k.so"),
+                          (0x10000, 0x11000, True, None)])
+
     def test_areas_leave_out_the_heap_and_the_records_and_start_stacks_at_sp(self):
         image, _, _ = heap_with(2)
         cache = image.cache()
