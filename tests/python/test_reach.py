@@ -380,3 +380,34 @@ class ReportTest(unittest.TestCase):
         self.assertIn("    ... and 2 more", lines)
         self.assertIn("possible 1 block", "\n".join(lines))
         self.assertRegex(leakreport.failure(self.found), r"^ant-leaks: 4 blocks definitely lost")
+
+
+class RefsReportTest(unittest.TestCase):
+    def test_each_reference_says_where_it_is(self):
+        from antgdb import leakreport
+        from antgdb.sites import Sites
+
+        image, blocks, big = heap_with(3)
+        target = blocks[1]
+        point(image, DATA + 16, target, 4)
+        point(image, STACK + 4096 + 8, target)
+        point(image, blocks[0].mem + 8, target)
+        scene = Scene(image, {"rdi": [target.mem]})
+        block = scene.heap.find(target.mem)[0]
+        found = sorted(scene.refs(target), key=lambda ref: ref[0] or 0)
+        entries = leakreport.refs_entries(scene.heap, found, Sites(),
+                                          lambda address: "keep+16" if address == DATA + 16 else None)
+        lines = list(leakreport.refs_lines(block, entries))
+        self.assertEqual(lines, [
+            "Block mem 0x%x (used, %d B requested, serial %d): 4 references"
+            % (target.mem, target.requested, target.serial),
+            "  thread 1 (LWP 4242) register rdi -> +0",
+            "  0x%x: mapping 0x%x-0x%x /prog (keep+16) -> +4" % (DATA + 16, DATA, DATA + 4096),
+            "  0x%x: block mem 0x%x (serial %d, from 0x401000) +8 -> +0"
+            % (blocks[0].mem + 8, blocks[0].mem, blocks[0].serial),
+            "  0x%x: thread 1 (LWP 4242) stack frame #0 (main) -> +0" % (STACK + 4096 + 8)])
+        refs = leakreport.refs_dict(block, entries)["refs"]
+        self.assertEqual([ref["root"] for ref in refs], ["register", "mapping", None, "stack"])
+        self.assertEqual((refs[2]["block"], refs[2]["offset_in_holder"]), (blocks[0].mem, 8))
+        self.assertEqual((refs[3]["frame"], refs[3]["function"]), (0, "main"))
+        self.assertEqual(refs[1]["symbol"], "keep+16")
