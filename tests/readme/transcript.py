@@ -40,6 +40,7 @@ ELISION = "..."
 
 HEX = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
 IDS = re.compile(r"\b(process|thread|Thread|LWP|pid) \d+")
+PROC = re.compile(r"/proc/\d+/")
 CORE_SIZE = re.compile(r"^\d+ bytes: ", re.M)
 SPACES = re.compile(r"(?<=\S)  +")
 
@@ -68,6 +69,7 @@ def normalise(text, paths):
         text = text.replace(path, shown)
     text = HEX.sub("0x…", text)
     text = IDS.sub(lambda m: m.group(1) + " N", text)
+    text = PROC.sub("/proc/N/", text)
     text = CORE_SIZE.sub("N bytes: ", text)
     # An address's width sets the columns after it, so a run of spaces
     # within a line counts as one space.
