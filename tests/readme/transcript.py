@@ -129,6 +129,8 @@ def main():
                         help="compare the lines in any order (files installed from a directory come "
                              "in the file system's order)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--unset", action="append", default=[], metavar="KEY",
+                        help="run the command without KEY in its environment")
     parser.add_argument("--status", type=int, default=0, help="the exit status the command must end with")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args()
@@ -150,6 +152,8 @@ def main():
 
     env = dict(os.environ)
     env.update(entry.split("=", 1) for entry in args.env)
+    for key in args.unset:
+        env.pop(key, None)
     temp = tempfile.mkdtemp(prefix="ant-transcript-") if args.temp else None
     try:
         command = [arg.replace("@TEMP@", temp) if temp else arg for arg in args.command]
