@@ -118,6 +118,8 @@ __attribute__((noinline)) void *ant_alloc_from_arena(size_t size, size_t align, 
  * so that this is a jump and not a call. */
 void *ant_alloc(size_t size, size_t align, void *site)
 {
+    if (ANT_UNLIKELY(--ant_guard_countdown == 0))
+        return ant_guard_sample(size, align, site);
     if (ANT_LIKELY(align == ANT_ALIGN && __atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)))
         return ant_cache_take(size, site);
     return ant_alloc_from_arena(size, align, site);
@@ -154,7 +156,7 @@ static bool tail_sound(ant_node_t *node, const void *call_site)
 static void free_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, void *site)
 {
     if (region->kind == ANT_REGION_BIG) {
-        ant_big_free(arena, region);
+        ant_big_free(arena, region, site);
         return;
     }
     check_neighbours(region, node);

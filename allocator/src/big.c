@@ -80,7 +80,11 @@ void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
     uintptr_t mem = (uintptr_t)r + ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE;
     if (align > ANT_ALIGN)
         mem = (mem + align - 1) & ~(uintptr_t)(align - 1);
-    ant_node_t *node = ant_node_of((void *)mem);
+    return ant_big_place(arena, r, length, ant_node_of((void *)mem), size, site);
+}
+
+void *ant_big_place(ant_arena_t *arena, ant_region_t *r, size_t length, ant_node_t *node, size_t size, void *site)
+{
     *node = (ant_node_t){
         .below = (uint32_t)((uintptr_t)node - (uintptr_t)r),
         .state = ANT_STATE_FREE,
@@ -100,7 +104,7 @@ void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site)
     };
     add_big(arena, r);
     ant_mark_used(arena, node, size, site);
-    return (void *)mem;
+    return ant_mem_of(node);
 }
 
 /* As glibc's malloc: the largest mmap threshold the dynamic rule sets. */
@@ -125,12 +129,26 @@ static void raise_thresholds(ant_arena_t *arena, size_t requested)
     arena->trim_threshold = 4 * arena->mmap_threshold;
 }
 
-void ant_big_free(ant_arena_t *arena, ant_region_t *r)
+/* The mapping is kept inaccessible a while, so that a later access
+ * faults and a second free is named (kept.c). */
+void ant_big_free(ant_arena_t *arena, ant_region_t *r, void *site)
 {
     raise_thresholds(arena, r->big_requested);
     ant_counters(arena)->frees++;
+    ant_node_t *node = r->first;
+    struct ant_freed freed = ant_freed_now((uint64_t)(uintptr_t)site);
+    struct ant_kept k = {
+        .mapping = (uint64_t)(uintptr_t)r,
+        .length = r->length,
+        .mem = (uint64_t)(uintptr_t)ant_mem_of(node),
+        .requested = r->big_requested,
+        .serial = ant_node_serial(node),
+        .site = ant_node_site(node),
+        .freed_site = freed.site & ANT_SITE_MASK,
+        .freed_serial = freed.serial | (freed.site >> 48) << 32,
+    };
     drop_big(arena, r);
-    ant_os_unmap(r, r->length);
+    ant_kept_release(r, &k);
 }
 
 /* The block of a big mapping, sized for `size` bytes and free until
@@ -153,7 +171,7 @@ static void resize_block(ant_region_t *r, ant_node_t *node, size_t size)
 void *ant_big_realloc(ant_arena_t *arena, ant_region_t *r, size_t size, void *site)
 {
     ant_node_t *node = r->first;
-    if ((unsigned char *)node != (unsigned char *)r + ANT_REGION_HEADER_SIZE)
+    if ((unsigned char *)node != (unsigned char *)r + ANT_REGION_HEADER_SIZE || ant_kept_is_guarded(r))
         return 0;
     size_t extra = ANT_REGION_HEADER_SIZE + ANT_NODE_SIZE + ANT_TAIL_SIZE + ANT_ALIGN;
     if (size > SIZE_MAX - extra - ant_page_size)

@@ -76,6 +76,8 @@ struct ant_options {
     size_t arenas;         /* arenas threads are spread over; 0: one per CPU */
     size_t break_serial;   /* root.break_serial at start-up, if not 0 */
     size_t leak_check;     /* 1: a leak report at exit (leak.c) */
+    size_t guard;          /* about one allocation in guard gets a guard page; 0: none */
+#define ANT_DEFAULT_GUARD 10000u
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */
     bool thresholds_given; /* the user set a threshold: keep both as given */
@@ -660,9 +662,37 @@ ANT_HIDDEN bool ant_wilderness_extend(ant_arena_t *arena, ant_region_t *region, 
 /* ---- Big blocks (big.c) ---- */
 
 ANT_HIDDEN void *ant_big_alloc(ant_arena_t *arena, size_t size, size_t align, void *site);
-ANT_HIDDEN void ant_big_free(ant_arena_t *arena, ant_region_t *region);
+ANT_HIDDEN void ant_big_free(ant_arena_t *arena, ant_region_t *region, void *site);
+/* Books a mapping the caller made as a big block whose node is at `node`
+ * and hands the block out. */
+ANT_HIDDEN void *ant_big_place(ant_arena_t *arena, ant_region_t *r, size_t length, ant_node_t *node, size_t size,
+                               void *site);
 ANT_HIDDEN void *ant_big_realloc(ant_arena_t *arena, ant_region_t *region, size_t size, void *site);
 ANT_HIDDEN ant_region_t *ant_big_of(ant_arena_t *arena, const void *mem);
+
+/* ---- Guard pages and freed mappings kept (guard.c, kept.c, fault.c) ---- */
+
+/* Allocations this thread makes before the next is guarded (or, with
+ * guard=0, before it looks again): the fast path's only cost. */
+ANT_HIDDEN extern __thread uint32_t ant_guard_countdown __attribute__((tls_model("initial-exec")));
+ANT_HIDDEN void *ant_guard_sample(size_t size, size_t align, void *site);
+/* A live guarded block: its slot, under its arena's lock. False when the
+ * table has no room. */
+ANT_HIDDEN bool ant_kept_guarded(ant_region_t *r, unsigned side);
+ANT_HIDDEN bool ant_kept_is_guarded(const ant_region_t *r);
+/* Whether a guarded block may be made now (read without the lock). */
+ANT_HIDDEN bool ant_kept_guard_room(void);
+/* Takes a freed big mapping out of use, its region header gone from the
+ * arena already: kept inaccessible in a slot (oldest released first), or
+ * unmapped. `k` says whose it was. */
+ANT_HIDDEN void ant_kept_release(ant_region_t *r, const struct ant_kept *k);
+/* The kept mapping holding addr, or 0; lock-free, for the fault handler. */
+ANT_HIDDEN const struct ant_kept *ant_kept_at(const void *addr);
+/* Live guarded blocks may use at most this many of the slots. */
+#define ANT_GUARDED_MAX 64u
+/* Installs the SIGSEGV handler, or installs it again over one the program
+ * set since, which it then passes other faults to. */
+ANT_HIDDEN void ant_fault_arm(void);
 
 /* ---- Reports (report.c) ---- */
 
@@ -685,6 +715,10 @@ ANT_HIDDEN void ant_warn(const char *a, const char *b, const char *c);
 /* "ant: `what` block 0x... (its facts)": a line about a sound block that
  * is not a problem. */
 ANT_HIDDEN void ant_note_block(const char *what, const ant_node_t *node);
+/* A fault or a free of kept mapping `k` at addr: `kind` with `what`
+ * ("write", "free") and `call_site` the free's caller, or 0. */
+ANT_HIDDEN void ant_report_kept(int kind, const char *what, const struct ant_kept *k, const void *addr,
+                                const void *call_site);
 
 /* ---- Leaks (leak*.c; their report in report.c) ---- */
 

@@ -20,6 +20,7 @@ struct ant_options ant_opt = {
     .poison_check = 4096,
     .cache_bytes = 256u << 10,
     .depot = 8,
+    .guard = ANT_DEFAULT_GUARD,
 };
 
 enum kind { WORD, SIZE };
@@ -61,6 +62,8 @@ static const struct option table[] = {
     {"break_serial", SIZE, &ant_opt.break_serial, 0, 0, ((size_t)1 << 48) - 1,
      "an allocation's serial, such as 1234 (0: none)"},
     {"leak_check", SIZE, &ant_opt.leak_check, 0, 0, 1, "0 or 1"},
+    {"guard", SIZE, &ant_opt.guard, 0, 0, (size_t)1 << 30,
+     "a count of allocations such as 10000, about one in which is guarded (0: none)"},
 };
 
 #define OPTION_COUNT (sizeof table / sizeof table[0])
@@ -139,7 +142,7 @@ static void apply(const char *entry, size_t len)
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
                  "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes, depot, "
-                 "break_serial, leak_check)");
+                 "break_serial, leak_check, guard)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -170,7 +173,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, arenas, cache, cache_bytes, depot, break_serial, leak_check)");
+             "poison_check, arenas, cache, cache_bytes, depot, break_serial, leak_check, guard)");
 }
 
 void ant_options_read(const char *text)

@@ -9,6 +9,7 @@
  * last-error record for a debugger reading the core after the abort.
  */
 #include "internal.h"
+#include "valgrind.h"
 
 #include <ant/problems.h>
 
@@ -136,7 +137,7 @@ static void emit(struct line *l)
 }
 
 #define ANT_KIND_NAME(symbol, value, name, meaning) [value] = name,
-#define ANT_KIND_VALUE(symbol, value, name, meaning)                                                       \
+#define ANT_KIND_VALUE(symbol, value, name, meaning) \
     _Static_assert(ANT_PROBLEM_##symbol == value, "enum ant_problem_kind follows <ant/problems.h>");
 ANT_PROBLEM_KINDS(ANT_KIND_VALUE)
 
@@ -164,8 +165,7 @@ void ant_report(const struct ant_problem *p)
         put_block(&l, p->node);
         if (p->at) {
             put(&l, ", at byte ");
-            put_unsigned(&l, (uint64_t)((const unsigned char *)p->at -
-                                        ant_mem_of((ant_node_t *)p->node)), 10);
+            put_unsigned(&l, (uint64_t)((const unsigned char *)p->at - ant_mem_of((ant_node_t *)p->node)), 10);
             put(&l, " of its mem");
         }
     } else if (p->mem) {
@@ -204,12 +204,82 @@ void ant_report(const struct ant_problem *p)
     __atomic_store_n(&e->kind, (uint32_t)p->kind, __ATOMIC_RELAXED);
 }
 
+/* "ant: overflow: write at byte 4100 of guarded block 0x7f... (24 bytes
+ * requested, serial 5, allocated at ...), 4076 bytes past its end, in the
+ * guard page after it": a fault, or a free, in a mapping of root.kept. */
+void ant_report_kept(int kind, const char *what, const struct ant_kept *k, const void *addr, const void *call_site)
+{
+    struct line l = {.len = 0};
+    uint64_t at = (uint64_t)(uintptr_t)addr;
+    put(&l, "ant: ");
+    put(&l, ant_problem_name(kind));
+    put(&l, ": ");
+    put(&l, what);
+    if (at == k->mem && call_site) {
+        put(&l, " of ");
+    } else {
+        put(&l, " at byte ");
+        if (at < k->mem)
+            put(&l, "-");
+        put_unsigned(&l, at < k->mem ? k->mem - at : at - k->mem, 10);
+        put(&l, " of ");
+    }
+    put(&l, k->state == ANT_KEPT_FREED ? "freed " : "");
+    put(&l, k->guard ? "guarded block " : "big block ");
+    put_unsigned(&l, k->mem, 16);
+    put(&l, " (");
+    put_unsigned(&l, k->requested, 10);
+    put(&l, " bytes requested, serial ");
+    put_unsigned(&l, k->serial, 10);
+    put(&l, ", allocated at ");
+    put_site(&l, k->site);
+    if (k->state == ANT_KEPT_FREED) {
+        put(&l, ", freed at ");
+        put_site(&l, k->freed_site);
+        if (k->freed_serial) {
+            put(&l, " after serial ");
+            put_unsigned(&l, k->freed_serial, 10);
+        }
+    }
+    put(&l, ")");
+    if (kind == ANT_PROBLEM_OVERFLOW) {
+        put(&l, ", ");
+        put_unsigned(&l, at - (k->mem + k->requested), 10);
+        put(&l, " bytes past its end, in the guard page after it");
+    } else if (kind == ANT_PROBLEM_UNDERFLOW) {
+        put(&l, ", in the guard page before it");
+    }
+    if (call_site) {
+        put(&l, "; called from ");
+        put_site(&l, (uint64_t)(uintptr_t)call_site);
+    }
+    emit(&l);
+
+    struct ant_last_error *e = &ant_heap_root.last_error;
+    __atomic_store_n(&e->kind, 0, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    e->count++;
+    e->node = k->mem - ANT_NODE_SIZE;
+    e->mem = k->mem;
+    e->request = k->requested;
+    e->serial = k->serial;
+    e->site = k->site;
+    e->culprit = 0;
+    memcpy(e->message, l.text, l.len + 1);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    __atomic_store_n(&e->kind, (uint32_t)kind, __ATOMIC_RELAXED);
+}
+
 /* After the reports of one detection: abort, so a core is left behind,
  * unless the user asked to go on. */
 void ant_report_done(void)
 {
-    if (ant_opt.on_error == ANT_ON_ERROR_ABORT)
+    if (ant_opt.on_error == ANT_ON_ERROR_ABORT) {
+        /* Ended inside the allocator's work, the thread gets memcheck's
+         * reports back, as it would have at the work's end (valgrind.h). */
+        ant_quiet_end();
         abort();
+    }
 }
 
 void ant_warn(const char *a, const char *b, const char *c)

@@ -180,8 +180,13 @@ ant_node_t *ant_validate_mem(ant_arena_t *arena, void *mem, const char *call, co
         *region_out = r;
         return in_big(r, mem, call, call_site);
     }
+    const struct ant_kept *k = ant_kept_at(mem);
+    if (k && k->state == ANT_KEPT_FREED) {
+        ant_report_kept(ANT_PROBLEM_DOUBLE_FREE, call, k, mem, call_site);
+        return 0;
+    }
     p.what = "an address outside the heap (never allocated by Ant: a stack, static or "
-             "foreign pointer; or a big block freed before):";
+             "foreign pointer; or a big block freed too long ago to be kept):";
     ant_report(&p);
     return 0;
 }

@@ -17,6 +17,7 @@ from .memory import CachedReader, CoreReader, ProcReader, Reader
 from .output import OutputFile
 from . import leakreport, reach, roots
 from . import slow_walk
+from . import kept
 
 ROOT_SYMBOL = "ant_root"
 WRITE_BATCH = 1 << 20  # characters a gdb.write takes at most, about
@@ -290,6 +291,13 @@ class AntBlock(AntCommand):
     def run(self, walked, sites, values, out):
         address = values["address"]
         block, where = walked.find(address)
+        slot = kept.holding(walked.kept, address) if block is None else None
+        if slot is not None:
+            if values["json"]:
+                out.write(render.dumps(kept.block_dict(slot, address)) + "\n")
+            else:
+                out.lines(kept.block_lines(slot, address, sites.text))
+            return None
         if block is None:
             raise UsageError("0x%x is %s" % (address, where))
         if values["json"]:

@@ -12,7 +12,7 @@ gdb/native is built; any node it refuses goes to check.Checker.
 import bisect
 import struct
 
-from . import fastpath, inflight, native
+from . import fastpath, inflight, kept, native
 from .check import Checker
 from .errors import Unreadable
 from .layout import (
@@ -43,6 +43,7 @@ def walk(reader, layout, sites=None, accelerate=True):
     accelerate=False keeps the hot loop in Python even where the native
     walker is loaded (it finds the same)."""
     heap = Heap(layout, reader)
+    heap.kept = kept.slots(layout)
     accelerator = native.load() if accelerate else None
     checker = Checker(heap, sites or Sites(), accelerator)
     checker.last_error()

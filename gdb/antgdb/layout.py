@@ -9,8 +9,9 @@ the tail sentinel and the check of who freed a block.
 
 Which layout versions are read: every released one stays readable, so
 that a core keeps its meaning whatever antgdb opens it. Version 4 is the
-first released layout, and so the only one read today; a later version
-adds its reader beside this one and never replaces it.
+first released layout; version 5 adds root.kept (guarded blocks and freed
+big blocks kept inaccessible, read by kept.py) and lets a big mapping hold
+a guard page, and reads as version 4 in all else.
 """
 import struct
 
@@ -43,7 +44,7 @@ MASK64 = (1 << 64) - 1
 MASK128 = (1 << 128) - 1
 
 # Every released layout version, each read as <ant/layout.h> had it.
-SUPPORTED_VERSIONS = (4,)
+SUPPORTED_VERSIONS = (4, 5)
 
 # The sizes version 4 fixes: its node and the record of who freed a block
 # are read with precompiled structs, and the native walker takes them from
@@ -116,7 +117,7 @@ FIT_NAMES = {0: "first", 1: "next", 2: "best", 3: "binned", 4: "worst"}
 
 HEADER = struct.Struct("<QIIQII")  # magic version size self field_count field_offset
 ENTRY = struct.Struct("<24sII")
-MAX_ROOT_SIZE = 1 << 16  # the real root is a few KiB; more means garbage
+MAX_ROOT_SIZE = 1 << 16  # the real root is 27 KiB; more means garbage
 LAST_ERROR = "root.last_error."
 
 
@@ -356,10 +357,17 @@ def _read_table(where, data, table, count):
     return fields
 
 
+# What version 5 adds: the kept slots.
+REQUIRED_5 = ("root.guard", "root.kept_slots", "root.kept", "kept", "kept.mapping", "kept.length",
+              "kept.mem", "kept.requested", "kept.serial", "kept.site", "kept.freed_site",
+              "kept.freed_serial", "kept.order", "kept.state", "kept.guard")
+
+
 def _validate(where, version, data, fields):
     faults = []
     fixed = dict(NODE, **FREED)
-    missing = [name for name in REQUIRED + tuple(fixed) if name not in fields]
+    required = REQUIRED + (REQUIRED_5 if version >= 5 else ())
+    missing = [name for name in required + tuple(fixed) if name not in fields]
     if missing:
         faults.append("the field table lacks " + ", ".join(missing))
     for name, expected in fixed.items():

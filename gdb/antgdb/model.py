@@ -237,6 +237,7 @@ class Heap:
         self.inflight = []  # what each thread was changing, as sentences
         self.problems = []
         self.notes = []
+        self.kept = []  # kept.Kept of root.kept: guarded blocks, freed ones kept
         self._by_node = {}
         self._region_starts = None
         self._by_address = None

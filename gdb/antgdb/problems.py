@@ -32,6 +32,9 @@ KINDS = {
         'node or record lies',
     'unreadable':
         'memory the layout names cannot be read',
+    'underflow':
+        "a read or write before a guarded block's node reached the guard page "
+        'before it',
 }
 
 # (invariant or None, kind, what breaking it so means).
@@ -72,6 +75,10 @@ RULES = (
     ('I18', 'state', "an arena's journal cannot be read as whole records of readable memory"),
     (None, 'double-free', 'free or realloc of a block that is free already'),
     (None, 'invalid-free', 'free or realloc of a pointer that is not a block Ant handed out'),
+    (None, 'overflow', "a read or write past a guarded block's end reached the guard page after it"),
+    (None, 'underflow',
+     "a read or write before a guarded block's node reached the guard page before it"),
+    (None, 'use-after-free', 'a read or write of a freed guarded or big block, kept inaccessible'),
 )
 
 PAIRS = frozenset((kind, invariant) for invariant, kind, _ in RULES)

@@ -5,7 +5,7 @@ import bisect
 import json
 from itertools import accumulate
 
-from . import fragmentation, native
+from . import fragmentation, kept, native
 from .check import STATE_NAMES, number
 from .columns import Columns
 from .facts import block_facts
@@ -65,6 +65,8 @@ def heap_dict(heap):
     result["last_error"] = layout.last_error()
     result["in_flight"] = list(heap.inflight)
     result["notes"] = list(heap.notes)
+    result.update(kept.summary(heap.kept))
+    result["guard"] = heap.layout.optional("root.guard")
     return result
 
 
@@ -127,6 +129,7 @@ def heap_lines(heap):
                                     100 * s["internal_fragmentation"])),
         ("problems", "%d%s" % (s["problems"], " (run ant-check)" if s["problems"] else "")),
     ]
+    rows[-1:-1] = kept.heap_rows(heap.kept, layout.optional("root.guard"))
     for name, text in rows:
         yield "  %-14s %s" % (name, text)
     shown = [cache for cache in heap.caches if cache.values["blocks"] or cache.state == "live"]
@@ -447,6 +450,7 @@ def block_dict(heap, block, sites, address=None):
     row["links"] = facts["links"]
     row["freed"] = facts["freed"]
     row["dump"] = {"address": block.mem, "hex": facts["dump"].hex()}
+    row["guard"] = kept.guard_of(heap.kept, block.mem)
     row["problems"] = [problem.as_dict() for problem in block.problems]
     return row
 
@@ -458,6 +462,8 @@ def block_lines(heap, block, sites, address=None):
         delta = address - block.mem
         offset = ", 0x%x is mem%s%d" % (address, "+" if delta >= 0 else "", delta)
     yield "block at mem 0x%x (node 0x%x)%s" % (block.mem, block.node, offset)
+    if info["guard"]:
+        yield "  guarded: a guard page right %s it" % info["guard"]
     serial = serial_text(block.serial, damaged(block.problems))
     if block.state in ("free", "cached"):
         # Its node keeps its last owner's request, serial and site.

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     const struct detection detections[] = {
         {"twice", 0, "double-free", 1, "free of a block that is already free: free block"},
         {"twice_after_merging", 0, "double-free", 1, "inside a free block (freed before, then merged into)"},
-        {"twice_big", 0, "invalid-free", 1, outside},
+        {"twice_big", 0, "double-free", 1, "free of freed big block"},
         {"twice_by_realloc", 0, "double-free", 1, "realloc of a block that is already free"},
         {"stack", 0, "invalid-free", 1, outside},
         {"unaligned", 0, "invalid-free", 1, "not 16-byte aligned"},

@@ -91,7 +91,8 @@ enum ant_problem_kind {
     ANT_PROBLEM_INVALID_FREE = 8,   /* free or realloc of a pointer that is not a block */
     ANT_PROBLEM_COALESCE = 9,       /* two free neighbours */
     ANT_PROBLEM_STATE = 10,         /* a state or flag word that cannot be */
-    ANT_PROBLEM_UNREADABLE = 11     /* memory the layout names cannot be read */
+    ANT_PROBLEM_UNREADABLE = 11,    /* memory the layout names cannot be read */
+    ANT_PROBLEM_UNDERFLOW = 12      /* an access before a guarded block reached its guard page */
 };
 
 /* The problem kind's name as reports and the debugger print it. */

@@ -268,6 +268,19 @@
  *   debugger sets it by writing it: every allocation reads it, a serial in
  *   a batch a thread took before the write included.
  *
+ *   root.kept (version 5) holds up to ANT_KEPT_SLOTS mappings the allocator
+ *   watches for faults; each slot's fields are named kept.*. A slot in
+ *   state GUARDED is a live guarded block (ANT_OPTIONS=guard=N, about one
+ *   allocation in root.guard): a big block whose mapping also holds a
+ *   PROT_NONE guard page, right after the block's end (kept.guard AFTER:
+ *   header, padding, node, mem, tail, guard) or right before its node
+ *   (BEFORE: header page, guard, node, mem, tail). region.length counts
+ *   the guard page; nothing the layout names lies in it. A slot in state
+ *   FREED is a freed big or guarded block whose whole mapping is kept
+ *   PROT_NONE a while, so that an access faults and a second free is
+ *   named: only the slot says what it was, since a core may hold none of
+ *   its bytes. root.kept_bytes is the address space the FREED slots hold.
+ *
  * Thread caches
  * -------------
  *   root.caches lists every cache ever made (by cache.next), one per thread
@@ -291,7 +304,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ANT_LAYOUT_VERSION 4u
+#define ANT_LAYOUT_VERSION 5u
 
 /* "ANT-ROOT" read as a little-endian 64-bit integer. */
 #define ANT_ROOT_MAGIC 0x544f4f522d544e41ull
@@ -389,6 +402,14 @@
 #define ANT_TAIL_NONZERO 0x0101010101010101ull
 
 #define ANT_MAX_ARENAS 64u
+
+/* kept.state, in ASCII */
+#define ANT_KEPT_GUARDED 0x44524147u /* "GARD": a live guarded block */
+#define ANT_KEPT_FREED 0x45455246u   /* "FREE": a freed mapping, all of it PROT_NONE */
+/* kept.guard: where a guarded block's guard page lies */
+#define ANT_GUARD_AFTER 1u  /* the page right after the block's end */
+#define ANT_GUARD_BEFORE 2u /* the page right before its node */
+#define ANT_KEPT_SLOTS 256u
 #define ANT_FIELD_NAME_SIZE 24u /* so names have at most 23 characters */
 #define ANT_ERROR_MESSAGE_SIZE 384u
 
@@ -531,7 +552,27 @@ struct ant_last_error {
     char message[ANT_ERROR_MESSAGE_SIZE]; /* the report line, NUL-ended */
 };
 
-#define ANT_FIELD_COUNT 128u
+/*
+ * A mapping the allocator watches for faults (version 5): a live guarded
+ * block, or a freed big block or guarded block kept inaccessible. A slot
+ * is written whole while its state is 0, and its state set last; a slot
+ * leaves by its state going to 0 before its mapping is unmapped.
+ */
+struct ant_kept {
+    uint64_t mapping;      /* the mapping's start: its region header while live */
+    uint64_t length;       /* bytes mapped, guard page included */
+    uint64_t mem;          /* the block's mem */
+    uint64_t requested;    /* bytes the program asked for */
+    uint64_t serial;       /* the allocation's serial */
+    uint64_t site;         /* the allocation's site */
+    uint64_t freed_site;   /* who freed it, or 0 while live */
+    uint64_t freed_serial; /* the freeing thread's last serial, as struct ant_freed has it */
+    uint64_t order;        /* rises with every free kept: the lowest is released first */
+    uint32_t state;        /* 0, ANT_KEPT_GUARDED or ANT_KEPT_FREED */
+    uint32_t guard;        /* ANT_GUARD_AFTER or _BEFORE, or 0: a big block without a guard */
+};
+
+#define ANT_FIELD_COUNT 160u
 
 struct ant_root {
     /* The fixed header: the same in every layout version. */
@@ -563,6 +604,10 @@ struct ant_root {
     struct ant_last_error last_error;
     struct ant_field fields[ANT_FIELD_COUNT];
     uint64_t break_serial; /* SIGTRAP at the allocation of this serial; 0: none */
+    uint32_t guard;        /* about one allocation in guard is guarded; 0: none */
+    uint32_t kept_slots;   /* ANT_KEPT_SLOTS */
+    uint64_t kept_bytes;   /* address space the freed kept mappings hold */
+    struct ant_kept kept[ANT_KEPT_SLOTS];
 };
 
 /*
@@ -656,6 +701,7 @@ _Static_assert(ANT_REGION_MAX < ((uint64_t)1 << 32), "sizes in a region fit 32 b
 _Static_assert(sizeof(struct ant_field) == 32, "field entry");
 _Static_assert(offsetof(struct ant_root, node_size) == 32, "root fixed header");
 _Static_assert(offsetof(struct ant_journal, words) == 40, "journal header");
+_Static_assert(sizeof(struct ant_kept) == 80, "kept slot");
 _Static_assert(sizeof(void *) == 8, "Ant's layout assumes 64-bit pointers");
 
 #endif

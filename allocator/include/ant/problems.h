@@ -29,7 +29,8 @@
     X(INVALID_FREE, 8, "invalid-free", "free or realloc of a pointer that is not a block Ant handed out")           \
     X(COALESCE, 9, "coalesce", "two neighbouring blocks are both free: free always merges them")                    \
     X(STATE, 10, "state", "a state or flag word that cannot be, or that contradicts where its node or record lies") \
-    X(UNREADABLE, 11, "unreadable", "memory the layout names cannot be read")
+    X(UNREADABLE, 11, "unreadable", "memory the layout names cannot be read")                                       \
+    X(UNDERFLOW, 12, "underflow", "a read or write before a guarded block's node reached the guard page before it")
 
 /* X(invariant or 0, kind, what breaking it so means). */
 #define ANT_PROBLEM_RULES(X)                                                                                          \
@@ -64,6 +65,9 @@
     X("I17", "unreadable", "a cache cannot be read")                                                                  \
     X("I18", "state", "an arena's journal cannot be read as whole records of readable memory")                        \
     X(0, "double-free", "free or realloc of a block that is free already")                                            \
-    X(0, "invalid-free", "free or realloc of a pointer that is not a block Ant handed out")
+    X(0, "invalid-free", "free or realloc of a pointer that is not a block Ant handed out")                           \
+    X(0, "overflow", "a read or write past a guarded block's end reached the guard page after it")                    \
+    X(0, "underflow", "a read or write before a guarded block's node reached the guard page before it")               \
+    X(0, "use-after-free", "a read or write of a freed guarded or big block, kept inaccessible")
 
 #endif
