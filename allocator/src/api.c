@@ -4,6 +4,7 @@
  * into, or merged with, another function.
  */
 #include "internal.h"
+#include "valgrind.h"
 
 #include <errno.h>
 
@@ -12,22 +13,22 @@
 
 ANT_API void *ant_malloc(size_t size)
 {
-    return ant_alloc(size, ANT_ALIGN, CALLER());
+    return ant_tracked_alloc(size, ANT_ALIGN, CALLER());
 }
 
 ANT_API void *ant_calloc(size_t count, size_t size)
 {
-    return ant_alloc_zeroed(count, size, CALLER());
+    return ant_tracked_calloc(count, size, CALLER());
 }
 
 ANT_API void *ant_realloc(void *mem, size_t size)
 {
-    return ant_resize(mem, size, CALLER());
+    return ant_tracked_realloc(mem, size, CALLER());
 }
 
 ANT_API void ant_free(void *mem)
 {
-    ant_release(mem, CALLER());
+    ant_tracked_free(mem, CALLER());
 }
 
 ANT_API void *ant_aligned_alloc(size_t alignment, size_t size)
@@ -36,10 +37,10 @@ ANT_API void *ant_aligned_alloc(size_t alignment, size_t size)
         errno = EINVAL;
         return 0;
     }
-    return ant_alloc(size, alignment < ANT_ALIGN ? ANT_ALIGN : alignment, CALLER());
+    return ant_tracked_alloc(size, alignment < ANT_ALIGN ? ANT_ALIGN : alignment, CALLER());
 }
 
 ANT_API size_t ant_usable_size(const void *mem)
 {
-    return ant_requested_size(mem);
+    return ant_tracked_usable_size(mem);
 }

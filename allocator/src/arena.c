@@ -9,6 +9,7 @@
  * no thread-local storage to find them all.
  */
 #include "internal.h"
+#include "valgrind.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -87,6 +88,9 @@ void ant_arena_setup(ant_arena_t *arena, uint32_t index)
     pthread_mutex_init(&arena->lock, 0);
     arena->index = index;
     arena->journal.capacity = ANT_JOURNAL_WORDS;
+    /* It names the last block changed: under memcheck, no pointer the
+     * program holds. */
+    ant_vg_hide(&arena->journal, sizeof arena->journal);
     arena->mmap_threshold = ant_opt.mmap_threshold;
     arena->trim_threshold = ant_opt.trim_threshold;
     arena->depot = ant_opt.cache && ant_opt.depot ? ant_cache_new_depot() : 0;
@@ -175,25 +179,31 @@ void ant_unlock_all(void)
  */
 static void before_fork(void)
 {
+    ant_quiet_begin();
     ant_ensure_init();
     ant_lock_all();
     ant_cache_fork_prepare();
+    ant_quiet_end();
 }
 
 static void parent_after_fork(void)
 {
+    ant_quiet_begin();
     ant_cache_fork_parent();
     ant_unlock_all();
+    ant_quiet_end();
 }
 
 static void child_after_fork(void)
 {
+    ant_quiet_begin();
     ant_os_fork_child();
     ant_journal_fork_child();
     pthread_mutex_init(&making, 0);
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);
     ant_cache_fork_child();
+    ant_quiet_end();
 }
 
 /*

@@ -21,6 +21,7 @@
  * next thread.
  */
 #include "cache_lists.h"
+#include "valgrind.h"
 
 #include <linux/membarrier.h>
 #include <sched.h>
@@ -511,7 +512,9 @@ static void thread_ends(void *value)
     ant_cache_t *c = value;
     my_cache_rule = CACHE_ENDED;
     my_cache = 0;
+    ant_quiet_begin();
     flush(c, ANT_OP_THREAD_EXIT);
+    ant_quiet_end();
     pthread_mutex_lock(&registry_lock);
     c->thread = 0;
     __atomic_store_n(&c->state, ANT_CACHE_IDLE, __ATOMIC_RELEASE);

@@ -4,6 +4,7 @@
  * allocator.
  */
 #include "internal.h"
+#include "valgrind.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -14,22 +15,22 @@
 
 ANT_EXPORT void *malloc(size_t size)
 {
-    return ant_alloc(size, ANT_ALIGN, CALLER());
+    return ant_tracked_alloc(size, ANT_ALIGN, CALLER());
 }
 
 ANT_EXPORT void free(void *mem)
 {
-    ant_release(mem, CALLER());
+    ant_tracked_free(mem, CALLER());
 }
 
 ANT_EXPORT void *calloc(size_t count, size_t size)
 {
-    return ant_alloc_zeroed(count, size, CALLER());
+    return ant_tracked_calloc(count, size, CALLER());
 }
 
 ANT_EXPORT void *realloc(void *mem, size_t size)
 {
-    return ant_resize(mem, size, CALLER());
+    return ant_tracked_realloc(mem, size, CALLER());
 }
 
 ANT_EXPORT void *reallocarray(void *mem, size_t count, size_t size)
@@ -39,7 +40,7 @@ ANT_EXPORT void *reallocarray(void *mem, size_t count, size_t size)
         errno = ENOMEM;
         return 0;
     }
-    return ant_resize(mem, total, CALLER());
+    return ant_tracked_realloc(mem, total, CALLER());
 }
 
 static bool valid_alignment(size_t alignment)
@@ -52,7 +53,7 @@ ANT_EXPORT int posix_memalign(void **out, size_t alignment, size_t size)
     if (!valid_alignment(alignment) || alignment % sizeof(void *))
         return EINVAL;
     int saved = errno;
-    void *mem = ant_alloc(size, alignment < ANT_ALIGN ? ANT_ALIGN : alignment, CALLER());
+    void *mem = ant_tracked_alloc(size, alignment < ANT_ALIGN ? ANT_ALIGN : alignment, CALLER());
     errno = saved;
     if (!mem)
         return ENOMEM;
@@ -66,7 +67,7 @@ ANT_EXPORT void *aligned_alloc(size_t alignment, size_t size)
         errno = EINVAL;
         return 0;
     }
-    return ant_alloc(size, alignment < ANT_ALIGN ? ANT_ALIGN : alignment, CALLER());
+    return ant_tracked_alloc(size, alignment < ANT_ALIGN ? ANT_ALIGN : alignment, CALLER());
 }
 
 /* glibc's memalign rounds a bad alignment up to a power of two. */
@@ -79,13 +80,13 @@ ANT_EXPORT void *memalign(size_t alignment, size_t size)
     size_t align = ANT_ALIGN;
     while (align < alignment)
         align <<= 1;
-    return ant_alloc(size, align, CALLER());
+    return ant_tracked_alloc(size, align, CALLER());
 }
 
 ANT_EXPORT void *valloc(size_t size)
 {
     ant_ensure_init();
-    return ant_alloc(size, ant_page_size, CALLER());
+    return ant_tracked_alloc(size, ant_page_size, CALLER());
 }
 
 ANT_EXPORT void *pvalloc(size_t size)
@@ -96,10 +97,10 @@ ANT_EXPORT void *pvalloc(size_t size)
         errno = ENOMEM;
         return 0;
     }
-    return ant_alloc(rounded ? rounded : ant_page_size, ant_page_size, CALLER());
+    return ant_tracked_alloc(rounded ? rounded : ant_page_size, ant_page_size, CALLER());
 }
 
 ANT_EXPORT size_t malloc_usable_size(void *mem)
 {
-    return ant_requested_size(mem);
+    return ant_tracked_usable_size(mem);
 }

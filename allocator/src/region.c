@@ -9,6 +9,7 @@
  * wilderness and its pages back to the OS.
  */
 #include "internal.h"
+#include "valgrind.h"
 
 #include <string.h>
 
@@ -67,6 +68,7 @@ static ant_region_t *region_new(ant_arena_t *arena, size_t need)
         length = length / 2 > least ? page_up(length / 2) : least;
     if (!r)
         return 0;
+    ant_vg_hide(r, length);
     *r = (ant_region_t){
         .magic = ANT_REGION_MAGIC,
         .next = arena->regions,
@@ -106,6 +108,7 @@ static bool region_grow(ant_arena_t *arena, ant_region_t *r, size_t need)
         more = ANT_REGION_MAX - r->length;
     if (more > ANT_REGION_MAX - r->length || !ant_os_grow(r, r->length, r->length + more))
         return false;
+    ant_vg_hide((unsigned char *)r + r->length, more);
     ant_journal_step(arena, ANT_STEP_GROW_REGION, r, r->length + more);
     ant_journal_region(arena, r);
     r->length += more;

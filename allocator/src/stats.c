@@ -3,12 +3,14 @@
  * of every block in address order, and the whole-heap check.
  */
 #include "internal.h"
+#include "valgrind.h"
 
 #define ANT_API __attribute__((visibility("default")))
 
 ANT_API void ant_stats(ant_stats_t *s)
 {
     *s = (ant_stats_t){0};
+    ant_quiet_begin();
     ant_ensure_init();
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++) {
         ant_arena_t *a = ant_heap_root.arenas[i];
@@ -40,11 +42,14 @@ ANT_API void ant_stats(ant_stats_t *s)
     s->requested_bytes += (size_t)t.requested_delta;
     s->allocations += t.allocations;
     s->frees += t.frees;
+    ant_quiet_end();
 }
 
 ANT_API enum ant_fit ant_fit_policy(void)
 {
+    ant_quiet_begin();
     ant_ensure_init();
+    ant_quiet_end();
     return ant_opt.fit;
 }
 
@@ -62,7 +67,10 @@ static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
         .big = (n->flags & ANT_FLAG_BIG) != 0,
         .arena = n->arena,
     };
-    return fn(&info, arg);
+    ant_quiet_end();
+    int stop = fn(&info, arg);
+    ant_quiet_begin();
+    return stop;
 }
 
 /* Regions are listed newest first; the walk goes in address order. */
@@ -95,17 +103,20 @@ static int walk_arena(ant_arena_t *a, ant_walker_t fn, void *arg)
 
 ANT_API int ant_walk(ant_walker_t fn, void *arg)
 {
+    ant_quiet_begin();
     ant_ensure_init();
     ant_lock_all();
     int stop = 0;
     for (uint32_t i = 0; i < ant_heap_root.arena_count && !stop; i++)
         stop = walk_arena(ant_heap_root.arenas[i], fn, arg);
     ant_unlock_all();
+    ant_quiet_end();
     return stop;
 }
 
 ANT_API size_t ant_check(void)
 {
+    ant_quiet_begin();
     ant_ensure_init();
     ant_lock_all();
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++) {
@@ -136,5 +147,6 @@ ANT_API size_t ant_check(void)
     ant_unlock_all();
     if (problems)
         ant_report_done();
+    ant_quiet_end();
     return problems;
 }
