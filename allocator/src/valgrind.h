@@ -17,8 +17,9 @@
  *    otherwise take for a pointer the program holds;
  *  - a block's mem is the program's from its allocation to its free
  *    (MALLOCLIKE_BLOCK: undefined, a calloc's defined; FREELIKE_BLOCK);
- *  - a realloc keeps the definedness of the bytes it keeps, in place
- *    (RESIZEINPLACE_BLOCK) or moved;
+ *  - a realloc is a free of the block and an allocation of the new one,
+ *    as memcheck's own realloc is, and the bytes it keeps keep their
+ *    definedness (GET_VBITS before, SET_VBITS after), moved or not;
  *  - the allocator reads and writes its own records with memcheck's error
  *    reports off for the thread, around each public call and each call the
  *    system makes into Ant (a thread's exit, fork, exit). A store to
