@@ -182,8 +182,10 @@ def main():
           "(both as compared: addresses, ids and paths made alike):" % (args.markdown, line, args.name))
     sys.stdout.writelines(difflib.unified_diff(
         [w + "\n" for w in want], [g + "\n" for g in got], "README", "now"))
-    print("\nThe command's output as it is (paste it over the transcript, with this "
-          "machine's paths made relative):")
+    for path, shown in paths:
+        output = output.replace(path, shown)
+    print("\nThe command's output, its paths made relative as the README writes them "
+          "(to paste over the transcript, or over the lines an excerpt keeps):")
     print(output)
     return 1
 
