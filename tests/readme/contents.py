@@ -1,8 +1,10 @@
 """The README's contents line names every section (each `## ` heading) in
 order, and every link in it, like every in-page link of the file, leads to
-a heading, with the anchors GitHub makes of them.
+a heading, with the anchors GitHub makes of them. No path of this machine
+(the source and build trees given after the file) appears in it, nor in
+the other Markdown files given with --also.
 
-    contents.py README.md"""
+    contents.py README.md [--also FILE.md]... [PATH]..."""
 import re
 import sys
 
@@ -18,7 +20,18 @@ def anchor(title):
     return re.sub(r"[^\w\- ]", "", title.replace("`", "").lower()).replace(" ", "-")
 
 
-def main(path):
+def local_paths(files, paths):
+    """Where a path of this machine appears in the files."""
+    found = []
+    for name in files:
+        with open(name, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                found += ["%s:%d: a path of this machine, %s" % (name, number, path)
+                          for path in paths if path in line]
+    return found
+
+
+def main(path, also, paths):
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
     fenced = False
@@ -49,6 +62,7 @@ def main(path):
     if contents != sections:
         problems.append("%s: the contents line lists %s, the sections are %s" % (
             path, ", ".join(contents) or "nothing", ", ".join(sections)))
+    problems += local_paths([path] + also, paths)
     for problem in problems:
         print(problem)
     if not problems:
@@ -58,4 +72,7 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    arguments = sys.argv[2:]
+    also = [arguments[i + 1] for i, a in enumerate(arguments) if a == "--also"]
+    others = [a for i, a in enumerate(arguments) if a != "--also" and (i == 0 or arguments[i - 1] != "--also")]
+    sys.exit(main(sys.argv[1], also, [p.rstrip("/") + "/" for p in others]))
