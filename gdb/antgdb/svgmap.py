@@ -29,6 +29,8 @@ MIN_PX = 2.0  # narrower than this, a block joins a span
 SPAN_PX = 8.0  # a span closes once it is this wide
 MAX_MARKS = 2000  # damaged blocks marked one by one; ant-check lists the rest
 MARGIN = 10
+GUTTER = 70  # left of the rows, where each row's offset in its region is written
+LEFT = MARGIN + GUTTER  # where rows start
 
 # Each kind of byte, its colour and what the legend calls it. The states are
 # <ant/layout.h>'s (USED, FREE, CACHED; a cached block is in a thread's cache
@@ -341,11 +343,11 @@ def map_lines(heap, sites):
     for region in heap.regions:
         height += LABEL + Paragraph(0, 0, per_px).height(region.length / per_px)
     height += LABEL + MARGIN  # a last line, for a note on marks left out
-    width = WIDTH + 2 * MARGIN
+    width = LEFT + WIDTH + MARGIN
     yield ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
            'viewBox="0 0 %d %d">' % (width, height, width, height))
     yield "<title>Ant heap at 0x%x</title>" % heap.layout.address
-    yield style_lines()
+    yield style_lines(".row{font-size:10px;fill:#777;text-anchor:end}")
     yield '<rect width="100%" height="100%" fill="#ffffff"/>'
     yield '<text class="caption" x="%d" y="%d">%s</text>' % (MARGIN, MARGIN + 12, escape(
         "Ant heap at 0x%x: %s in %s and %s, %s" % (
@@ -353,8 +355,9 @@ def map_lines(heap, sites):
             many(summary["regions"], "HEAP region"), many(summary["bigs"], "big block"),
             many(summary["problems"], "problem"))))
     yield '<text x="%d" y="%d">%s</text>' % (MARGIN, MARGIN + 12 + LABEL, escape(
-        "1 pixel = %s, %s bytes a row; blocks under %d pixels wide are drawn together in "
-        "spans, each coloured by the mix of their states' bytes (hover for counts)" % (
+        "1 pixel = %s; a row is %s bytes, its offset in the region at its left. Blocks "
+        "under %d pixels are drawn as spans coloured by the mix of their states; hover for "
+        "counts." % (
             many(per_px, "byte"), count(per_px * WIDTH), MIN_PX)))
     entries = [(kind, text) for kind, (_, text) in KINDS.items()]
     entries.append(("damaged", "damaged (ant-check)"))
@@ -371,7 +374,11 @@ def map_lines(heap, sites):
         if region.kind == "heap":
             caption += ", wilderness %s" % human(region.wilderness_bytes)
         yield '<text x="%d" y="%d">%s</text>' % (MARGIN, y + LABEL - 6, escape(caption))
-        paragraph = Paragraph(MARGIN, y + LABEL, per_px)
+        paragraph = Paragraph(LEFT, y + LABEL, per_px)
+        rows = paragraph.height(region.length / per_px) // (ROW + GAP)
+        for row in range(rows):
+            yield '<text class="row" x="%d" y="%d">+0x%x</text>' % (
+                LEFT - 4, y + LABEL + row * (ROW + GAP) + 11, row * WIDTH * per_px)
         drawing = Drawing(paragraph, region, describe, _address)
         yield from drawing.blocks(columns, bad, in_depot)
         if region.kind == "heap" and region.end > region.wilderness:

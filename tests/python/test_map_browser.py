@@ -128,7 +128,7 @@ class BrowserTest(unittest.TestCase):
         at `address` is drawn."""
         pixel = int((address - self.region.address) / self.per_px)
         row, column = divmod(pixel, svgmap.WIDTH)
-        return (svgmap.MARGIN + column,
+        return (svgmap.LEFT + column,
                 self.top() + row * (svgmap.ROW + svgmap.GAP) + svgmap.ROW // 2)
 
     def assertColour(self, rows, point, kind, what):

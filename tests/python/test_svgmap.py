@@ -77,9 +77,16 @@ class MapTest(unittest.TestCase):
             element, _ = self.block(block.mem)
             first = rects(element)[0]
             offset = (block.node - region.address) / self.per_px
-            self.assertEqual(int(first.get("x")), svgmap.MARGIN + int(round(offset)) % svgmap.WIDTH)
+            self.assertEqual(int(first.get("x")), svgmap.LEFT + int(round(offset)) % svgmap.WIDTH)
             # Its last pixel is left blank, apart from its neighbour's.
             self.assertAlmostEqual(pixels(element), block.size / self.per_px - 1, delta=1.5)
+
+    def test_each_row_says_its_offset_in_the_region(self):
+        rows = [t.text for t in self.root.iter(SVG + "text") if t.get("class") == "row"]
+        heap_rows = -(-self.heap.regions[0].length // (svgmap.WIDTH * self.per_px))
+        self.assertEqual(rows[:heap_rows], ["+0x%x" % (row * svgmap.WIDTH * self.per_px)
+                                            for row in range(heap_rows)])
+        self.assertEqual(rows[heap_rows], "+0x0")  # the big block's mapping begins anew
 
     def test_the_wilderness_and_the_big_block(self):
         region = self.heap.regions[0]
