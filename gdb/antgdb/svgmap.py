@@ -42,12 +42,15 @@ KINDS = {
     "depot": ("#a66cc4", "cached (arena's depot)"),
     "unknown": ("#8c8c8c", "unknown (node damaged)"),
     "overhead": ("#4a4a4a", "region header, or a big mapping's slack"),
+    "guard": ("#8b4513", "guard page"),
+    "kept": ("#c8c8c8", "freed, kept inaccessible"),
     "wilderness": ("#e6dfcb", "wilderness"),
 }
 # One letter each, since thousands of elements name one.
 CLASSES = {"used": "u", "free": "f", "cached": "c", "depot": "d", "unknown": "x",
-           "overhead": "o", "wilderness": "w"}
+           "overhead": "o", "guard": "g", "kept": "k", "wilderness": "w"}
 DAMAGE = "#d62728"
+GUARD_TIP = "the guard page %s: PROT_NONE, so %s faults at the instruction that makes it"
 
 
 def count(number):
@@ -166,6 +169,7 @@ class Drawing:
         self.describe = describe
         self.where = where
         self.label = label
+        self.guard = None  # "after" or "before": a guarded block's mapping (layout 5)
         self.cursor = 0  # the first pixel not drawn yet
         self.marks = []  # (node, index, kind) of damaged blocks
 
@@ -198,7 +202,7 @@ class Drawing:
                 if span is not None:
                     yield self.close(span)
                     span = None
-                yield self.piece(at, node, "overhead", overhead(region, at, node, self.where))
+                yield from self.before(at, node)
             at = min(node + size, region.end)  # a damaged size draws nothing past the region
             kind = SPAN_INDEX[state]
             if state == STATE_CACHED and in_depot(node):
@@ -232,8 +236,22 @@ class Drawing:
         if span is not None:
             yield self.close(span)
         stop = region.wilderness if region.kind == "heap" else region.end
-        if stop > at:
+        if stop > at and self.guard == "after":
+            yield self.piece(at, stop, "guard", GUARD_TIP % ("past the block's end", "an overflow"))
+        elif stop > at:
             yield self.piece(at, stop, "overhead", overhead(region, at, stop, self.where))
+
+    def before(self, start, node):
+        """The bytes below a node that no block holds: the region's header,
+        and in a mapping guarded before its node, the guard page after the
+        header page (the two pages alike)."""
+        half = (node - start) // 2
+        if self.guard == "before" and start == self.region.address and half % 4096 == 0:
+            yield self.piece(start, start + half, "overhead", overhead(
+                self.region, start, start + half, self.where))
+            yield self.piece(start + half, node, "guard", GUARD_TIP % ("below the node", "an underflow"))
+        else:
+            yield self.piece(start, node, "overhead", overhead(self.region, start, node, self.where))
 
     def close(self, span):
         first, stop = self._pixels(span.start, span.end)
@@ -328,9 +346,10 @@ def damaged_nodes(heap):
 
 
 def scale(heap, width=WIDTH, rows=MAX_ROWS):
-    """Bytes a pixel, the same for every region: the whole heap in about
-    `rows` rows, and never less than a byte."""
+    """Bytes a pixel, the same for every region and kept mapping: the whole
+    heap in about `rows` rows, and never less than a byte."""
     total = sum(region.length for region in heap.regions)
+    total += sum(slot.length for slot in heap.kept if slot.state == "freed")
     return max(1, -(-total // (width * rows)))
 
 
@@ -342,6 +361,10 @@ def map_lines(heap, sites):
     height = top
     for region in heap.regions:
         height += LABEL + Paragraph(0, 0, per_px).height(region.length / per_px)
+    freed = [slot for slot in heap.kept if slot.state == "freed"]
+    guards = {slot.mapping: slot.guard for slot in heap.kept if slot.state == "guarded"}
+    for slot in freed:
+        height += LABEL + Paragraph(0, 0, per_px).height(slot.length / per_px)
     height += LABEL + MARGIN  # a last line, for a note on marks left out
     width = LEFT + WIDTH + MARGIN
     yield ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
@@ -380,6 +403,7 @@ def map_lines(heap, sites):
             yield '<text class="row" x="%d" y="%d">+0x%x</text>' % (
                 LEFT - 4, y + LABEL + row * (ROW + GAP) + 11, row * WIDTH * per_px)
         drawing = Drawing(paragraph, region, describe, _address)
+        drawing.guard = guards.get(region.address) if region.kind == "big" else None
         yield from drawing.blocks(columns, bad, in_depot)
         if region.kind == "heap" and region.end > region.wilderness:
             yield drawing.piece(region.wilderness, region.end, "wilderness",
@@ -388,6 +412,16 @@ def map_lines(heap, sites):
         marks += min(len(drawing.marks), MAX_MARKS - marks)
         wanted += len(drawing.marks)
         y += LABEL + paragraph.height(region.length / per_px)
+    for slot in freed:
+        yield '<text x="%d" y="%d">%s</text>' % (MARGIN, y + LABEL - 6, escape(
+            "KEPT mapping 0x%x, %s: a %s" % (slot.mapping, human(slot.length), slot.what())))
+        paragraph = Paragraph(LEFT, y + LABEL, per_px)
+        yield shape(paragraph, 0, max(1, int(round(slot.length / per_px))), 'class="k"', (
+            "a %s at mem 0x%x, kept PROT_NONE so that a use after its free faults: %s bytes "
+            "requested, serial %d, site %s; freed at %s" % (
+                slot.what(), slot.mem, count(slot.requested), slot.serial, sites.text(slot.site),
+                sites.text(slot.freed_site, "an unknown site"))))
+        y += LABEL + paragraph.height(slot.length / per_px)
     if wanted > marks:
         yield '<text x="%d" y="%d">%s</text>' % (MARGIN, y + LABEL - 6, escape(
             "The first %s of %s damaged blocks are marked; ant-check lists them all." % (

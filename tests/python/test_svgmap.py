@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import gdbpath  # noqa: F401
 import heapimage as H
-from antgdb import options, svgmap, svgpicture
+from antgdb import kept, options, svgmap, svgpicture
 from antgdb.errors import UsageError
 from antgdb.sites import Sites
 
@@ -162,6 +162,44 @@ class CachedTest(unittest.TestCase):
         self.assertEqual(found["0x%x" % mine.mem][0], "c")
         self.assertEqual(found["0x%x" % kept.mem][0], "d")
         self.assertTrue(found["0x%x" % kept.mem][1].startswith("cached (depot) block"))
+
+
+def slot(state, guard, mapping, length, mem, serial=7, freed_serial=0):
+    return kept.Kept({"mapping": mapping, "length": length, "mem": mem, "requested": 100,
+                      "serial": serial, "site": 0x401010, "freed_site": 0x401020 if freed_serial else 0,
+                      "freed_serial": freed_serial, "order": 1,
+                      "state": kept.STATE_GUARDED if state == "guarded" else kept.STATE_FREED,
+                      "guard": guard})
+
+
+class KeptTest(unittest.TestCase):
+    """Layout 5's kept mappings: a live guarded block's guard page, and a
+    freed mapping kept inaccessible, which no region lists."""
+
+    def setUp(self):
+        self.image, self.blocks, self.big = H.sample()
+        self.heap = H.walk(self.image, symbolize=names)
+        self.region = self.heap.regions[1]
+
+    def test_the_guard_page_after_a_guarded_block(self):
+        self.heap.kept = [slot("guarded", 1, self.region.address, self.region.length, self.big.mem)]
+        guards = [(e, t) for e, t in titled(draw(self.heap)) if e.get("class") == "g"]
+        self.assertEqual(len(guards), 1)
+        self.assertTrue(guards[0][1].startswith("the guard page past the block's end"))
+        self.assertAlmostEqual(pixels(guards[0][0]),
+                               (self.region.end - self.big.node - self.big.size) / svgmap.scale(self.heap),
+                               delta=1.5)
+
+    def test_a_freed_mapping_is_drawn_to_scale_after_the_regions(self):
+        self.heap.kept = [slot("freed", 0, 0x7ffff0200000, 0x6000, 0x7ffff0201050, freed_serial=9)]
+        root = draw(self.heap)
+        captions = [t.text for t in root.iter(SVG + "text")]
+        self.assertIn("KEPT mapping 0x7ffff0200000, 24.0 KiB: a freed big block", captions)
+        hits = [(e, t) for e, t in titled(root) if e.get("class") == "k"]
+        self.assertEqual(len(hits), 1)
+        self.assertIn("mem 0x7ffff0201050", hits[0][1])
+        self.assertIn("serial 7, site main+16 at prog.c:12; freed at main+32 at prog.c:12", hits[0][1])
+        self.assertAlmostEqual(pixels(hits[0][0]), 0x6000 / svgmap.scale(self.heap), delta=1)
 
 
 class SpanTest(unittest.TestCase):
