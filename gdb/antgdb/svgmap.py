@@ -278,17 +278,21 @@ def style_lines(extra=""):
     return "<style>%s%s</style>" % ("".join(rules), extra)
 
 
-def legend(x, y, entries):
-    """Swatches in a row: (kind, "damaged" or a colour; text)."""
-    lines = []
+def legend(x, y, entries, right):
+    """Swatches in rows that end before x = `right`: (kind, "damaged" or a
+    colour; text). Returns the lines and how many rows they take."""
+    lines, left, rows = [], x, 1
     for kind, text in entries:
         fill = 'class="%s"' % CLASSES[kind] if kind in CLASSES else 'fill="%s"' % kind
         if kind == "damaged":
             fill = 'class="mark"'
+        wide = 28 + 7 * len(text)  # about, in the 12-pixel sans-serif text is set in
+        if x > left and x + wide > right:
+            x, y, rows = left, y + LABEL, rows + 1
         lines.append('<rect x="%d" y="%d" width="12" height="12" %s/>' % (x, y, fill))
         lines.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, escape(text)))
-        x += 28 + 7 * len(text)
-    return lines
+        x += wide
+    return lines, rows
 
 
 # -- ant-map -------------------------------------------------------------------
@@ -357,7 +361,10 @@ def map_lines(heap, sites):
     """The SVG of ant-map, line by line."""
     per_px = scale(heap)
     summary = heap.summary()
-    top = MARGIN + 3 * LABEL + 8
+    entries = [(kind, text) for kind, (_, text) in KINDS.items()]
+    entries.append(("damaged", "damaged (ant-check)"))
+    swatches, rows = legend(MARGIN, MARGIN + 2 * LABEL + 4, entries, LEFT + WIDTH)
+    top = MARGIN + 2 * LABEL + 8 + rows * LABEL
     height = top
     for region in heap.regions:
         height += LABEL + Paragraph(0, 0, per_px).height(region.length / per_px)
@@ -382,9 +389,7 @@ def map_lines(heap, sites):
         "under %d pixels are drawn as spans coloured by the mix of their states; hover for "
         "counts." % (
             many(per_px, "byte"), count(per_px * WIDTH), MIN_PX)))
-    entries = [(kind, text) for kind, (_, text) in KINDS.items()]
-    entries.append(("damaged", "damaged (ant-check)"))
-    yield from legend(MARGIN, MARGIN + 2 * LABEL + 4, entries)
+    yield from swatches
     columns = Columns(heap, native.load())
     describe = _describer(heap, columns, sites)
     bad, in_depot = damaged_nodes(heap), depot_test(heap)

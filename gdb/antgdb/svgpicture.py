@@ -102,9 +102,10 @@ def document(panels, title, per_px):
         ".size{font-size:11px;text-anchor:middle;fill:#fff}.offset{font-size:10px;fill:#666}"
         ".wild{font-size:11px}" % NODE_CLASS)
     yield '<rect width="100%" height="100%" fill="#ffffff"/>'
-    yield from svgmap.legend(MARGIN, legend_y, [
+    swatches, _ = svgmap.legend(MARGIN, legend_y, [
         ("used", "used"), ("free", "free"), ("overhead", "region header"),
-        ("wilderness", "wilderness"), ("#8a8a8a", "node (32 bytes)")])
+        ("wilderness", "wilderness"), ("#8a8a8a", "node (32 bytes)")], WIDTH + MARGIN)
+    yield from swatches
     yield '<text class="offset" x="%d" y="%d">%s</text>' % (
         MARGIN, legend_y + 30, "drawn to scale, 1 pixel = %s (the wilderness excepted); "
         "under each block: its mem offset in the region" % svgmap.many(per_px, "byte"))
