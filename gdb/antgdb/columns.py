@@ -35,6 +35,7 @@ class Columns:
         self._native = native
         self._decoded = {}  # region address -> node index decoded up to
         self._odd = None
+        self._free_nodes = None
 
     def upto(self, region, stop):
         """Makes sure the region's nodes below index `stop` are decoded."""
@@ -49,6 +50,12 @@ class Columns:
             index = self._decode(buf, nodes[index], index, stop)
         self._decoded[region.address] = stop
         self._set_from_walk(region, done, stop)
+
+    def free_nodes(self):
+        """The nodes of the blocks the walk took for free, as a set."""
+        if self._free_nodes is None:
+            self._free_nodes = frozenset(self.heap.frees.nodes)
+        return self._free_nodes
 
     def region(self, region):
         self.upto(region, region.hi)

@@ -10,7 +10,7 @@ import re
 
 import gdb
 
-from . import filters, heap, locate, options, render, style, svgmap
+from . import breaks, diffing, filters, heap, locate, native, options, render, sitegroups, style, svgmap
 from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
@@ -218,9 +218,13 @@ class AntCommand(gdb.Command):
                 return
             if values["address"] is not None:  # a bad expression fails before the walk
                 values["address"] = _address(values["address"])
-            out = _Out(values["output"])  # and so does a file that cannot be made
+            self.prepare(values)  # and so does anything the command reads first
+            out = _Out(values["output"])  # and a file that cannot be made
             try:
-                walked, sites, close = _walk(values)
+                if self.needs_heap(values):
+                    walked, sites, close = _walk(values)
+                else:
+                    walked, sites, close = None, Sites(Symbols()), lambda: None
                 try:
                     failure = self.run(walked, sites, values, out)
                 finally:
@@ -239,6 +243,12 @@ class AntCommand(gdb.Command):
         except Exception as error:  # a bug of ours: still one line, never a traceback
             raise gdb.GdbError("%s: internal error, please report: %s: %s"
                                % (self.name, type(error).__name__, error)) from None
+
+    def prepare(self, values):
+        """Reads or checks what the command needs before the heap."""
+
+    def needs_heap(self, values):
+        return True
 
     def complete(self, text, word):
         found = options.complete(self.name, text, word)
@@ -462,7 +472,83 @@ class AntRefs(AntCommand):
             out.lines(leakreport.refs_lines(block, entries))
 
 
-COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock, AntLeaks, AntRefs, AntMap)
+class AntSites(AntCommand):
+    __doc__ = options.SPECS["ant-sites"].help()
+    name = "ant-sites"
+
+    def run(self, walked, sites, values, out):
+        found = sitegroups.groups(walked, native.load(), values["free"])
+        if values["json"]:
+            out.write(render.dumps(sitegroups.as_json(found, sites, values.get("top"))) + "\n")
+        else:
+            out.lines(sitegroups.lines(found, sites, values.get("top"), values["free"]))
+
+
+class AntDiff(AntCommand):
+    __doc__ = options.SPECS["ant-diff"].help()
+    name = "ant-diff"
+
+    def prepare(self, values):
+        values["walks"] = [diffing.read_walk(path) for path in values["files"]]
+
+    def needs_heap(self, values):
+        return len(values["walks"]) == 1
+
+    def run(self, walked, sites, values, out):
+        walks = values["walks"]
+        if walked is not None:
+            walks.append(diffing.heap_walk(walked, sites, native.load()))
+        diff = diffing.Diff(*walks)
+        if values["json"]:
+            out.write(render.dumps(diff.as_dict(sites)) + "\n")
+        else:
+            out.lines(diff.lines(sites))
+
+
+class AntBreak(AntCommand):
+    __doc__ = options.SPECS["ant-break"].help()
+    name = "ant-break"
+
+    def prepare(self, values):
+        if values["break_serial"] is not None:
+            breaks.encode(values["break_serial"])  # a serial no node can have fails first
+            if _core_path():
+                raise UsageError("a core file cannot be changed: run the program, or attach to "
+                                 "it, to stop at an allocation (ant-break alone shows the setting)")
+
+    def needs_heap(self, values):
+        return False
+
+    def run(self, walked, sites, values, out):
+        reader, close = _open_reader()
+        try:
+            layout = locate.locate(reader, [_address(values["root"])] if values["root"]
+                                   else _symbol_roots())[0]
+            address, size = breaks.place(layout)
+            before = breaks.decode(reader.read(address, size))
+        finally:
+            close()
+        after = values["break_serial"]
+        if after is None:
+            after = before
+        elif after != before:
+            inferior = gdb.selected_inferior()
+            try:
+                inferior.write_memory(address, breaks.encode(after))
+                written = breaks.decode(inferior.read_memory(address, size).tobytes())
+            except gdb.MemoryError as error:
+                raise UsageError("cannot write root.break_serial at 0x%x: %s" % (address, error))
+            if written != after:
+                raise UsageError("root.break_serial at 0x%x reads %d after writing %d"
+                                 % (address, written, after))
+        if values["json"]:
+            out.write(render.dumps(breaks.as_dict(before, after, layout.serial)) + "\n")
+        else:
+            out.lines(breaks.lines(before, after, layout.serial))
+
+
+COMMANDS = (AntHeap, AntWalk, AntCheck, AntBlock, AntLeaks, AntRefs, AntMap, AntSites, AntDiff,
+            AntBreak)
 _registered = []
 
 

@@ -23,7 +23,7 @@ NAMES = ("site", "serial", "requested", "arena", "sort", "reverse")
 _NUMBER = re.compile(r"^(0x[0-9a-f]+|[0-9]+)$", re.I)
 
 
-def _count(text, what):
+def count(text, what):
     if not _NUMBER.match(text.strip()):
         raise UsageError("%s wants a number such as 42, not %r" % (what, text))
     return int(text, 0)
@@ -51,11 +51,11 @@ def finish(values, parse_size):
     for name in NAMES:
         values.setdefault(name, False if name == "reverse" else None)
     if values["serial"] is not None:
-        values["serial"] = parse_range(values["serial"], "--serial", _count)
+        values["serial"] = parse_range(values["serial"], "--serial", count)
     if values["requested"] is not None:
         values["requested"] = parse_range(values["requested"], "--requested", parse_size)
     if values["arena"] is not None:
-        values["arena"] = _count(values["arena"], "--arena")
+        values["arena"] = count(values["arena"], "--arena")
     if values["sort"] is not None and values["sort"] not in SORT_KEYS:
         raise UsageError("--sort wants one of %s, not %r" % (", ".join(SORT_KEYS), values["sort"]))
     if values["site"] is not None and not values["site"]:

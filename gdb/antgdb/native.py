@@ -21,8 +21,9 @@ from itertools import accumulate, repeat
 
 from . import builds
 from .selection import chosen_indices
+from .sitegroups import GROUP_FIELDS, Group
 
-ABI = 7  # FASTWALK_ABI of fastwalk.c
+ABI = 8  # FASTWALK_ABI of fastwalk.c
 LIBRARY = "libantfastwalk.so"
 ENVIRONMENT = "ANT_GDB_NATIVE"
 NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last, last_free and a scan
@@ -44,6 +45,8 @@ ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
     "out_length", "next", "missing",
 )
 COLUMNS_FIELDS = ("sizes", "requested", "serials", "sites", "states")  # struct columns
+GROUP_COLUMNS = ("sites", "sizes", "requested", "serials")  # struct group_columns of groups.c
+GROUP_SLOTS = 1 << 10  # the first table groups.c sums into; four times larger while it fills
 OUT_ROOM = 1 << 20  # bytes of rows a call writes at most
 LINKS_SKIP = 2  # links.c: a free block whose own links are not judged
 LINKS_SUSPECT_MARK = bytes([1 | 4])  # links.c: known, judged and suspect
@@ -118,6 +121,12 @@ class Native:
         class Columns(ctypes.Structure):
             _fields_ = [(name, ctypes.c_uint64) for name in COLUMNS_FIELDS]
 
+        class GroupColumns(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_uint64) for name in GROUP_COLUMNS]
+
+        class Group(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_uint64) for name in GROUP_FIELDS]
+
         library = ctypes.CDLL(path)
         version = library.ant_fastwalk_abi
         version.restype = ctypes.c_uint
@@ -148,6 +157,13 @@ class Native:
         decode.argtypes = [pointer, u64, u64, pointer, u64, u64, ctypes.POINTER(Columns)]
         self.decode = decode
         self.Columns = Columns
+        sum_groups = library.ant_fastwalk_groups
+        sum_groups.restype = ctypes.c_int
+        sum_groups.argtypes = [pointer, u64, ctypes.POINTER(GroupColumns), pointer, u64,
+                               ctypes.POINTER(ctypes.c_uint64)]
+        self.sum_groups = sum_groups
+        self.GroupColumns = GroupColumns
+        self.Group = Group
         check_links = library.ant_fastwalk_free_links
         check_links.restype = ctypes.c_int
         check_links.argtypes = [pointer] * 5 + [u64]
@@ -172,6 +188,22 @@ class Native:
             return column.buffer_info()[0]
         return self.ctypes.addressof((self.ctypes.c_char * len(column)).from_buffer(column)) \
             if column else 0
+
+    def groups(self, heap, columns, chosen):
+        """sitegroups.python_groups' groups of the node indices `chosen`
+        (arrays of them), summed in C."""
+        picks = list(chosen)
+        arrays = self.GroupColumns(**{name: self.address(getattr(columns, name))
+                                      for name in GROUP_COLUMNS})
+        slots = GROUP_SLOTS
+        while True:
+            table = (self.Group * slots)()
+            taken = self.ctypes.c_uint64(0)
+            if not any(self.sum_groups(self.address(indices), len(indices), self.byref(arrays),
+                                       table, slots, self.byref(taken)) for indices in picks):
+                return [Group(*(getattr(group, name) for name in GROUP_FIELDS))
+                        for group in table if group.blocks]
+            slots *= 4
 
     def columns(self, buf, base, columns, index, stop):
         """columns.Columns._decode in C."""

@@ -84,6 +84,42 @@ SPECS = {
         "the order of their arena's lists; blocks within a region by address,\n"
         "unless --sort or --reverse says otherwise. A row passes every filter\n"
         "given. A PATTERN holds no spaces: * stands for them."),
+    "ant-sites": Spec(
+        "Group the Ant heap's blocks by allocation site, largest requested bytes first.",
+        "ant-sites [--top N] [--free] [--json] [--output FILE] [--root ADDR]",
+        [("--top", "N", "only the N sites with the most requested bytes"),
+         ("--free", None, "the blocks the program freed (free, and cached in a\n"
+                          "thread cache or a depot) by the site of their last owner"),
+         JSON, OUTPUT, ROOT],
+        more="Columns: blocks, requested bytes (a freed block's are its last\n"
+        "owner's), block bytes (nodes included), the lowest and highest serial,\n"
+        "and the site (symbol and line where gdb knows them). The last line sums\n"
+        "every site, shown or not. A site is the return address the node\n"
+        "records: a wrapper such as xmalloc gathers its callers' blocks."),
+    "ant-diff": Spec(
+        "Show what changed between two Ant heaps: blocks new and freed, by site.",
+        "ant-diff OLD [NEW] [--json] [--output FILE] [--root ADDR]",
+        [JSON, OUTPUT, ROOT],
+        positional=("OLD [NEW]", "files written by ant-walk --json --output FILE (names\n"
+                                 "without spaces); with OLD alone, NEW is the heap at hand"),
+        more="Blocks are matched by serial, which no two allocations share: a block\n"
+        "used in NEW whose serial OLD did not have in use is new, one used in OLD\n"
+        "that NEW no longer has in use was freed. Blocks with problems are left\n"
+        "out. The sites that grew the most come first; bytes are block bytes."),
+    "ant-break": Spec(
+        "Make the allocation of serial N raise SIGTRAP in a live process, or show which does.",
+        "ant-break [N] [--json] [--output FILE] [--root ADDR]",
+        [JSON, OUTPUT, ROOT],
+        positional=("N", "the serial whose allocation stops the program (0 clears\n"
+                         "it); without N, the current setting is shown"),
+        more="The serial is the one ant-walk, ant-block, ant-sites and ant-check give\n"
+        "for a block: in a program that allocates the same way each run, the\n"
+        "allocation that made a block found damaged or leaked takes the same\n"
+        "serial again. ant-break writes root.break_serial in the process's memory\n"
+        "(it never calls a function there); the allocation that takes serial N\n"
+        "raises SIGTRAP in its thread once its block is whole, and gdb stops\n"
+        "there (`continue` goes on). ANT_OPTIONS=break_serial=N sets it at\n"
+        "start-up. A core cannot be changed: there ant-break only shows it."),
     "ant-check": Spec(
         "Check every rule of the Ant heap layout and name each problem and its culprit.",
         "ant-check [--json] [--output FILE] [--root ADDR]",
@@ -213,11 +249,24 @@ def parse(command, text):
             raise UsageError("--limit wants at least 1")
     if command == "ant-walk":
         filters.finish(values, parse_size)
+    if isinstance(values.get("top"), str):
+        values["top"] = filters.count(values["top"], "--top")
+        if values["top"] < 1:
+            raise UsageError("--top wants at least 1")
     if command == "ant-map":
         if values["svg"] is None:
             raise UsageError("where should the picture go? Usage: " + spec.usage)
         values["output"] = values["svg"]
-    if spec.positional:
+    if command == "ant-diff":
+        if not 1 <= len(rest) <= 2:
+            raise UsageError("which walks? OLD, and NEW or else the heap at hand; "
+                             "usage: " + spec.usage)
+        values["files"] = rest
+    elif command == "ant-break":
+        if len(rest) > 1:
+            raise UsageError("ant-break takes one serial; usage: " + spec.usage)
+        values["break_serial"] = filters.count(rest[0], "ant-break") if rest else None
+    elif spec.positional:
         if not rest:
             raise UsageError("which address? Usage: " + spec.usage)
         values["address"] = " ".join(rest)
@@ -253,6 +302,8 @@ def complete(command, text, word):
     word = word or ""
     words = text.split()
     token = words.pop() if words and not text[-1:].isspace() else ""
+    if command == "ant-diff" and not token.startswith("-"):
+        return _files(token, word)
     if words and words[-1] == "--sort":
         return [key[len(token) - len(word):] for key in SORT_KEYS if key.startswith(token)]
     if words and words[-1] in ("--output", "--svg"):

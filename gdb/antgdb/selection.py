@@ -139,7 +139,7 @@ def _keep(heap, columns, selection, lo, hi):
         if want == STATE_FREE:
             # Only blocks the walk took for free: a damaged node's state
             # byte alone does not make it one.
-            frees, nodes = heap.frees, columns.nodes
+            frees, nodes = columns.free_nodes(), columns.nodes
             kept = [index for index in kept if nodes[index] in frees]
     if selection.min_size:
         sizes, least = columns.sizes, selection.min_size

@@ -23,15 +23,15 @@
  * added to an address where the sum could wrap.
  *
  * gdb/antgdb/native.py loads this with ctypes and checks FASTWALK_ABI:
- * change it whenever a struct or a signature below, or in rows.c or
- * columns.c, changes.
+ * change it whenever a struct or a signature below, or in rows.c,
+ * columns.c or groups.c, changes.
  */
 #include "target.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#define FASTWALK_ABI 7u
+#define FASTWALK_ABI 8u
 
 /* The walk's "no node": the Python's None, never a node address, since a
    node that fits a window starts at least a node below 2^64. */

@@ -116,6 +116,12 @@ def steps(extension, core, walk_file):
         os.remove(map_file)
         return "%.1f MB of SVG" % (size / 1e6)
 
+    def sites(out):
+        total = [line for line in out.splitlines() if " sites, " in line and "requested" in line]
+        if not total:
+            raise RuntimeError("ant-sites printed no totals: " + out[-600:])
+        return ",".join(total[-1].split(",")[:2])
+
     load = ["source " + extension, "core-file " + core]
     return [
         Step("gdb start-up (core-file only)", ["core-file " + core], nothing),
@@ -125,6 +131,7 @@ def steps(extension, core, walk_file):
              walk),
         Step("ant-walk --output file (text)", load + ["ant-walk --output " + walk_file], walk),
         Step("ant-check", load + ["ant-check"], check),
+        Step("ant-sites", load + ["ant-sites"], sites),
         Step("ant-leaks", load + ["ant-leaks"], leaks),
         Step("ant-map --svg file", load + ["ant-map --svg " + map_file], picture),
     ]

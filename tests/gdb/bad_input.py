@@ -20,6 +20,11 @@ CASES = [
     ("backward range", [], "ant-walk --serial 9-1", ["--serial", "ends below"]),
     ("unknown sort key", [], "ant-walk --sort name", ["--sort", "size"]),
     ("bad byte count", [], "ant-walk --requested 1Q-", ["--requested"]),
+    ("no sites to show", [], "ant-sites --top 0", ["--top"]),
+    ("sites with no process", [], "ant-sites", ["no process"]),
+    ("diff of nothing", [], "ant-diff", ["OLD"]),
+    ("diff of a missing file", [], "ant-diff /nonexistent/walk.json", ["cannot read"]),
+    ("diff of three", [], "ant-diff a b c", ["OLD"]),
 ]
 
 

@@ -37,20 +37,34 @@ __attribute__((noinline)) void forensics_stop(void)
     raise(SIGTRAP);
 }
 
+/* Read at run time, so that no copy of make_name() specialised for it
+ * becomes a second site. */
+static volatile size_t later_length = 200;
+
+/* After a call, so that the call is not made a jump (a tail call), whose
+ * return address would be the caller's. */
+#define AFTER_THE_CALL() __asm__ volatile("" ::: "memory")
+
 /* One function per site, kept out of line so that each is its own. */
 __attribute__((noinline)) static void *make_node(void)
 {
-    return ant_malloc(48);
+    void *mem = ant_malloc(48);
+    AFTER_THE_CALL();
+    return mem;
 }
 
 __attribute__((noinline)) static void *make_name(size_t length)
 {
-    return ant_malloc(length);
+    void *mem = ant_malloc(length);
+    AFTER_THE_CALL();
+    return mem;
 }
 
 __attribute__((noinline)) static void *grow_table(void)
 {
-    return ant_malloc(4096);
+    void *mem = ant_malloc(4096);
+    AFTER_THE_CALL();
+    return mem;
 }
 
 static void *checked(void *mem)
@@ -85,10 +99,11 @@ static void manifest(const char *path, int stop)
         name_bytes += 10 + i;
     if (stop == 2)
         name_bytes += (size_t)MORE * 200;
-    fprintf(out, "{\"stop\": %d, \"sites\": {\"make_node\": [%zu, %zu], \"make_name\": [%zu, %zu], "
-                 "\"grow_table\": [%d, %d]}",
-            stop, live_nodes, live_nodes * 48, (size_t)(stop == 1 ? NAMES : NAMES + MORE), name_bytes,
-            TABLES, TABLES * 4096);
+    fprintf(out,
+            "{\"stop\": %d, \"sites\": {\"make_node\": [%zu, %zu], \"make_name\": [%zu, %zu], "
+            "\"grow_table\": [%d, %d]}",
+            stop, live_nodes, live_nodes * 48, (size_t)(stop == 1 ? NAMES : NAMES + MORE), name_bytes, TABLES,
+            TABLES * 4096);
     int first = 1;
     fputs(", \"new\": [", out);
     if (stop == 1) {
@@ -124,7 +139,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NODES; i += 2)
         ant_free(nodes[i]);
     for (size_t i = NAMES; i < NAMES + MORE; i++)
-        names[i] = checked(make_name(200));
+        names[i] = checked(make_name(later_length));
     manifest(argv[1], 2);
     forensics_stop();
 

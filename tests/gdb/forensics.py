@@ -1,5 +1,6 @@
-"""End to end: ant-walk's filters and order on a real heap, live and on a
-core, against the program's own account (tests/gdb/forensics.c).
+"""End to end: ant-walk's filters and order, ant-sites, ant-diff and
+ant-break on a real heap, live and on a core, against the program's own
+account (tests/gdb/forensics.c).
 
 Usage:
   forensics.py live EXTENSION PROGRAM WORKDIR [--stripped]
@@ -116,6 +117,177 @@ def walk_filters(run, stop, walk_path):
         run.add(tag + "-site", "ant-walk --json --site make_n*", by_name)
 
 
+def site_groups(run, stop, walk_path, manifest_path):
+    """ant-sites against the program's account of its sites and against
+    the full walk of the same heap: used blocks, then freed ones."""
+    tag = "stop%d" % stop
+
+    def expected(rows, states):
+        groups = {}
+        for row in rows:
+            if row["state"] in states:
+                group = groups.setdefault(row["site"], [0, 0, row["serial"], row["serial"]])
+                group[0] += 1
+                group[1] += row["size"]
+                group[2] = min(group[2], row["serial"])
+                group[3] = max(group[3], row["serial"])
+        return groups
+
+    def used(name, out):
+        got = run.json_of(out, name)
+        if got is None:
+            return
+        manifest = load(manifest_path)
+        account = sorted(tuple(value) for value in manifest["sites"].values())
+        if sorted((g["blocks"], g["requested_bytes"]) for g in got) != account:
+            run.fail("%s: sites %r, the program allocated %r" % (
+                name, [(g["where"], g["blocks"], g["requested_bytes"]) for g in got], account))
+        if [g["requested_bytes"] for g in got] != sorted((g["requested_bytes"] for g in got),
+                                                         reverse=True):
+            run.fail("%s: not largest requested first" % name)
+        walked = expected(load(walk_path), ("used",))
+        for g in got:
+            if walked.get(g["site"]) != [g["blocks"], g["bytes"], g["first_serial"],
+                                         g["last_serial"]]:
+                run.fail("%s: site 0x%x is %r, the walk says %r" % (
+                    name, g["site"], g, walked.get(g["site"])))
+            function = next((f for f, v in manifest["sites"].items()
+                             if v == [g["blocks"], g["requested_bytes"]]), None)
+            if run.stripped:
+                if g["where"] is not None:
+                    run.fail("%s: a stripped program's site is named %r" % (name, g["where"]))
+            elif not (g["where"] or "").startswith(str(function) + "+"):
+                run.fail("%s: the %s blocks' site is named %r" % (name, function, g["where"]))
+
+    def freed(name, out):
+        got = run.json_of(out, name)
+        if got is None:
+            return
+        walked = expected(load(walk_path), ("free", "cached"))
+        if {g["site"]: [g["blocks"], g["bytes"], g["first_serial"], g["last_serial"]]
+                for g in got} != walked:
+            run.fail("%s: %r, the walk says %r" % (name, got, walked))
+        nodes = load(manifest_path)["sites"]["make_node"]
+        if stop == 2 and [(g["blocks"], g["requested_bytes"]) for g in got] != [(150, 150 * 48)]:
+            run.fail("%s: %r, the program freed 150 nodes of 48 bytes (%r live)"
+                     % (name, got, nodes))
+
+    def text(name, out):
+        lines = out.get(name, "").splitlines()
+        if len(lines) != 3 or not lines[-1].startswith("3 sites, ") \
+                or "(the 1 largest shown)" not in lines[-1]:
+            run.fail("%s: %r" % (name, lines))
+    run.add(tag + "-sites", "ant-sites --json", used)
+    run.add(tag + "-sites-free", "ant-sites --json --free", freed)
+    run.add(tag + "-sites-text", "ant-sites --top 1", text)
+
+
+def diffs(run, old_path, new_path, manifest_path, mode):
+    """ant-diff of the first stop's walk with the heap at hand (the second
+    stop, live or its core), and on a core with the second stop's walk
+    too: new and freed blocks as the program made them."""
+    def check(name, out):
+        got = run.json_of(out, name)
+        if got is None:
+            return
+        manifest = load(manifest_path)
+        for key in ("new", "freed"):
+            if sorted(row["mem"] for row in got.get(key, [])) != sorted(manifest[key]):
+                run.fail("%s: %d %s blocks, the program made %d" % (
+                    name, len(got.get(key, [])), key, len(manifest[key])))
+        sites = [(row["new_blocks"], row["freed_blocks"], row["where"])
+                 for row in got.get("by_site", [])]
+        if [site[:2] for site in sites] != [(50, 0), (0, 150)]:
+            run.fail("%s: by site %r" % (name, sites))
+        elif not run.stripped and not (sites[0][2] or "").startswith("make_name+"):
+            run.fail("%s: the new names' site is not named: %r" % (name, sites))
+
+    def text(name, out):
+        said = out.get(name, "")
+        if "new 50 blocks" not in said or "freed 150 blocks" not in said:
+            run.fail("%s: %r" % (name, said[:600]))
+
+    def refused(words):
+        def check_error(name, out):
+            if words not in out.get(name, ""):
+                run.fail("%s: no clear error saying %r: %r" % (name, words, out.get(name)))
+        return check_error
+
+    run.add(mode + "-diff", "ant-diff %s --json" % old_path, check)
+    run.add(mode + "-diff-text", "ant-diff " + old_path, text)
+    if mode == "core":
+        run.add("files-diff", "ant-diff %s %s --json" % (old_path, new_path), check)
+        other = os.path.join(run.work, "other-layout.json")
+        with open(other, "w") as f:
+            json.dump([dict(row, mem=row["node"] + 48) for row in load(old_path)], f)
+        run.add("diff-other-layout", "ant-diff " + other, refused("another layout"), error=True)
+        run.add("diff-no-walk", "ant-diff " + manifest_path, refused("not a walk"), error=True)
+        run.add("diff-no-file", "ant-diff %s.missing" % old_path, refused("cannot read"),
+                error=True)
+
+
+def breaks(run, mode):
+    """ant-break: live, set to the first serial no thread has taken yet,
+    shown, hit (the block of that serial is the one allocated, from
+    make_node), cleared, and the program runs to its end; on a core,
+    shown and refused. Serials no node can have, and two, are refused."""
+    state = {}
+
+    def setting(expected):
+        def check(name, out):
+            got = run.json_of(out, name)
+            if got is None:
+                return
+            state.setdefault("serial", got.get("serial"))
+            want = expected() if callable(expected) else expected
+            if got.get("break_serial") != want:
+                run.fail("%s: break_serial %r, expected %r" % (name, got.get("break_serial"), want))
+        return check
+
+    def refused(words):
+        def check(name, out):
+            if words not in out.get(name, ""):
+                run.fail("%s: no clear error saying %r: %r" % (name, words, out.get(name)))
+        return check
+
+    def hit(name, out):
+        said = out.get(name, "")
+        if "SIGTRAP" not in said:
+            run.fail("%s: the program did not stop on SIGTRAP: %r" % (name, said[-400:]))
+
+    def block(name, out):
+        rows = run.json_of(out, name)
+        if rows is None:
+            return
+        if [(row["serial"], row["state"], row["requested"]) for row in rows] != [
+                (state.get("serial", 0) + 1, "used", 48)]:
+            run.fail("%s: the block of the serial ant-break named is %r" % (name, rows))
+        elif not run.stripped and not (rows[0]["site_symbol"] or "").startswith("make_node+"):
+            run.fail("%s: it was allocated at %r" % (name, rows[0]["site_symbol"]))
+
+    def ended(name, out):
+        if "exited normally" not in out.get(name, ""):
+            run.fail("%s: the program did not run to its end: %r" % (name, out.get(name)))
+
+    for serial, words in (("x", "number"), ("1 2", "one serial"), ("281474976710656", "2^48")):
+        run.add("%s-break-%s" % (mode, serial.replace(" ", "-")), "ant-break " + serial,
+                refused(words), error=True)
+    run.add(mode + "-break-none", "ant-break --json", setting(None))
+    if mode == "core":
+        run.add("core-break-refused", "ant-break 7", refused("core file cannot be changed"),
+                error=True)
+        return
+    run.add("break-set", "python import json; gdb.execute('ant-break %d' % (json.loads("
+            "gdb.execute('ant-break --json', to_string=True))['serial'] + 1))")
+    run.add("break-shown", "ant-break --json", setting(lambda: state.get("serial", 0) + 1))
+    run.add("break-hit", "continue", hit)
+    run.add("break-block", "python gdb.execute('ant-walk --json --serial %d' % (json.loads("
+            "gdb.execute('ant-break --json', to_string=True))['break_serial']))", block)
+    run.add("break-clear", "ant-break 0")
+    run.add("break-cleared", "ant-break --json", setting(None))
+    run.add("break-end", "continue", ended)
+
+
 def site_by_hex(run, walk_path, manifest):
     """--site with a site's address, as a program without symbols has it:
     the grow_table blocks (TABLES of 4096 bytes, the only ones)."""
@@ -155,17 +327,22 @@ def main():
         run.add("copy", "shell cp %s %s" % (manifest_path, os.path.join(work, "manifest1.json")))
         run.add("save1", "ant-walk --json --output " + stops[0])
         walk_filters(run, 1, stops[0])
+        site_groups(run, 1, stops[0], os.path.join(work, "manifest1.json"))
         run.add("on", "continue")
         run.add("save2", "ant-walk --json --output " + stops[1])
         walk_filters(run, 2, stops[1])
+        site_groups(run, 2, stops[1], manifest_path)
+        diffs(run, stops[0], stops[1], manifest_path, "live")
         run.add("gcore", "gcore " + core)
+        breaks(run, "live")
     else:
         argv += [program, "-ex", "core-file " + core]
         walk_filters(run, 2, stops[1])
+        site_groups(run, 2, stops[1], manifest_path)
+        diffs(run, stops[0], stops[1], manifest_path, "core")
+        breaks(run, "core")
         site_by_hex(run, stops[1], load(manifest_path))
     argv += gdbrun.marked(run.commands)
-    if mode == "live":
-        argv += ["-ex", "kill"]
     status, stdout, stderr = gdbrun.run(argv)
     out = gdbrun.sections(stdout)
     for path in stops:

@@ -55,7 +55,8 @@ class ParseTest(unittest.TestCase):
         self.assertIsNone(options.parse("ant-heap", "")["output"])
         for command in options.SPECS:
             text = {"ant-block": "0x10 --output ~/rows.json", "ant-refs": "p --output ~/rows.json",
-                    "ant-map": "--svg ~/rows.json"}.get(command, "--output=~/rows.json")
+                    "ant-map": "--svg ~/rows.json",
+                    "ant-diff": "old.json --output ~/rows.json"}.get(command, "--output=~/rows.json")
             self.assertEqual(options.parse(command, text)["output"], "~/rows.json", command)
         with self.assertRaisesRegex(UsageError, "--output needs a value"):
             options.parse("ant-walk", "--json --output")
