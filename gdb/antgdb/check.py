@@ -544,7 +544,7 @@ class Checker:
         error = self.heap.layout.last_error()
         if error is None:
             return
-        message = error.get("message") or "(no message)"
+        message = self.sites.annotate(error.get("message") or "(no message)")
         problem = Problem(
             error["kind_name"], None,
             "the allocator reported (%d report%s so far): %s" % (

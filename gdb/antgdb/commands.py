@@ -10,7 +10,8 @@ import re
 
 import gdb
 
-from . import breaks, diffing, filters, heap, locate, native, options, render, sitegroups, style, svgmap
+from . import (breaks, diffing, filters, heap, locate, modules, native, options, render, sitegroups,
+               style, svgmap)
 from .sites import Sites
 from .errors import AntError, Unreadable, UsageError
 from .memory import CachedReader, CoreReader, ProcReader, Reader
@@ -127,6 +128,31 @@ class Symbols:
         return symbol, line
 
 
+class Modules:
+    """modules.Modules over gdb's `info proc mappings`, read when first
+    asked: "file+0xoffset" for a site with no symbol."""
+
+    def __init__(self):
+        self._found = None
+
+    def __call__(self, address):
+        if self._found is None:
+            try:
+                text = gdb.execute("info proc mappings", to_string=True)
+            except gdb.error:
+                text = ""
+            self._found = modules.Modules(modules.parse_mappings(text), _elf_type)
+        return self._found.name(address)
+
+
+def _elf_type(address):
+    """e_type of the ELF header mapped at address, or None."""
+    try:
+        return int.from_bytes(gdb.selected_inferior().read_memory(address + 16, 2).tobytes(), "little")
+    except (gdb.error, gdb.MemoryError):
+        return None
+
+
 def _walk(values):
     """Reader, heap and site names for one invocation; the reader must be
     closed by the caller."""
@@ -137,7 +163,7 @@ def _walk(values):
         else:
             candidates = _symbol_roots()
         layouts = locate.locate(reader, candidates)
-        sites = Sites(Symbols())
+        sites = Sites(Symbols(), Modules())
         walked = heap.walk(reader, layouts[0], sites)
         for line in slow_walk.once(len(walked.nodes)):
             gdb.write(line + "\n", gdb.STDERR)
@@ -224,7 +250,7 @@ class AntCommand(gdb.Command):
                 if self.needs_heap(values):
                     walked, sites, close = _walk(values)
                 else:
-                    walked, sites, close = None, Sites(Symbols()), lambda: None
+                    walked, sites, close = None, Sites(Symbols(), Modules()), lambda: None
                 try:
                     failure = self.run(walked, sites, values, out)
                 finally:
@@ -263,7 +289,9 @@ class AntHeap(AntCommand):
         if values["json"]:
             out.write(render.dumps(render.heap_dict(walked)) + "\n")
         else:
-            out.lines(render.heap_lines(walked))
+            # The allocator's own report names sites as it can; gdb adds its names.
+            out.lines(sites.annotate(line) if line.startswith("  last error") else line
+                      for line in render.heap_lines(walked))
 
 
 class AntWalk(AntCommand):

@@ -16,6 +16,8 @@ wrote. One gdb per run; this script, not gdb's exit status, decides.
 import fnmatch
 import json
 import os
+import re
+import subprocess
 import sys
 
 import gdbrun
@@ -30,8 +32,9 @@ class Run:
     """The commands of one gdb run, each in its own section, and the checks
     of what they printed once it is over."""
 
-    def __init__(self, work, stripped):
+    def __init__(self, work, stripped, program):
         self.work = work
+        self.program = program
         self.stripped = stripped
         self.commands = []
         self.checks = []
@@ -154,7 +157,9 @@ def site_groups(run, stop, walk_path, manifest_path):
             function = next((f for f, v in manifest["sites"].items()
                              if v == [g["blocks"], g["requested_bytes"]]), None)
             if run.stripped:
-                if g["where"] is not None:
+                # No symbol: the file and offset addr2line takes.
+                if not re.match(r"^0x%x \(%s\+0x[0-9a-f]+\)$" % (
+                        g["site"], re.escape(os.path.basename(run.program))), g["where"] or ""):
                     run.fail("%s: a stripped program's site is named %r" % (name, g["where"]))
             elif not (g["where"] or "").startswith(str(function) + "+"):
                 run.fail("%s: the %s blocks' site is named %r" % (name, function, g["where"]))
@@ -306,6 +311,21 @@ def site_by_hex(run, walk_path, manifest):
                 name, len(got), manifest["sites"]["grow_table"][0]))
     run.add("core-site-hex", "ant-walk --json --site 0x%x" % site, check)
 
+    def addr2line(name, out):
+        said = [line for line in out.get(name, "").splitlines() if line.startswith("module: ")]
+        module = said[0][len("module: "):] if said else ""
+        if not module.startswith(os.path.basename(run.program) + "+0x"):
+            run.fail("%s: the site's file and offset are %r" % (name, module))
+            return
+        if run.stripped:
+            return  # addr2line has no names in a stripped file
+        found = subprocess.run(["addr2line", "-f", "-e", run.program, module.split("+")[1]],
+                               stdout=subprocess.PIPE, universal_newlines=True).stdout
+        if not found.startswith("grow_table\n"):
+            run.fail("%s: addr2line says %r of %s" % (name, found, module))
+    run.add("core-module", "python from antgdb import commands; "
+            "print('module: %%s' %% commands.Modules()(%d))" % site, addr2line)
+
 
 def main():
     args = sys.argv[1:]
@@ -317,7 +337,7 @@ def main():
     manifest_path = os.path.join(work, "manifest.json")
     stops = [os.path.join(work, "stop%d.json" % n) for n in (1, 2)]
     core = os.path.join(work, "core")
-    run = Run(work, stripped)
+    run = Run(work, stripped, program)
     argv = ["-ex", "source " + extension]
     if mode == "live":
         for stale in stops + [core, manifest_path, os.path.join(work, "manifest1.json")]:
