@@ -80,6 +80,15 @@ def guard_of(kept, mem):
     return None
 
 
+def guard_of_mapping(kept, mapping):
+    """The side of the guard page of the live guarded block whose mapping
+    starts at `mapping`, or None."""
+    for slot in kept:
+        if slot.state == "guarded" and slot.mapping == mapping:
+            return slot.guard
+    return None
+
+
 def summary(kept):
     """The counts ant-heap shows."""
     freed = [slot for slot in kept if slot.state == "freed"]

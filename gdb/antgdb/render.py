@@ -294,8 +294,12 @@ class JsonRows:
     def place(self, region):
         members = self._places.get(region.address)
         if members is None:
-            members = self._places[region.address] = '"arena": %d, "region": %d, "big": %s' % (
+            members = '"arena": %d, "region": %d, "big": %s' % (
                 region.arena, region.address, "true" if region.kind == "big" else "false")
+            guard = kept.guard_of_mapping(self._heap.kept, region.address) if region.kind == "big" else None
+            if guard:
+                members += ', "guard": "%s"' % guard
+            self._places[region.address] = members
         return members
 
     def row(self, columns, index, region):

@@ -6,8 +6,9 @@ PROGRAM is tests/c/test_guard. Each of its scenarios runs under gdb with
 guard=1 (guard=0 for big blocks) until Ant's SIGSEGV handler reports the
 access and aborts; there, live, and then on a core written by gcore,
 ant-heap must show the report as the last error, with the guarded and
-kept counts, and ant-block on the block must say what it is: a guarded
-block and its guard's side, or a freed block with its free's site.
+kept counts, ant-block on the block must say what it is (a guarded block
+and its guard's side, or a freed block with its free's site), and
+ant-walk --json's row of a guarded block its guard's side.
 """
 import os
 import re
@@ -32,7 +33,7 @@ SCENARIOS = {
 def commands(extension, mem):
     return ["-ex", "source " + extension] + marked([
         ("heap", "ant-heap --json"), ("block", "ant-block 0x%x" % mem),
-        ("block-json", "ant-block --json 0x%x" % mem)])
+        ("block-json", "ant-block --json 0x%x" % mem), ("walk", "ant-walk --json")])
 
 
 def judge(where, scenario, out, err, kind, mem, report, text, facts):
@@ -56,6 +57,11 @@ def judge(where, scenario, out, err, kind, mem, report, text, facts):
     for key, value in facts.items():
         if found.get(key) != value:
             failures.append("%s: ant-block --json has %s %r, not %r" % (where, key, found.get(key), value))
+    rows = [row for row in first_json(parts.get("walk", "")) or [] if row.get("mem") == mem]
+    if not freed and [row.get("guard") for row in rows] != [facts["guard"]]:
+        failures.append("%s: ant-walk --json's rows of mem %#x are %r" % (where, mem, rows))
+    if freed and rows:
+        failures.append("%s: ant-walk --json shows the freed block %#x" % (where, mem))
     if found.get("mem") != mem:
         failures.append("%s: ant-block --json names mem %r, not %#x" % (where, found.get("mem"), mem))
     if "Traceback" in out + err:
