@@ -77,7 +77,7 @@ struct ant_options {
     size_t break_serial;   /* root.break_serial at start-up, if not 0 */
     size_t leak_check;     /* 1: a leak report at exit (leak.c) */
     size_t guard;          /* about one allocation in guard gets a guard page; 0: none */
-#define ANT_DEFAULT_GUARD 10000u
+#define ANT_DEFAULT_GUARD 50000u
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */
     bool thresholds_given; /* the user set a threshold: keep both as given */
