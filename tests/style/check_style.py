@@ -51,16 +51,16 @@ def main():
     paths = files(source, folders, suffixes)
     if not paths:
         sys.exit("FAIL: no %s file found under %s" % ("/".join(suffixes), source))
-    version = subprocess.run([found, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             universal_newlines=True).stdout.strip().splitlines()
+    version = " ".join(subprocess.run([found, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      universal_newlines=True).stdout.split())
     done = subprocess.run(command(kind, found, source, [os.path.relpath(p, source) for p in paths]),
                           cwd=source, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     print(done.stdout, end="")
     if done.returncode:
         fix = "clang-format -i FILE" if kind == "c" else "the lines above"
-        print("FAIL: %d files checked by %s (%s): fix %s" % (len(paths), tool, version[0] if version else "?", fix))
+        print("FAIL: %d files checked by %s (%s): fix %s" % (len(paths), tool, version, fix))
         return 1
-    print("PASS: %d files as %s (%s) wants them" % (len(paths), tool, version[0] if version else "?"))
+    print("PASS: %d files as %s (%s) wants them" % (len(paths), tool, version))
     return 0
 
 
