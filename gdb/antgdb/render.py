@@ -338,6 +338,11 @@ def _rows(heap, text, selection):
     more rows, when the native library is loaded and can write them."""
     fast = native.load()
     columns = Columns(heap, fast)
+    for region in heap.regions:
+        # A guarded block's text row says so, and Python writes it.
+        if region.kind == "big" and region.hi > region.lo and kept.guard_of_mapping(heap.kept, region.address):
+            columns.region(region)
+            columns.plain[region.lo] = 0
     rows = fast.rows(heap, columns, text, selection) if fast else None
     return rows or PythonRows(heap, columns, text, selection)
 
@@ -385,6 +390,9 @@ class TextRows:
         node = columns.nodes[index]
         problems = self._heap.problems_of(node)
         flag = "  [%s]" % ", ".join(kinds(problems)) if problems else ""
+        guard = kept.guard_of(self._heap.kept, node + NODE_SIZE)
+        if guard:
+            flag += "  [guard page %s]" % guard
         state = STATE_NAMES.get(columns.states[index], "unknown")
         return self.form % ("0x%x" % node, "0x%x" % (node + NODE_SIZE), columns.sizes[index],
                             columns.requested[index] if state == "used" else "-",

@@ -8,7 +8,7 @@ access and aborts; there, live, and then on a core written by gcore,
 ant-heap must show the report as the last error, with the guarded and
 kept counts, ant-block on the block must say what it is (a guarded block
 and its guard's side, or a freed block with its free's site), and
-ant-walk --json's row of a guarded block its guard's side.
+ant-walk's row of a guarded block (text and JSON) its guard's side.
 """
 import os
 import re
@@ -33,7 +33,8 @@ SCENARIOS = {
 def commands(extension, mem):
     return ["-ex", "source " + extension] + marked([
         ("heap", "ant-heap --json"), ("block", "ant-block 0x%x" % mem),
-        ("block-json", "ant-block --json 0x%x" % mem), ("walk", "ant-walk --json")])
+        ("block-json", "ant-block --json 0x%x" % mem), ("walk", "ant-walk --json"),
+        ("walk-text", "ant-walk")])
 
 
 def judge(where, scenario, out, err, kind, mem, report, text, facts):
@@ -60,6 +61,9 @@ def judge(where, scenario, out, err, kind, mem, report, text, facts):
     rows = [row for row in first_json(parts.get("walk", "")) or [] if row.get("mem") == mem]
     if not freed and [row.get("guard") for row in rows] != [facts["guard"]]:
         failures.append("%s: ant-walk --json's rows of mem %#x are %r" % (where, mem, rows))
+    lines = [line for line in parts.get("walk-text", "").splitlines() if " 0x%x " % mem in line]
+    if not freed and not (len(lines) == 1 and lines[0].endswith("[guard page %s]" % facts["guard"])):
+        failures.append("%s: ant-walk's rows of mem %#x are %r" % (where, mem, lines))
     if freed and rows:
         failures.append("%s: ant-walk --json shows the freed block %#x" % (where, mem))
     if found.get("mem") != mem:
