@@ -171,6 +171,7 @@ class FencedHeap:
         region.hi, region.end, region.length = len(nodes), end, length
         self.regions = [region]
         self.extents = {}
+        self.kept = []  # no guarded or kept freed blocks
         self.problems = [Problem(node) for node in damaged]
 
     def problems_of(self, node):
