@@ -203,14 +203,14 @@ class Diff:
 
     def lines(self, sites):
         old, new = self.old, self.new
-        yield "ant-diff: %s: %d used blocks, %d bytes requested" % (
-            old.name, len(old.used), old.requested)
-        yield "      to %s: %d used blocks, %d bytes requested" % (
-            new.name, len(new.used), new.requested)
+        yield "ant-diff: %s: %s, %d bytes requested" % (
+            old.name, _blocks(len(old.used), "used "), old.requested)
+        yield "      to %s: %s, %d bytes requested" % (
+            new.name, _blocks(len(new.used), "used "), new.requested)
         new_bytes = sum(c.new_bytes for c in self.by_site)
         freed_bytes = sum(c.freed_bytes for c in self.by_site)
-        yield "  new %d blocks (%d bytes), freed %d blocks (%d bytes), %d kept" % (
-            len(self.new_serials), new_bytes, len(self.freed_serials), freed_bytes,
+        yield "  new %s (%d bytes), freed %s (%d bytes), %d kept" % (
+            _blocks(len(self.new_serials)), new_bytes, _blocks(len(self.freed_serials)), freed_bytes,
             len(new.used) - len(self.new_serials))
         if not self.by_site:
             return
@@ -220,3 +220,8 @@ class Diff:
             yield "%8d  %12d  %8d  %12d  %+12d  %s" % (
                 c.new_blocks, c.new_bytes, c.freed_blocks, c.freed_bytes, c.net,
                 self.where(c.site, sites) or ("0x%x" % c.site if c.site else "(none)"))
+
+
+def _blocks(number, kind=""):
+    """3 -> "3 blocks", 1 -> "1 block"."""
+    return "%d %sblock%s" % (number, kind, "" if number == 1 else "s")

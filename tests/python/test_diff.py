@@ -133,6 +133,22 @@ class DiffTest(unittest.TestCase):
         self.assertTrue(lines[4].endswith("xmalloc+8 at util.c:42"), lines[4])
         self.assertTrue(lines[-1].endswith("main+16 at prog.c:10"), lines[-1])
 
+    def test_one_block_is_a_block(self):
+        image = H.Image()
+        region = image.arena().region(0x4000)
+        region.used(24, serial=1)
+        region.free(48, serial=2, requested=16)
+        region.used(40, serial=3)
+        image.build()
+        one = self.save("one.json", H.walk(image, symbolize=symbolize))
+        image = H.Image()
+        image.arena().region(0x4000).used(24, serial=1)
+        image.build()
+        lines = list(diffing.Diff(diffing.read_walk(one), diffing.read_walk(
+            self.save("two.json", H.walk(image, symbolize=symbolize)))).lines(self.sites))
+        self.assertTrue(lines[1].startswith("      to %s: 1 used block, " % self.path("two.json")), lines[1])
+        self.assertTrue(lines[2].startswith("  new 0 blocks (0 bytes), freed 1 block ("), lines[2])
+
     def test_damaged_blocks_are_left_out(self):
         rows = load(self.new)
         rows[-1]["problems"] = ["header"]
