@@ -114,10 +114,19 @@ __attribute__((noinline)) void *ant_alloc_from_arena(size_t size, size_t align, 
     return mem;
 }
 
+/* The doors' way for a site the entry point left unwalked: out of line,
+ * so that the doors stay jumps. */
+static __attribute__((noinline, cold)) void *alloc_walked(size_t size, size_t align, void *site)
+{
+    return ant_alloc(size, align, ant_site_walked(site));
+}
+
 /* The thread cache is malloc's front: it falls back to the arena itself,
  * so that this is a jump and not a call. */
 void *ant_alloc(size_t size, size_t align, void *site)
 {
+    if (ant_site_unwalked(site))
+        return alloc_walked(size, align, site);
     if (ANT_UNLIKELY(--ant_guard_countdown == 0))
         return ant_guard_sample(size, align, site);
     if (ANT_LIKELY(align == ANT_ALIGN && __atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)))
@@ -180,10 +189,19 @@ __attribute__((noinline)) void ant_release_to_arena(void *mem, void *site)
         ant_report_done();
 }
 
+static __attribute__((noinline, cold)) void release_walked(void *mem, void *site)
+{
+    ant_release(mem, ant_site_walked(site));
+}
+
 void ant_release(void *mem, void *site)
 {
     if (!mem)
         return;
+    if (ant_site_unwalked(site)) {
+        release_walked(mem, site);
+        return;
+    }
     if (ANT_LIKELY(__atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)))
         ant_cache_put(mem, site);
     else
@@ -244,8 +262,15 @@ static void *resize_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t 
     return mem;
 }
 
+static __attribute__((noinline, cold)) void *resize_walked(void *mem, size_t size, void *site)
+{
+    return ant_resize(mem, size, ant_site_walked(site));
+}
+
 void *ant_resize(void *mem, size_t size, void *site)
 {
+    if (ant_site_unwalked(site))
+        return resize_walked(mem, size, site);
     if (!mem)
         return ant_alloc(size, ANT_ALIGN, site);
     if (size == 0) {

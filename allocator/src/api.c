@@ -9,7 +9,7 @@
 #include <errno.h>
 
 #define ANT_API __attribute__((visibility("default"), noinline))
-#define CALLER() __builtin_return_address(0)
+#define CALLER() ant_site_here(__builtin_return_address(0), __builtin_dwarf_cfa())
 
 ANT_API void *ant_malloc(size_t size)
 {

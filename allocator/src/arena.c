@@ -199,6 +199,8 @@ static void child_after_fork(void)
     ant_quiet_begin();
     ant_os_fork_child();
     ant_journal_fork_child();
+    ant_stacks_fork_child();
+    ant_stack_fork_child();
     pthread_mutex_init(&making, 0);
     for (uint32_t i = 0; i < ant_heap_root.arena_count; i++)
         pthread_mutex_init(&ant_heap_root.arenas[i]->lock, 0);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #define ANT_EXPORT __attribute__((visibility("default"), noinline))
-#define CALLER() __builtin_return_address(0)
+#define CALLER() ant_site_here(__builtin_return_address(0), __builtin_dwarf_cfa())
 
 ANT_EXPORT void *malloc(size_t size)
 {

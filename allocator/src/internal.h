@@ -78,6 +78,8 @@ struct ant_options {
     size_t leak_check;     /* 1: a leak report at exit (leak.c) */
     size_t guard;          /* about one allocation in guard gets a guard page; 0: none */
 #define ANT_DEFAULT_GUARD 50000u
+    size_t stack; /* frames recorded per allocation and free; 0: none */
+#define ANT_DEFAULT_STACK 6u
 #define ANT_DEFAULT_CACHE 16u
     bool cache_given;      /* the user set it */
     bool thresholds_given; /* the user set a threshold: keep both as given */
@@ -605,6 +607,83 @@ struct ant_fit_choice {
 ANT_HIDDEN bool ant_fit_find(ant_arena_t *arena, size_t size, size_t align, struct ant_fit_choice *out);
 ANT_HIDDEN size_t ant_align_lead(const ant_node_t *node, size_t align);
 ANT_HIDDEN void ant_fit_forget(ant_arena_t *arena, const ant_node_t *node);
+
+/* ---- Call stacks (stack.c, stack_store.c) ---- */
+
+ANT_HIDDEN extern uint32_t ant_stack_depth; /* stack=N; 0: sites are return addresses */
+ANT_HIDDEN void ant_stack_setup(void);
+ANT_HIDDEN uint64_t ant_stacks_add(const uint64_t *frames, uint32_t depth);
+ANT_HIDDEN const struct ant_stack *ant_stack_of(uint64_t site);
+/* The return address a site stands for: itself, or its stack's first frame. */
+ANT_HIDDEN uint64_t ant_site_address(uint64_t site);
+ANT_HIDDEN void ant_stacks_fork_child(void);
+ANT_HIDDEN void ant_stack_fork_child(void);
+
+/* A thread's memo of the call paths it walked (stack.c says why): for
+ * each path, where each frame's return address lies on the stack (the
+ * entry point's CFA being the same, these are the same addresses each
+ * time) and what it was. */
+#define ANT_MEMO_SLOTS 256u
+struct ant_memo_frame {
+    const uint64_t *slot;
+    uint64_t address;
+};
+struct ant_memo_entry {
+    uint64_t ra, cfa, site;
+    const struct ant_memo_frame *end; /* past the frames to compare */
+    struct ant_memo_frame frames[];   /* the caller's callers', outwards */
+};
+struct ant_memo {
+    uint64_t shift;        /* an entry is 1 << shift bytes */
+    struct ant_memo *next; /* in the list of spare memos */
+    unsigned char entries[];
+};
+ANT_HIDDEN extern __thread struct ant_memo *ant_memo __attribute__((tls_model("initial-exec")));
+
+static inline const struct ant_memo_entry *ant_memo_entry(const struct ant_memo *m, uint64_t ra, uint64_t cfa)
+{
+    size_t slot = (size_t)(ra ^ cfa >> 4) & (ANT_MEMO_SLOTS - 1);
+    return (const void *)(m->entries + (slot << m->shift));
+}
+
+/* The path's site when the memo knows the path, else 0. */
+static inline __attribute__((always_inline)) uint64_t ant_memo_hit(const struct ant_memo *m, uint64_t ra, uint64_t cfa)
+{
+    const struct ant_memo_entry *e = ant_memo_entry(m, ra, cfa);
+    if (e->ra != ra || e->cfa != cfa)
+        return 0;
+    for (const struct ant_memo_frame *f = e->frames; f < e->end; f++)
+        if (*f->slot != f->address)
+            return 0;
+    return e->site;
+}
+
+/* A site its entry point could not name: the return address with this bit
+ * set. The allocator's doors (ant_alloc, ant_release, ant_resize) turn it
+ * into a site by ant_site_walked() before anything keeps it. */
+#define ANT_SITE_UNWALKED (1ull << 63)
+
+/* The site of a call into the allocator from return address `ra`, whose
+ * entry point's CFA is `cfa`: `ra` itself, or with stack=N the stack the
+ * memo knows, or `ra` marked unwalked. It calls nothing, so that an entry
+ * point stays a jump to the allocator's work. */
+static inline __attribute__((always_inline)) void *ant_site_here(void *ra, void *cfa)
+{
+    uint64_t r = (uint64_t)(uintptr_t)ra;
+    if (ANT_UNLIKELY(!ant_stack_depth))
+        return (void *)(uintptr_t)(ANT_LIKELY(__atomic_load_n(&ant_ready, __ATOMIC_ACQUIRE)) ? r
+                                                                                             : r | ANT_SITE_UNWALKED);
+    const struct ant_memo *m = ant_memo;
+    uint64_t site = m ? ant_memo_hit(m, r, (uint64_t)(uintptr_t)cfa) : 0;
+    return (void *)(uintptr_t)(ANT_LIKELY(site) ? site : r | ANT_SITE_UNWALKED);
+}
+
+static inline bool ant_site_unwalked(const void *site)
+{
+    return ANT_UNLIKELY((uintptr_t)site & ANT_SITE_UNWALKED);
+}
+
+ANT_HIDDEN __attribute__((cold)) void *ant_site_walked(void *site);
 
 /* ---- Regions and the wilderness (region.c, os.c) ---- */
 

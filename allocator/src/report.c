@@ -19,9 +19,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A stack a report names, printed after its line: what it is the stack
+ * of, and the block's serial where that helps tell two apart. */
+struct named_stack {
+    const struct ant_stack *stack;
+    const char *what;
+    uint64_t serial;
+};
+
 struct line {
     char text[ANT_ERROR_MESSAGE_SIZE];
     size_t len;
+    struct named_stack stacks[4];
+    unsigned stack_count;
 };
 
 static void put(struct line *l, const char *s)
@@ -57,7 +67,7 @@ static void put_unsigned(struct line *l, uint64_t v, unsigned base)
  * program linked at a fixed address as in a PIE or a library. With
  * `symbol`, the function too where the dynamic symbols name it:
  * "0x401136 (prog+0x1136, main+0x26)". */
-static void put_site_as(struct line *l, uint64_t site, bool symbol)
+static void put_address(struct line *l, uint64_t site, bool symbol)
 {
     put_unsigned(l, site, 16);
     Dl_info info;
@@ -78,9 +88,23 @@ static void put_site_as(struct line *l, uint64_t site, bool symbol)
     }
 }
 
-static void put_site(struct line *l, uint64_t site)
+/* A site that is a stack (stack=N) shows its first frame here, and the
+ * whole stack on lines of its own after the report's line. */
+static void put_site_as(struct line *l, uint64_t site, bool symbol, const char *what, uint64_t serial)
 {
-    put_site_as(l, site, false);
+    const struct ant_stack *stack = ant_stack_of(site);
+    put_address(l, ant_site_address(site), symbol);
+    if (!stack || stack->depth < 2 || l->stack_count == sizeof l->stacks / sizeof l->stacks[0])
+        return;
+    for (unsigned i = 0; i < l->stack_count; i++)
+        if (l->stacks[i].stack == stack && l->stacks[i].what == what && l->stacks[i].serial == serial)
+            return;
+    l->stacks[l->stack_count++] = (struct named_stack){stack, what, serial};
+}
+
+static void put_site(struct line *l, uint64_t site, const char *what, uint64_t serial)
+{
+    put_site_as(l, site, false, what, serial);
 }
 
 /* A report may name a damaged node: only a sound one leads to its big
@@ -101,12 +125,12 @@ static void put_block(struct line *l, const ant_node_t *node)
         put(l, "-byte block, last allocated as serial ");
         put_unsigned(l, ant_node_serial(node), 10);
         put(l, " at ");
-        put_site(l, ant_node_site(node));
+        put_site(l, ant_node_site(node), "allocated", ant_node_serial(node));
         if (ant_freed_ok(node)) {
             struct ant_freed f = ant_freed_read(node);
             uint64_t serial = f.serial | (f.site >> 48) << 32;
             put(l, ", freed at ");
-            put_site(l, f.site & ANT_SITE_MASK);
+            put_site(l, f.site & ANT_SITE_MASK, "freed", ant_node_serial(node));
             if (serial) {
                 put(l, " after serial ");
                 put_unsigned(l, serial, 10);
@@ -122,11 +146,11 @@ static void put_block(struct line *l, const ant_node_t *node)
     put(l, " bytes requested, serial ");
     put_unsigned(l, ant_node_serial(node), 10);
     put(l, ", allocated at ");
-    put_site(l, ant_node_site(node));
+    put_site(l, ant_node_site(node), "allocated", ant_node_serial(node));
     put(l, ")");
 }
 
-static void emit(struct line *l)
+static void write_line(struct line *l)
 {
     if (l->len + 1 >= sizeof l->text)
         l->len = sizeof l->text - 2;
@@ -134,6 +158,38 @@ static void emit(struct line *l)
     ssize_t ignored = write(STDERR_FILENO, l->text, l->len + 1);
     (void)ignored;
     l->text[l->len] = 0;
+}
+
+/* "ant:   allocated (serial 5) at:" then a line a frame, as
+ * "ant:     #1 0x55d2c1a3b200 (prog+0x1200, main+0x40)" */
+static void write_stack(const struct named_stack *n)
+{
+    struct line l = {.len = 0};
+    put(&l, "ant:   ");
+    put(&l, n->what);
+    if (n->serial) {
+        put(&l, " (serial ");
+        put_unsigned(&l, n->serial, 10);
+        put(&l, ")");
+    }
+    put(&l, n->what[0] == 'c' ? " from:" : " at:");
+    write_line(&l);
+    for (uint32_t i = 0; i < n->stack->depth; i++) {
+        l.len = 0;
+        put(&l, "ant:     #");
+        put_unsigned(&l, i, 10);
+        put(&l, " ");
+        put_address(&l, n->stack->frames[i], true);
+        write_line(&l);
+    }
+}
+
+/* The report's line, then the stacks it named. */
+static void emit(struct line *l)
+{
+    write_line(l);
+    for (unsigned i = 0; i < l->stack_count; i++)
+        write_stack(&l->stacks[i]);
 }
 
 #define ANT_KIND_NAME(symbol, value, name, meaning) [value] = name,
@@ -178,7 +234,7 @@ void ant_report(const struct ant_problem *p)
     }
     if (p->call_site) {
         put(&l, "; called from ");
-        put_site(&l, (uint64_t)(uintptr_t)p->call_site);
+        put_site(&l, (uint64_t)(uintptr_t)p->call_site, "called", 0);
     }
     if (p->invariant) {
         put(&l, " [");
@@ -232,10 +288,10 @@ void ant_report_kept(int kind, const char *what, const struct ant_kept *k, const
     put(&l, " bytes requested, serial ");
     put_unsigned(&l, k->serial, 10);
     put(&l, ", allocated at ");
-    put_site(&l, k->site);
+    put_site(&l, k->site, "allocated", k->serial);
     if (k->state == ANT_KEPT_FREED) {
         put(&l, ", freed at ");
-        put_site(&l, k->freed_site);
+        put_site(&l, k->freed_site, "freed", k->serial);
         if (k->freed_serial) {
             put(&l, " after serial ");
             put_unsigned(&l, k->freed_serial, 10);
@@ -251,7 +307,7 @@ void ant_report_kept(int kind, const char *what, const struct ant_kept *k, const
     }
     if (call_site) {
         put(&l, "; called from ");
-        put_site(&l, (uint64_t)(uintptr_t)call_site);
+        put_site(&l, (uint64_t)(uintptr_t)call_site, "called", 0);
     }
     emit(&l);
 
@@ -324,7 +380,7 @@ void ant_report_leak(const struct ant_leak_group *g)
     put_count(&l, g->blocks, " block, ", " blocks, ");
     put_count(&l, g->bytes, " byte", " bytes");
     put(&l, ", allocated at ");
-    put_site_as(&l, g->site, true);
+    put_site_as(&l, g->site, true, "allocated", 0);
     put(&l, g->blocks == 1 ? ", serial " : ", serials ");
     put_unsigned(&l, g->first_serial, 10);
     if (g->blocks > 1) {

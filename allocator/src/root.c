@@ -20,6 +20,11 @@
     {                                                                                 \
         name, (uint32_t)offsetof(type, member), (uint32_t)sizeof(((type *)0)->member) \
     }
+/* A flexible array: the size of one element. */
+#define ELEMENT(name, type, member)                                                      \
+    {                                                                                    \
+        name, (uint32_t)offsetof(type, member), (uint32_t)sizeof(((type *)0)->member[0]) \
+    }
 #define STRUCT(name, type)              \
     {                                   \
         name, 0, (uint32_t)sizeof(type) \
@@ -94,7 +99,16 @@
         FIELD("kept.requested", struct ant_kept, requested), FIELD("kept.serial", struct ant_kept, serial),           \
         FIELD("kept.site", struct ant_kept, site), FIELD("kept.freed_site", struct ant_kept, freed_site),             \
         FIELD("kept.freed_serial", struct ant_kept, freed_serial), FIELD("kept.order", struct ant_kept, order),       \
-        FIELD("kept.state", struct ant_kept, state), FIELD("kept.guard", struct ant_kept, guard)
+        FIELD("kept.state", struct ant_kept, state), FIELD("kept.guard", struct ant_kept, guard),                     \
+        FIELD("root.stacks", ant_root_t, stacks), FIELD("root.stack_depth", ant_root_t, stack_depth),                 \
+        STRUCT("stacks", struct ant_stacks), FIELD("stacks.magic", struct ant_stacks, magic),                         \
+        FIELD("stacks.depth", struct ant_stacks, depth),                                                              \
+        FIELD("stacks.bucket_count", struct ant_stacks, bucket_count), FIELD("stacks.used", struct ant_stacks, used), \
+        FIELD("stacks.mapped", struct ant_stacks, mapped), FIELD("stacks.count", struct ant_stacks, count),           \
+        FIELD("stacks.dropped", struct ant_stacks, dropped), ELEMENT("stacks.buckets", struct ant_stacks, buckets),   \
+        STRUCT("stack", struct ant_stack), FIELD("stack.next", struct ant_stack, next),                               \
+        FIELD("stack.hash", struct ant_stack, hash), FIELD("stack.depth", struct ant_stack, depth),                   \
+        ELEMENT("stack.frames", struct ant_stack, frames)
 
 ant_root_t ant_heap_root = {
     .magic = ANT_ROOT_MAGIC,
@@ -182,6 +196,7 @@ void ant_init_slow(void)
     ant_heap_root.fit = (uint32_t)ant_opt.fit;
     ant_heap_root.poison_check = ant_opt.poison_check;
     ant_heap_root.guard = (uint32_t)ant_opt.guard;
+    ant_stack_setup();
     /* A debugger may have set it before the first allocation. */
     if (ant_opt.break_serial)
         ant_heap_root.break_serial = ant_opt.break_serial;

@@ -63,7 +63,7 @@ static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
                  : n->state == ANT_STATE_CACHED ? ANT_BLOCK_CACHED
                                                 : ANT_BLOCK_USED,
         .serial = ant_node_serial(n),
-        .site = (void *)(uintptr_t)ant_node_site(n),
+        .site = (void *)(uintptr_t)ant_site_address(ant_node_site(n)),
         .big = (n->flags & ANT_FLAG_BIG) != 0,
         .arena = n->arena,
     };

@@ -291,7 +291,7 @@ class AntHeap(AntCommand):
         else:
             # The allocator's own report names sites as it can; gdb adds its names.
             out.lines(sites.annotate(line) if line.startswith("  last error") else line
-                      for line in render.heap_lines(walked))
+                      for line in render.heap_lines(walked, sites))
 
 
 class AntWalk(AntCommand):

@@ -117,7 +117,8 @@ class _Rows:
         node = columns.nodes[index]
         return {"node": node, "mem": node + NODE_SIZE, "size": columns.sizes[index],
                 "requested": columns.requested[index], "state": "used",
-                "serial": columns.serials[index], "site": site, "site_symbol": symbol,
+                "serial": columns.serials[index], "site": self.sites.address(site),
+                "stack": self.sites.frames(site), "site_symbol": symbol,
                 "site_line": line, "arena": region.arena, "region": region.address,
                 "big": region.kind == "big", "problems": []}
 

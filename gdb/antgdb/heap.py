@@ -23,6 +23,7 @@ from .layout import (
 from .memory import WINDOW, next_readable, read_upto
 from .model import REGION_KINDS, Arena, Cache, Heap, Region
 from .sites import Sites
+from .stacks import Stacks
 
 MAX_REGIONS = 1 << 16  # per list: more means the list loops in a way we missed
 MAX_REGION_LENGTH = 1 << 46
@@ -44,8 +45,13 @@ def walk(reader, layout, sites=None, accelerate=True):
     walker is loaded (it finds the same)."""
     heap = Heap(layout, reader)
     heap.kept = kept.slots(layout)
+    heap.stacks = Stacks(reader, layout)
+    if heap.stacks.error:
+        heap.notes.append(heap.stacks.error + ": call stacks show as their ids")
+    sites = sites or Sites()
+    sites.stacks = heap.stacks
     accelerator = native.load() if accelerate else None
-    checker = Checker(heap, sites or Sites(), accelerator)
+    checker = Checker(heap, sites, accelerator)
     checker.last_error()
     _Walk(heap, checker, accelerator).run()
     checker.finish()

@@ -11,7 +11,8 @@ Which layout versions are read: every released one stays readable, so
 that a core keeps its meaning whatever antgdb opens it. Version 4 is the
 first released layout; version 5 adds root.kept (guarded blocks and freed
 big blocks kept inaccessible, read by kept.py) and lets a big mapping hold
-a guard page, and reads as version 4 in all else.
+a guard page, and reads as version 4 in all else; version 6 lets a site
+be a call stack in the store at root.stacks (read by stacks.py).
 """
 import struct
 
@@ -44,7 +45,7 @@ MASK64 = (1 << 64) - 1
 MASK128 = (1 << 128) - 1
 
 # Every released layout version, each read as <ant/layout.h> had it.
-SUPPORTED_VERSIONS = (4, 5)
+SUPPORTED_VERSIONS = (4, 5, 6)
 
 # The sizes version 4 fixes: its node and the record of who freed a block
 # are read with precompiled structs, and the native walker takes them from
@@ -363,10 +364,16 @@ REQUIRED_5 = ("root.guard", "root.kept_slots", "root.kept", "kept", "kept.mappin
               "kept.freed_serial", "kept.order", "kept.state", "kept.guard")
 
 
+# What version 6 adds: the call stack store.
+REQUIRED_6 = ("root.stacks", "root.stack_depth", "stacks", "stacks.magic", "stacks.depth",
+              "stacks.bucket_count", "stacks.used", "stacks.count", "stacks.dropped", "stack",
+              "stack.depth", "stack.frames")
+
+
 def _validate(where, version, data, fields):
     faults = []
     fixed = dict(NODE, **FREED)
-    required = REQUIRED + (REQUIRED_5 if version >= 5 else ())
+    required = REQUIRED + (REQUIRED_5 if version >= 5 else ()) + (REQUIRED_6 if version >= 6 else ())
     missing = [name for name in required + tuple(fixed) if name not in fields]
     if missing:
         faults.append("the field table lacks " + ", ".join(missing))
@@ -381,7 +388,9 @@ def _validate(where, version, data, fields):
         if owner == name:
             continue
         limit = len(data) if owner == "root" else fields.get(owner, (0, None))[1]
-        if limit is not None and offset + size > limit:
+        # A flexible array (stacks.buckets, stack.frames) starts at its
+        # struct's end and gives the size of one element.
+        if limit is not None and offset + size > limit and (owner == "root" or offset != limit):
             faults.append(
                 "%s (offset %d, size %d) lies outside its struct of %d bytes"
                 % (name, offset, size, limit)

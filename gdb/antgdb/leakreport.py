@@ -60,14 +60,14 @@ class Leaked:
         for mem, kind, requested, serial, site, index in self.each():
             node = mem - NODE_SIZE
             problems = heap.problems_of(node)
-            yield _ROW % (node, mem, sizes[index], requested, serial, site,
+            yield _ROW % (node, mem, sizes[index], requested, serial, text.site(site),
                           text.place(heap.region_of(index)),
-                          json.dumps(kinds(problems)) if problems else "[]", text.site(site), kind)
+                          json.dumps(kinds(problems)) if problems else "[]", kind)
 
 
 # A walk row's JSON (render.walk_row's keys, in order) and the kind.
 _ROW = ('{"node": %d, "mem": %d, "size": %d, "requested": %d, "state": "used", "serial": %d, '
-        '"site": %d, %s, "problems": %s, %s, "kind": "%s"}')
+        '"site": %s, %s, "problems": %s, "kind": "%s"}')
 
 
 def by_site(leaked, sites, keep_mems=0):
@@ -79,7 +79,8 @@ def by_site(leaked, sites, keep_mems=0):
         group = groups.get((kind, site))
         if group is None:
             group = groups[(kind, site)] = {
-                "site": site, "where": sites.text(site, None), "kind": kind, "blocks": 0,
+                "site": sites.address(site), "stack": sites.frames(site), "key": site,
+                "where": sites.text(site, None), "kind": kind, "blocks": 0,
                 "requested_bytes": 0, "first_serial": serial, "last_serial": serial, "mems": []}
         group["blocks"] += 1
         group["requested_bytes"] += requested
@@ -90,7 +91,7 @@ def by_site(leaked, sites, keep_mems=0):
         if len(group["mems"]) < keep_mems:
             group["mems"].append(mem)
     return sorted(groups.values(), key=lambda g: (reach.ORDER.index(g["kind"]),
-                                                  -g["requested_bytes"], -g["blocks"], g["site"]))
+                                                  -g["requested_bytes"], -g["blocks"], g["key"]))
 
 
 def totals(groups):
@@ -107,7 +108,7 @@ def leaks_json_lines(heap, found, sites):
     leaked = Leaked(heap, found)
     groups = by_site(leaked, sites)
     for group in groups:
-        del group["mems"]
+        del group["mems"], group["key"]
     facts = found.facts
     yield '{"blocks": %d, "leaked": [' % len(found.table)
     rows = leaked.rows(sites)
@@ -140,6 +141,8 @@ def leaks_lines(heap, found, sites, limit=8):
             group["kind"], _many(group["blocks"], "block"), human(group["requested_bytes"]),
             serial_text(group["first_serial"]), serial_text(group["last_serial"]),
             group["where"] or "no site")
+        for text in sites.stack_texts(group["key"]):
+            yield "    " + text
         for mem in group["mems"]:
             yield "    mem 0x%x" % mem
         if group["blocks"] > len(group["mems"]):

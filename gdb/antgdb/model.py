@@ -238,6 +238,7 @@ class Heap:
         self.problems = []
         self.notes = []
         self.kept = []  # kept.Kept of root.kept: guarded blocks, freed ones kept
+        self.stacks = None  # stacks.Stacks of root.stacks (layout 6), once walked
         self._by_node = {}
         self._region_starts = None
         self._by_address = None

@@ -23,7 +23,7 @@ from . import builds
 from .selection import chosen_indices
 from .sitegroups import GROUP_FIELDS, Group
 
-ABI = 8  # FASTWALK_ABI of fastwalk.c
+ABI = 9  # FASTWALK_ABI of fastwalk.c
 LIBRARY = "libantfastwalk.so"
 ENVIRONMENT = "ANT_GDB_NATIVE"
 NONE = (1 << 64) - 1  # fastwalk.c's NONE: Python's None for last, last_free and a scan

@@ -62,7 +62,11 @@ def heap_dict(heap):
     result["arena_detail"] = [_arena_dict(arena) for arena in heap.arenas]
     result["region_detail"] = [_region_dict(region) for region in heap.regions]
     result["cache_detail"] = [cache.as_dict() for cache in heap.caches]
-    result["last_error"] = layout.last_error()
+    result["last_error"] = error = layout.last_error()
+    if error and heap.stacks and heap.stacks.frames(error.get("site", 0)):
+        # The site as a return address, as elsewhere, and its whole stack.
+        error["stack"] = list(heap.stacks.frames(error["site"]))
+        error["site"] = error["stack"][0]
     result["in_flight"] = list(heap.inflight)
     result["notes"] = list(heap.notes)
     result.update(kept.summary(heap.kept))
@@ -95,7 +99,13 @@ def _region_dict(region):
     }
 
 
-def heap_lines(heap):
+def stack_lines(sites, site, indent="    "):
+    """The frames of a site that is a call stack, a line each ("#1 main+36
+    at prog.c:30"); none for a site that is one return address."""
+    return [indent + text for text in sites.stack_texts(site)]
+
+
+def heap_lines(heap, sites=None):
     layout = heap.layout
     s = heap.summary()
     s.update(fragmentation.summary_fields(s))
@@ -161,6 +171,10 @@ def heap_lines(heap):
         yield ""
         yield "  last error (%s, %d so far): %s" % (
             error["kind_name"], error.get("count", 1), error.get("message") or "(no message)")
+        frames = stack_lines(sites, error.get("site", 0), "      ") if sites else []
+        if frames:
+            yield "    the block was allocated at:"
+            yield from frames
     if heap.inflight:
         yield ""
         yield "  under way when memory was read (read as it was before each change):"
@@ -258,16 +272,25 @@ def _damaged_nodes(heap):
 # -- ant-walk ----------------------------------------------------------------
 
 def walk_row(block, sites):
-    row = block.as_row()
-    row["site_symbol"], row["site_line"] = sites(block.site)
+    """A block's row: `site` the return address (a stack's first frame),
+    `stack` every frame up to main, or None where no stack was recorded."""
+    row = {}
+    for key, value in block.as_row().items():
+        if key == "site":
+            row["site"] = sites.address(value)
+            row["stack"] = sites.frames(value)
+            row["site_symbol"], row["site_line"] = sites(value)
+        else:
+            row[key] = value
     return row
 
 
-# json.dumps of walk_row's dict, key for key, without building the dict:
-# a million rows through json.dumps cost ten times the walk. The members
-# that depend only on the region or the site are formatted once each.
+# json.dumps of walk_row's dict, member for member, without building the
+# dict: a million rows through json.dumps cost ten times the walk. The
+# members that depend only on the region or the site are formatted once
+# each.
 _ROW = ('{"node": %d, "mem": %d, "size": %d, "requested": %d, "state": "%s", '
-        '"serial": %d, "site": %d, %s, "problems": %s, %s}')
+        '"serial": %d, "site": %s, %s, "problems": %s}')
 
 
 class JsonRows:
@@ -280,15 +303,16 @@ class JsonRows:
     def __init__(self, heap, sites):
         self._heap = heap
         self._sites = sites
-        self._names = {}  # site -> its "site_symbol" and "site_line" members
+        self._names = {}  # site -> its address, then its "stack", "site_symbol", "site_line" members
         self._places = {}  # region address -> its "arena", "region" and "big" members
 
     def site(self, site):
         members = self._names.get(site)
         if members is None:
             symbol, line = self._sites(site)
-            members = self._names[site] = '"site_symbol": %s, "site_line": %s' % (
-                json.dumps(symbol), json.dumps(line))
+            members = self._names[site] = '%d, "stack": %s, "site_symbol": %s, "site_line": %s' % (
+                self._sites.address(site), json.dumps(self._sites.frames(site)), json.dumps(symbol),
+                json.dumps(line))
         return members
 
     def place(self, region):
@@ -310,10 +334,9 @@ class JsonRows:
         return _ROW % (
             node, node + NODE_SIZE, columns.sizes[index],
             columns.requested[index] if state == "used" else 0, state,
-            columns.serials[index], site,
+            columns.serials[index], self._names.get(site) or self.site(site),
             self._places.get(region.address) or self.place(region),
-            json.dumps(kinds(problems)) if problems else "[]",
-            self._names.get(site) or self.site(site))
+            json.dumps(kinds(problems)) if problems else "[]")
 
 
 class PythonRows:
@@ -487,6 +510,10 @@ def block_lines(heap, block, sites, address=None):
             block.state, block.size,
             " (%s requested)" % number(block.requested) if block.state == "used" else "",
             serial, sites.text(block.site))
+    frames = stack_lines(sites, block.site)
+    if frames:
+        yield "  %s at:" % ("last allocated" if block.state in ("free", "cached") else "allocated")
+        yield from frames
     if any(problem.kind == "header" for problem in block.problems):
         yield "  its node is damaged: the fields below are what memory holds now"
     yield "  %s region 0x%x, arena %d; below: %s; above: %s" % (
@@ -509,6 +536,7 @@ def block_lines(heap, block, sites, address=None):
     freed = info["freed"]
     if freed and freed["ok"]:
         yield "  freed at %s after serial %d" % (sites.text(freed["site"]), freed["serial"])
+        yield from stack_lines(sites, freed["site"])
     elif freed:
         yield ("  who freed it: its record at mem+16 is damaged (it says site 0x%x, serial %s)"
                "  DAMAGED" % (freed["site"], number(freed["serial"])))

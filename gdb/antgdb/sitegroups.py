@@ -1,8 +1,9 @@
 """ant-sites: blocks grouped by the site their node records.
 
-A group is keyed by the site alone today (one return address); a call
-stack's id can take its place as the key without changing anything else
-here. The blocks are those selection.py chooses (used, or with --free the
+A group is keyed by the site the node records: one return address, or
+with stack=N a call stack, so that blocks a wrapper (strdup, xmalloc,
+operator new) made for different callers fall in different groups. The
+blocks are those selection.py chooses (used, or with --free the
 free and cached ones), summed in C (gdb/native/groups.c) when the native
 library is loaded, else here (python_groups, the reference).
 """
@@ -25,9 +26,10 @@ class Group:
     def as_dict(self, sites):
         """DESIGN.md's shape: `where` the site as text where anything names
         it, else null."""
-        return {"site": self.site, "where": where(sites, self.site), "blocks": self.blocks,
+        return {"site": sites.address(self.site), "where": where(sites, self.site), "blocks": self.blocks,
                 "requested_bytes": self.requested, "bytes": self.bytes,
-                "first_serial": self.first_serial, "last_serial": self.last_serial}
+                "first_serial": self.first_serial, "last_serial": self.last_serial,
+                "stack": sites.frames(self.site)}
 
 
 def where(sites, site):
@@ -36,7 +38,7 @@ def where(sites, site):
     if not site:
         return None
     text = sites.text(site)
-    return None if text == "0x%x" % site else text
+    return None if text == "0x%x" % sites.address(site) else text
 
 
 def order(groups):

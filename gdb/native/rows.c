@@ -157,8 +157,10 @@ struct row {
     uint8_t state;
 };
 
+/* render.JsonRows.row: the site's members (site_text) start with its
+ * address, as Python writes them. */
 static char *json_row(char *at, const struct row *row, const char *place, uint64_t place_length, const char *site_text,
-                      uint64_t site_length, uint64_t site)
+                      uint64_t site_length)
 {
     const char *name = state_name(row->state);
     at = PUT(at, "{\"node\": ");
@@ -174,12 +176,10 @@ static char *json_row(char *at, const struct row *row, const char *place, uint64
     at = PUT(at, "\", \"serial\": ");
     at = put_number(at, row->serial);
     at = PUT(at, ", \"site\": ");
-    at = put_number(at, site);
+    at = put_text(at, site_text, site_length);
     at = PUT(at, ", ");
     at = put_text(at, place, place_length);
-    at = PUT(at, ", \"problems\": [], ");
-    at = put_text(at, site_text, site_length);
-    return PUT(at, "}");
+    return PUT(at, ", \"problems\": []}");
 }
 
 /* render.TextRows.row: node, mem, size, requested ("-" unless used),
@@ -246,7 +246,7 @@ int ant_fastwalk_rows(const uint64_t *picks, uint64_t count, struct rows *r)
         if (r->out_length)
             at = r->text_mode ? PUT(at, "\n") : PUT(at, ",\n");
         at = r->text_mode ? text_row(at, r, &row, site_text, site_length)
-                          : json_row(at, &row, place, place_length, site_text, site_length, site);
+                          : json_row(at, &row, place, place_length, site_text, site_length);
         r->out_length = (uint64_t)(at - r->out);
     }
     return ROWS_DONE;

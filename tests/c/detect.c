@@ -9,6 +9,7 @@
 
 #include <ant/ant.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -125,6 +126,26 @@ static int nth_line(const char *text, const char *prefix, size_t index, char *ou
     return 0;
 }
 
+/* A report's stack lines ("ant:   allocated (serial 5) at:", then
+ * "ant:     #0 ..."), which follow its line. */
+#define STACK_LINE "ant:   "
+
+/* `err` without the stack lines: the reports, a line each. */
+static void reports_of(const char *err, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *line = err; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+        if (strncmp(line, STACK_LINE, strlen(STACK_LINE)) != 0 && n + len < cap) {
+            memcpy(out + n, line, len);
+            n += len;
+        }
+        line += len;
+    }
+    out[n] = 0;
+}
+
 static void fail(const struct detection *d, const char *options, const struct child_result *r, const char *why)
 {
     fprintf(stderr, "detection '%s': %s\n", d->scenario, why);
@@ -137,8 +158,10 @@ static void fail(const struct detection *d, const char *options, const struct ch
 static void check_reports(const struct detection *d, const char *options, const struct child_result *r)
 {
     char line[1024], want[128];
-    size_t reports = child_count_lines(r->err, "ant: ");
-    if (reports == 0 || !nth_line(r->err, "ant: ", 0, line, sizeof line))
+    static char err[sizeof r->err];
+    reports_of(r->err, err, sizeof err);
+    size_t reports = child_count_lines(err, "ant: ");
+    if (reports == 0 || !nth_line(err, "ant: ", 0, line, sizeof line))
         fail(d, options, r, "no report");
     snprintf(want, sizeof want, "ant: %s: ", d->kind);
     if (strncmp(line, want, strlen(want)) != 0)
@@ -149,8 +172,17 @@ static void check_reports(const struct detection *d, const char *options, const 
         if (!strstr(r->err, line + strlen("expect: ")))
             fail(d, options, r, "a report lacks an expected fact");
 
+    /* With call stacks (stack=N, on unless the options say stack=0) a
+     * report that names a block's allocation shows its stack. */
+    bool stacks = !(options && strstr(options, "stack=0"));
+    if (stacks && strstr(r->out, "allocated at 0x") &&
+        (!strstr(r->err, STACK_LINE "allocated (serial ") || !strstr(r->err, STACK_LINE "  #1 0x")))
+        fail(d, options, r, "a block's report lacks its allocation's call stack");
+    if (!stacks && child_count_lines(r->err, STACK_LINE))
+        fail(d, options, r, "a call stack shown with stack=0");
+
     char last[1024], message[1024], error[256];
-    nth_line(r->err, "ant: ", reports - 1, last, sizeof last);
+    nth_line(err, "ant: ", reports - 1, last, sizeof last);
     if (!nth_line(r->out, "last_message: ", 0, message, sizeof message) ||
         strcmp(message + strlen("last_message: "), last) != 0)
         fail(d, options, r, "root.last_error.message is not the last report");
@@ -180,7 +212,8 @@ void detect_check(const struct detection *d)
     child_run(d->scenario, base, &r);
     if (r.exited || r.signal != SIGABRT)
         fail(d, base, &r, "expected SIGABRT");
-    if (child_count_lines(r.err, "") != d->reports || child_count_lines(r.err, "ant: ") != d->reports)
+    if (child_count_lines(r.err, "") != d->reports + child_count_lines(r.err, STACK_LINE) ||
+        child_count_lines(r.err, "ant: ") != child_count_lines(r.err, ""))
         fail(d, base, &r, "expected exactly the expected number of reports and nothing else on stderr");
     check_reports(d, base, &r);
 

@@ -262,7 +262,9 @@ static void expect_trap(const char *name, const char *options, uint64_t serial, 
             fail(name, options, &r, "a serial below the break was not made first, by the trapping thread");
     char want[96];
     snprintf(want, sizeof want, "ant: break_serial: SIGTRAP at the allocation of block 0x");
-    if (child_count_lines(r.err, "ant: ") != 1 || !strstr(r.err, want))
+    /* One line, then the allocation's call stack (ant:   ...). */
+    if (child_count_lines(r.err, "ant: ") - child_count_lines(r.err, "ant:   ") != 1 || !strstr(r.err, want) ||
+        !strstr(r.err, "ant:   allocated (serial "))
         fail(name, options, &r, "expected one line saying which block the break is at");
     snprintf(want, sizeof want, " bytes requested, serial %" PRIu64 ", allocated at ", serial);
     if (!strstr(r.err, want))

@@ -192,7 +192,8 @@ static void check_caught(const char *scenario, const char *options, const char *
     child_run(scenario, options, &r);
     char report[1024], want[64], line[1024], error[256];
     snprintf(want, sizeof want, "ant: %s: ", kind);
-    int ok = !r.exited && r.signal == SIGABRT && child_count_lines(r.err, "ant: ") == 1 &&
+    int ok = !r.exited && r.signal == SIGABRT &&
+             child_count_lines(r.err, "ant: ") - child_count_lines(r.err, "ant:   ") == 1 &&
              line_of(r.err, "ant: ", report, sizeof report) && strncmp(report, want, strlen(want)) == 0 &&
              (!more || strstr(r.out, more));
     for (const char *at = r.out; ok && (at = strstr(at, "expect: ")); at += strlen("expect: ")) {

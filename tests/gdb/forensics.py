@@ -3,13 +3,15 @@ ant-break on a real heap, live and on a core, against the program's own
 account (tests/gdb/forensics.c).
 
 Usage:
-  forensics.py live EXTENSION PROGRAM WORKDIR [--stripped]
-  forensics.py core EXTENSION PROGRAM WORKDIR [--stripped]
+  forensics.py live EXTENSION PROGRAM WORKDIR [--stripped] [--no-stacks]
+  forensics.py core EXTENSION PROGRAM WORKDIR [--stripped] [--no-stacks]
 
 live: runs PROGRAM under gdb to its first stop, saves the walk there
 (stop1.json), runs the commands, goes on to the second stop, runs them
 again, saves that walk (stop2.json) and writes a core. core: reads that
-core and runs them once more. What each command printed is checked
+core and runs them once more. The program records call stacks (stack=N,
+the default) unless --no-stacks runs it with stack=0: blocks are then
+grouped by site, else by stack, and the stacks are checked too. What each command printed is checked
 against the full walk of the same heap and the manifest the program
 wrote. One gdb per run; this script, not gdb's exit status, decides.
 """
@@ -32,10 +34,11 @@ class Run:
     """The commands of one gdb run, each in its own section, and the checks
     of what they printed once it is over."""
 
-    def __init__(self, work, stripped, program):
+    def __init__(self, work, stripped, program, stacks=True):
         self.work = work
         self.program = program
         self.stripped = stripped
+        self.stacks = stacks
         self.commands = []
         self.checks = []
         self.failures = []
@@ -114,10 +117,29 @@ def walk_filters(run, stop, walk_path):
             rows = run.json_of(out, name)
             expected = named(load(walk_path))
             same_rows(run, name, rows, expected)
+            for row in rows or ():
+                check_stack(run, name, row)
             if stop == 1 and len(expected) != 400:
                 run.fail("%s: %d rows from make_node and make_name, expected 400"
                          % (name, len(expected)))
         run.add(tag + "-site", "ant-walk --json --site make_n*", by_name)
+
+
+def key(row):
+    """What blocks are grouped by: their stack where one was recorded."""
+    return tuple(row["stack"]) if row.get("stack") else row["site"]
+
+
+def check_stack(run, name, row):
+    """A row's stack: there with stacks on (its first frame the site, and
+    callers up to main), null with them off."""
+    stack = row.get("stack")
+    if not run.stacks:
+        if stack is not None:
+            run.fail("%s: a stack %r with stack=0" % (name, stack))
+        return
+    if not stack or stack[0] != row["site"] or len(stack) < 2:
+        run.fail("%s: site 0x%x has the stack %r" % (name, row["site"], stack))
 
 
 def site_groups(run, stop, walk_path, manifest_path):
@@ -129,7 +151,7 @@ def site_groups(run, stop, walk_path, manifest_path):
         groups = {}
         for row in rows:
             if row["state"] in states:
-                group = groups.setdefault(row["site"], [0, 0, row["serial"], row["serial"]])
+                group = groups.setdefault(key(row), [0, 0, row["serial"], row["serial"]])
                 group[0] += 1
                 group[1] += row["size"]
                 group[2] = min(group[2], row["serial"])
@@ -142,34 +164,49 @@ def site_groups(run, stop, walk_path, manifest_path):
             return
         manifest = load(manifest_path)
         account = sorted(tuple(value) for value in manifest["sites"].values())
-        if sorted((g["blocks"], g["requested_bytes"]) for g in got) != account:
+        # The program counts by function; a function called from two
+        # places has two stacks.
+        by_site = {}
+        for g in got:
+            sums = by_site.setdefault(g["site"], [0, 0])
+            sums[0] += g["blocks"]
+            sums[1] += g["requested_bytes"]
+        if sorted(tuple(value) for value in by_site.values()) != account:
             run.fail("%s: sites %r, the program allocated %r" % (
                 name, [(g["where"], g["blocks"], g["requested_bytes"]) for g in got], account))
+        if run.stacks and stop == 2 and len(got) <= len(by_site):
+            run.fail("%s: %d groups for %d sites: make_name's two callers are not told apart"
+                     % (name, len(got), len(by_site)))
         if [g["requested_bytes"] for g in got] != sorted((g["requested_bytes"] for g in got),
                                                          reverse=True):
             run.fail("%s: not largest requested first" % name)
         walked = expected(load(walk_path), ("used",))
         for g in got:
-            if walked.get(g["site"]) != [g["blocks"], g["bytes"], g["first_serial"],
-                                         g["last_serial"]]:
+            check_stack(run, name, g)
+            if walked.get(key(g)) != [g["blocks"], g["bytes"], g["first_serial"],
+                                      g["last_serial"]]:
                 run.fail("%s: site 0x%x is %r, the walk says %r" % (
-                    name, g["site"], g, walked.get(g["site"])))
+                    name, g["site"], g, walked.get(key(g))))
             function = next((f for f, v in manifest["sites"].items()
-                             if v == [g["blocks"], g["requested_bytes"]]), None)
+                             if v == by_site[g["site"]]), None)
+            callers = r"( < .*)?$" if run.stacks else "$"
             if run.stripped:
                 # No symbol: the file and offset addr2line takes.
-                if not re.match(r"^0x%x \(%s\+0x[0-9a-f]+\)$" % (
-                        g["site"], re.escape(os.path.basename(run.program))), g["where"] or ""):
+                if not re.match(r"^0x%x \(%s\+0x[0-9a-f]+\)%s" % (
+                        g["site"], re.escape(os.path.basename(run.program)), callers),
+                        g["where"] or ""):
                     run.fail("%s: a stripped program's site is named %r" % (name, g["where"]))
-            elif not (g["where"] or "").startswith(str(function) + "+"):
+            elif not re.match(r"^%s\+\d+ at forensics\.c:\d+%s" % (function, callers), g["where"] or ""):
                 run.fail("%s: the %s blocks' site is named %r" % (name, function, g["where"]))
+            elif run.stacks and not g["where"].endswith(" < main"):
+                run.fail("%s: the %s blocks' stack does not end at main: %r" % (name, function, g["where"]))
 
     def freed(name, out):
         got = run.json_of(out, name)
         if got is None:
             return
         walked = expected(load(walk_path), ("free", "cached"))
-        if {g["site"]: [g["blocks"], g["bytes"], g["first_serial"], g["last_serial"]]
+        if {key(g): [g["blocks"], g["bytes"], g["first_serial"], g["last_serial"]]
                 for g in got} != walked:
             run.fail("%s: %r, the walk says %r" % (name, got, walked))
         nodes = load(manifest_path)["sites"]["make_node"]
@@ -179,7 +216,8 @@ def site_groups(run, stop, walk_path, manifest_path):
 
     def text(name, out):
         lines = out.get(name, "").splitlines()
-        if len(lines) != 3 or not lines[-1].startswith("3 sites, ") \
+        groups = len(expected(load(walk_path), ("used",)))
+        if len(lines) != 3 or not lines[-1].startswith("%d sites, " % groups) \
                 or "(the 1 largest shown)" not in lines[-1]:
             run.fail("%s: %r" % (name, lines))
     run.add(tag + "-sites", "ant-sites --json", used)
@@ -327,18 +365,46 @@ def site_by_hex(run, walk_path, manifest):
             "print('module: %%s' %% commands.Modules()(%d))" % site, addr2line)
 
 
+def block_stack(run, walk_path):
+    """ant-block of a block make_name made: its stack, a frame a line, up
+    to main (with stacks on); none with stack=0."""
+    rows = [r for r in load(walk_path) if r["state"] == "used" and r["stack"] and len(r["stack"]) > 1] \
+        if run.stacks else [r for r in load(walk_path) if r["state"] == "used"]
+    if not rows:
+        run.fail("no used block with a stack in the walk")
+        return
+    row = rows[-1]
+
+    def check(name, out):
+        lines = out.get(name, "").splitlines()
+        if not run.stacks:
+            if any(line.strip() == "allocated at:" for line in lines):
+                run.fail("%s: a stack with stack=0: %r" % (name, lines))
+            return
+        at = [i for i, line in enumerate(lines) if line == "  allocated at:"]
+        frames = lines[at[0] + 1:at[0] + 1 + len(row["stack"])] if at else []
+        if [line.split()[0] for line in frames] != ["#%d" % i for i in range(len(row["stack"]))]:
+            run.fail("%s: no frame a line after 'allocated at:': %r" % (name, lines))
+        elif not run.stripped and not frames[-1].startswith("    #%d main+" % (len(row["stack"]) - 1)):
+            run.fail("%s: the stack does not end at main: %r" % (name, frames))
+    run.add("block-stack", "ant-block 0x%x" % row["mem"], check)
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 4 or args[0] not in ("live", "core"):
         sys.exit(__doc__)
     mode, extension, program, work = args[:4]
     stripped = "--stripped" in args
+    stacks = "--no-stacks" not in args
     os.makedirs(work, exist_ok=True)
     manifest_path = os.path.join(work, "manifest.json")
     stops = [os.path.join(work, "stop%d.json" % n) for n in (1, 2)]
     core = os.path.join(work, "core")
-    run = Run(work, stripped, program)
+    run = Run(work, stripped, program, stacks)
     argv = ["-ex", "source " + extension]
+    if not stacks:
+        argv += ["-ex", "set environment ANT_OPTIONS stack=0"]
     if mode == "live":
         for stale in stops + [core, manifest_path, os.path.join(work, "manifest1.json")]:
             if os.path.exists(stale):
@@ -362,6 +428,7 @@ def main():
         diffs(run, stops[0], stops[1], manifest_path, "core")
         breaks(run, "core")
         site_by_hex(run, stops[1], load(manifest_path))
+        block_stack(run, stops[1])
     argv += gdbrun.marked(run.commands)
     status, stdout, stderr = gdbrun.run(argv)
     out = gdbrun.sections(stdout)

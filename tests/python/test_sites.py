@@ -56,7 +56,8 @@ class GroupsTest(unittest.TestCase):
             sitegroups.groups(self.heap, native.load()), self.sites, top=2)))
         self.assertEqual(len(rows), 2)
         self.assertEqual(set(rows[0]), {"site", "where", "blocks", "requested_bytes", "bytes",
-                                        "first_serial", "last_serial"})
+                                        "first_serial", "last_serial", "stack"})
+        self.assertEqual(rows[0]["stack"], None)  # no stacks recorded
         self.assertEqual(rows[0]["where"], "xmalloc+8 at util.c:42")
         everything = sitegroups.as_json(sitegroups.groups(self.heap, native.load()), self.sites)
         bare = [row for row in everything if row["site"] == 0x401300]

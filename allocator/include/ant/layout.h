@@ -35,7 +35,8 @@
  *   depot       an arena's cache of blocks that full thread caches left
  *               there, for empty ones to take: blocks pass between threads
  *               without being merged into the heap and cut out again.
- *   site        the return address of the allocator's caller.
+ *   site        the return address of the allocator's caller, or (version
+ *               6) a call stack in the stack store whose first frame it is.
  *   serial      an allocation's number, from 1: unique in the process and
  *               rising within each thread, which takes them 64 at a time.
  *
@@ -304,7 +305,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ANT_LAYOUT_VERSION 5u
+#define ANT_LAYOUT_VERSION 6u
 
 /* "ANT-ROOT" read as a little-endian 64-bit integer. */
 #define ANT_ROOT_MAGIC 0x544f4f522d544e41ull
@@ -572,7 +573,57 @@ struct ant_kept {
     uint32_t guard;        /* ANT_GUARD_AFTER or _BEFORE, or 0: a big block without a guard */
 };
 
-#define ANT_FIELD_COUNT 160u
+/*
+ * Call stacks (version 6). With ANT_OPTIONS=stack=N (N frames, 0 off) a
+ * site (node.site, who freed a block, kept.site, kept.freed_site,
+ * last_error.site) is not a return address but a stack: ANT_SITE_STACK
+ * (bit 47, which no user-space address of x86-64 has) or-ed with the id of
+ * an entry of the store at root.stacks. The id is the entry's offset from
+ * the store's start in 8-byte words. The entry's first frame is the
+ * return address the site would otherwise have been, the allocator's
+ * caller; the next ones are its callers' return addresses, outwards.
+ *
+ *   root.stacks -> +--------------+---------------------+-------+-------+----
+ *                  | struct       | buckets             | stack | stack | ...
+ *                  | ant_stacks   | (bucket_count ids)  |       |       |
+ *                  +--------------+---------------------+-------+-------+----
+ *                  ^ id 0                                ^ store + 8 * id
+ *
+ * A stack is stored once (the buckets chain equal hashes, for the
+ * allocator's lookups) and never changes or leaves while the process
+ * lives, so a reader needs no lock: an id is sound when its entry lies
+ * below stacks.used, with depth frames. An entry is written whole, then
+ * counted in used, then linked into its bucket; a site names it only
+ * after that. When the store is full a site is the bare return address
+ * again (stacks.dropped counts those). In the field table, the flexible
+ * arrays stacks.buckets and stack.frames give the size of one element.
+ */
+#define ANT_SITE_STACK (1ull << 47)
+#define ANT_STACK_MAX 32u                      /* frames a stack=N may ask for */
+#define ANT_STACKS_MAGIC 0x4b4154532d544e41ull /* "ANT-STAK" */
+
+struct ant_stack {
+    uint32_t next;     /* the next stack in this bucket, as an id; 0: none */
+    uint32_t hash;     /* of the frames, for the allocator's lookups */
+    uint32_t depth;    /* frames that follow: 1 .. stacks.depth */
+    uint32_t reserved; /* 0 */
+    uint64_t frames[]; /* return addresses, the allocator's caller first */
+};
+
+struct ant_stacks {
+    uint64_t magic;        /* ANT_STACKS_MAGIC */
+    uint32_t depth;        /* the most frames a stack holds: stack=N */
+    uint32_t bucket_count; /* a power of two */
+    uint64_t used;         /* bytes in use from the store's start, buckets and stacks included */
+    uint64_t mapped;       /* bytes readable from the store's start */
+    uint64_t count;        /* stacks stored */
+    uint64_t dropped;      /* sites left bare because the store was full */
+    uint32_t lock;         /* the allocator's, for adding a stack */
+    uint32_t reserved;
+    uint32_t buckets[]; /* the first id of each hash's chain; 0: none */
+};
+
+#define ANT_FIELD_COUNT 180u
 
 struct ant_root {
     /* The fixed header: the same in every layout version. */
@@ -608,6 +659,9 @@ struct ant_root {
     uint32_t kept_slots;   /* ANT_KEPT_SLOTS */
     uint64_t kept_bytes;   /* address space the freed kept mappings hold */
     struct ant_kept kept[ANT_KEPT_SLOTS];
+    struct ant_stacks *stacks; /* (version 6) the stack store, or 0 */
+    uint32_t stack_depth;      /* (version 6) stack=N: frames recorded per site; 0: none */
+    uint32_t stack_reserved;
 };
 
 /*
@@ -702,6 +756,8 @@ _Static_assert(sizeof(struct ant_field) == 32, "field entry");
 _Static_assert(offsetof(struct ant_root, node_size) == 32, "root fixed header");
 _Static_assert(offsetof(struct ant_journal, words) == 40, "journal header");
 _Static_assert(sizeof(struct ant_kept) == 80, "kept slot");
+_Static_assert(sizeof(struct ant_stack) == 16, "stack entry header");
+_Static_assert(sizeof(struct ant_stacks) == 56, "stack store header");
 _Static_assert(sizeof(void *) == 8, "Ant's layout assumes 64-bit pointers");
 
 #endif
