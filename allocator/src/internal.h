@@ -623,7 +623,7 @@ ANT_HIDDEN void ant_stack_fork_child(void);
  * each path, where each frame's return address lies on the stack (the
  * entry point's CFA being the same, these are the same addresses each
  * time) and what it was. */
-#define ANT_MEMO_SLOTS 256u
+#define ANT_MEMO_SLOTS 256u /* the top 8 bits of a product pick one */
 struct ant_memo_frame {
     const uint64_t *slot;
     uint64_t address;
@@ -642,7 +642,9 @@ ANT_HIDDEN extern __thread struct ant_memo *ant_memo __attribute__((tls_model("i
 
 static inline const struct ant_memo_entry *ant_memo_entry(const struct ant_memo *m, uint64_t ra, uint64_t cfa)
 {
-    size_t slot = (size_t)(ra ^ cfa >> 4) & (ANT_MEMO_SLOTS - 1);
+    /* Multiplied, so that two calls from one function (one CFA, return
+     * addresses a few bytes apart) do not share a slot by their low bits. */
+    size_t slot = (size_t)(((ra ^ cfa) * 0x9e3779b97f4a7c15ull) >> 56);
     return (const void *)(m->entries + (slot << m->shift));
 }
 

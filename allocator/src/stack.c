@@ -22,6 +22,8 @@
  */
 #include "internal.h"
 
+#include <dlfcn.h>
+#include <string.h>
 #include <unwind.h>
 
 __thread struct ant_memo *ant_memo __attribute__((tls_model("initial-exec")));
@@ -127,6 +129,23 @@ static _Unwind_Reason_Code collect(struct _Unwind_Context *context, void *arg)
     return ++w->depth == w->max ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
+/* How many of the frames lie above the C library's start of the program:
+ * __libc_start_main, and the frame of its own that called main, are left
+ * out, as gdb's backtrace stops at main. They say nothing, and the memo
+ * need not read them again. */
+static uint32_t above_start(const uint64_t *frames, uint32_t depth)
+{
+    for (uint32_t i = 1; i < depth; i++) {
+        Dl_info info, before;
+        if (!dladdr((void *)(uintptr_t)frames[i], &info) || !info.dli_sname ||
+            strcmp(info.dli_sname, "__libc_start_main") != 0)
+            continue;
+        bool same = dladdr((void *)(uintptr_t)frames[i - 1], &before) && before.dli_fbase == info.dli_fbase;
+        return same && i > 1 ? i - 1 : i;
+    }
+    return depth;
+}
+
 /* Walks the stack for a site its entry point marked unwalked, stores it,
  * and tells the memo. The first call of the process reads the options. */
 void *ant_site_walked(void *marked)
@@ -139,6 +158,7 @@ void *ant_site_walked(void *marked)
     walking = true;
     _Unwind_Backtrace(collect, &w);
     walking = false;
+    w.depth = above_start(w.frames, w.depth);
     if (!w.depth)
         return (void *)(uintptr_t)ra;
     uint64_t site = ant_stacks_add(w.frames, w.depth);

@@ -20,6 +20,7 @@
 #define STEP ((size_t)1 << 20)
 
 static struct ant_stacks *store;
+static uint32_t making; /* held while the store is made */
 
 static uint32_t hash_of(const uint64_t *frames, uint32_t depth)
 {
@@ -45,14 +46,13 @@ static void unlock(struct ant_stacks *s)
     __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
 }
 
-/* Made by the first stack any thread records; the first's lock is the
- * registry's, so two threads cannot both make one. */
+/* Made by the first stack any thread records; `making` keeps two threads
+ * from both making one. */
 static struct ant_stacks *made(void)
 {
     struct ant_stacks *s = __atomic_load_n(&store, __ATOMIC_ACQUIRE);
     if (ANT_LIKELY(s))
         return s;
-    static uint32_t making;
     while (__atomic_exchange_n(&making, 1, __ATOMIC_ACQUIRE))
         sched_yield();
     s = store;
@@ -157,10 +157,12 @@ uint64_t ant_site_address(uint64_t site)
     return e ? e->frames[0] : 0;
 }
 
-/* A fork may come while another thread adds a stack: the child has no
- * such thread, and what it left half done lies past used, unlinked. */
+/* A fork may come while another thread makes the store or adds a stack:
+ * the child has no such thread, and what it left half done lies past
+ * used, unlinked (or is a mapping the child makes again). */
 void ant_stacks_fork_child(void)
 {
+    making = 0;
     if (store)
         store->lock = 0;
 }

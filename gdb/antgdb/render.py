@@ -71,6 +71,9 @@ def heap_dict(heap):
     result["notes"] = list(heap.notes)
     result.update(kept.summary(heap.kept))
     result["guard"] = heap.layout.optional("root.guard")
+    if heap.stacks and "root.stacks" in layout.fields:
+        result.update(stack_depth=heap.stacks.configured, stacks=heap.stacks.count,
+                      stacks_dropped=heap.stacks.dropped)
     return result
 
 
@@ -97,6 +100,13 @@ def _region_dict(region):
         "fragmentation": region.fragmentation, "damaged": region.damaged,
         "holes_fragmentation": fragmentation.holes(region.free_bytes, region.largest_free),
     }
+
+
+def _stack_summary(store):
+    if not store.configured:
+        return "off (stack=0)"
+    dropped = ", %s sites left without one (the store was full)" % _count(store.dropped) if store.dropped else ""
+    return "%s kept, up to %d frames each%s" % (_many(store.count, "stack"), store.configured, dropped)
 
 
 def stack_lines(sites, site, indent="    "):
@@ -140,6 +150,8 @@ def heap_lines(heap, sites=None):
         ("problems", "%d%s" % (s["problems"], " (run ant-check)" if s["problems"] else "")),
     ]
     rows[-1:-1] = kept.heap_rows(heap.kept, layout.optional("root.guard"))
+    if heap.stacks and "root.stacks" in layout.fields:
+        rows.insert(-1, ("call stacks", _stack_summary(heap.stacks)))
     for name, text in rows:
         yield "  %-14s %s" % (name, text)
     shown = [cache for cache in heap.caches if cache.values["blocks"] or cache.state == "live"]

@@ -53,8 +53,9 @@ class Sites:
 
     def stack_texts(self, site):
         """Each frame's text, "#1 main+36 at prog.c:30"; none for a site
-        that is one address."""
-        return ["#%d %s" % (i, self.text(address)) for i, address in enumerate(self.frames(site) or ())]
+        that is one address, or a stack of one frame up to main."""
+        found = self.frames(site) or ()
+        return ["#%d %s" % (i, self.text(address)) for i, address in enumerate(found)] if len(found) > 1 else []
 
     def module(self, address):
         """"file+0xoffset" as addr2line reads it, or None."""
@@ -104,8 +105,8 @@ class Sites:
         return (symbol or "0x%x" % address) + (" at " + line if line else "")
 
     def _stack_text(self, site):
-        """"push+26 at prog.c:9 < lose < main": the first frame whole, its
-        callers by function (or file+offset) alone."""
+        """"push+26 at prog.c:9 < lose+54 < main+36": the first frame
+        whole, its callers by symbol (or file+offset) alone."""
         text = self._texts.get(site)
         if text is None:
             found = self.frames(site)
@@ -118,10 +119,7 @@ class Sites:
         return text
 
     def _caller(self, address):
-        symbol = self(address)[0]
-        if symbol:
-            return symbol.split("+", 1)[0]
-        return self.module(address) or "0x%x" % address
+        return self(address)[0] or self.module(address) or "0x%x" % address
 
     def annotate(self, text):
         """The allocator's report `text` with gdb's name for each address

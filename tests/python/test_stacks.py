@@ -109,8 +109,8 @@ class NamesTest(unittest.TestCase):
         self.assertIsNone(self.names.frames(0x401010))
 
     def test_text_names_the_callers(self):
-        self.assertEqual(self.names.text(self.sites[0]), "push+16 at list.c:9 < lose < main")
-        self.assertEqual(self.names.text(self.sites[1]), "push+16 at list.c:9 < keep < main")
+        self.assertEqual(self.names.text(self.sites[0]), "push+16 at list.c:9 < lose+32 < main+36")
+        self.assertEqual(self.names.text(self.sites[1]), "push+16 at list.c:9 < keep+48 < main+36")
         self.assertEqual(self.names.stack_texts(self.sites[1]),
                          ["#0 push+16 at list.c:9", "#1 keep+48 at list.c:30", "#2 main+36 at list.c:40"])
 
@@ -152,14 +152,14 @@ class RowsTest(unittest.TestCase):
         for line, block in zip(lines, self.heap.select()):
             self.assertEqual(line.rstrip(","), json.dumps(render.walk_row(block, self.sites)))
         text = "\n".join(render.walk_lines(self.heap, self.sites))
-        self.assertIn("push+16 at list.c:9 < keep < main", text)
+        self.assertIn("push+16 at list.c:9 < keep+48 < main+36", text)
 
     def test_groups_by_stack(self):
         found = sitegroups.groups(self.heap, native.load())
         rows = sitegroups.as_json(found, self.sites)
         self.assertEqual([(row["blocks"], row["site"], row["stack"]) for row in rows],
                          [(2, 0x401010, [0x401010, 0x401120, MAIN]), (1, 0x401010, [0x401010, 0x401130, MAIN])])
-        self.assertEqual(rows[0]["where"], "push+16 at list.c:9 < lose < main")
+        self.assertEqual(rows[0]["where"], "push+16 at list.c:9 < lose+32 < main+36")
 
     def test_block_lines(self):
         block = list(self.heap.select())[2]
