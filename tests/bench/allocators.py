@@ -1,7 +1,7 @@
 """The allocators a benchmark compares, each a name and an LD_PRELOAD.
 
 glibc is the baseline every ratio divides by, so it is always there; Ant
-comes through its drop-in; jemalloc and mimalloc come from their Debian
+comes through its drop-in, as it ships and without call stacks; jemalloc and mimalloc come from their Debian
 packages when installed, and are skipped with a line saying so when not.
 """
 import glob
@@ -16,10 +16,11 @@ OPTIONAL = [
 
 
 class Allocator:
-    def __init__(self, name, preload, version=""):
+    def __init__(self, name, preload, version="", options=None):
         self.name = name
         self.preload = preload  # None: the C library's own malloc
         self.version = version
+        self.options = options  # ANT_OPTIONS, or None for the defaults
 
 
 def _find(soname):
@@ -51,7 +52,10 @@ def glibc_version():
 def available(antmalloc, say):
     """The allocators to compare, glibc first; `say` receives a line for
     each one skipped."""
-    found = [Allocator("glibc", None, glibc_version()), Allocator("ant", antmalloc)]
+    # Ant twice: as it ships, and without call stacks (stack=0), so that
+    # the table shows what the default stack=N costs.
+    found = [Allocator("glibc", None, glibc_version()), Allocator("ant", antmalloc),
+             Allocator("ant stack=0", antmalloc, options="stack=0")]
     for name, soname, package in OPTIONAL:
         path = _find(soname)
         if path:

@@ -88,7 +88,7 @@ def measure_workload(name, program, allocs, runs, gnu_time):
         # Each round starts with the next allocator, so none always runs
         # first (cold caches) or right after the same neighbour.
         for a in allocs[round % len(allocs):] + allocs[:round % len(allocs)]:
-            result = measure.run([program], a.preload, gnu_time)
+            result = measure.run([program], a.preload, gnu_time, options=a.options)
             if result.failure:
                 failures.setdefault(a.name, result.failure)
             else:

@@ -40,15 +40,16 @@ def clean_env(preload, extra=None):
     return env
 
 
-def run(argv, preload=None, gnu_time=True, timeout=600):
+def run(argv, preload=None, gnu_time=True, timeout=600, options=None):
     """Runs argv once with `preload` in LD_PRELOAD (None: the C library's
-    malloc). The wall time is taken here, to the microsecond; GNU time's own
+    malloc) and `options` in ANT_OPTIONS (None: unset). The wall time is taken here, to the microsecond; GNU time's own
     %e has only hundredths."""
     with tempfile.NamedTemporaryFile("r", prefix="bench-time-") as report:
         command = ([GNU_TIME, "-f", "%M", "-o", report.name] if gnu_time else []) + list(argv)
         start = time.perf_counter()
         try:
-            proc = subprocess.run(command, env=clean_env(preload), stdin=subprocess.DEVNULL,
+            extra = {"ANT_OPTIONS": options} if options else None
+            proc = subprocess.run(command, env=clean_env(preload, extra), stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   universal_newlines=True, timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -36,6 +36,14 @@ GNU_TIME = "/usr/bin/time"
 DEFAULT = ["python", "sort", "gcc", "git", "sqlite3", "perl", "python-malloc", "bash", "awk"]
 
 
+def with_options(env, options):
+    """The workload's environment with `options` added to its ANT_OPTIONS."""
+    if not options:
+        return env
+    given = env.get("ANT_OPTIONS")
+    return dict(env, ANT_OPTIONS=given + ":" + options if given else options)
+
+
 def measure(argv, scratch, env_extra, preload):
     """One run: (seconds, peak KiB, stdout), or a string saying why it failed."""
     env = dict(os.environ)
@@ -110,7 +118,7 @@ def main():
         failed = {}
         for round in range(runs):
             for a in allocs[round % len(allocs):] + allocs[:round % len(allocs)]:
-                result = measure(argv, where, env, a.preload)
+                result = measure(argv, where, with_options(env, a.options), a.preload)
                 if isinstance(result, str):
                     failed.setdefault(a.name, result)
                 else:
