@@ -332,7 +332,7 @@ class AntBlock(AntCommand):
         slot = kept.holding(walked.kept, address) if block is None else None
         if slot is not None:
             if values["json"]:
-                out.write(render.dumps(kept.block_dict(slot, address)) + "\n")
+                out.write(render.dumps(kept.block_dict(slot, address, sites)) + "\n")
             else:
                 out.lines(kept.block_lines(slot, address, sites.text))
             return None

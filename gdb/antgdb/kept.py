@@ -117,11 +117,18 @@ def block_lines(slot, address, where):
     return lines
 
 
-def block_dict(slot, address):
-    """ant-block --json for an address in a kept mapping."""
+def block_dict(slot, address, sites=None):
+    """ant-block --json for an address in a kept mapping; with `sites`
+    (sites.Sites), a site that is a call stack is given as its first
+    frame, and its frames as `stack` (`freed_stack` for the free)."""
     found = slot.as_dict()
     found["address"] = address
     found["offset"] = address - slot.mem
+    if sites is not None:
+        found["stack"] = sites.frames(slot.site)
+        found["site"] = sites.address(slot.site)
+        found["freed_stack"] = sites.frames(slot.freed_site)
+        found["freed_site"] = sites.address(slot.freed_site) or None
     return found
 
 

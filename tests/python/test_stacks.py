@@ -126,6 +126,20 @@ class NamesTest(unittest.TestCase):
         self.assertEqual(Sites(symbolize).text(missing), "0x%x (a call stack this reader cannot see)" % missing)
 
 
+class KeptTest(unittest.TestCase):
+    def test_a_freed_big_block_keeps_both_stacks(self):
+        from antgdb import kept
+        data, sites = store([(0x401010, 0x401120, MAIN), (0x401130, MAIN)])
+        names = Sites(symbolize, stacks=stacks.Stacks(BytesReader([(STORE, data)]), FakeLayout(STORE)))
+        slot = kept.Kept({"mapping": 0x7F0000000000, "length": 0x10000, "mem": 0x7F0000000070,
+                          "requested": 70000, "serial": 5, "site": sites[0], "freed_site": sites[1],
+                          "freed_serial": 9, "order": 1, "state": kept.STATE_FREED, "guard": 0})
+        found = kept.block_dict(slot, 0x7F0000000080, names)
+        self.assertEqual((found["site"], found["stack"]), (0x401010, [0x401010, 0x401120, MAIN]))
+        self.assertEqual((found["freed_site"], found["freed_stack"]), (0x401130, [0x401130, MAIN]))
+        self.assertEqual(found["offset"], 0x10)
+
+
 class RowsTest(unittest.TestCase):
     """Blocks whose sites are stacks, shown by the walk, ant-sites and
     ant-block."""
