@@ -64,6 +64,8 @@ static const struct option table[] = {
     {"leak_check", SIZE, &ant_opt.leak_check, 0, 0, 1, "0 or 1"},
     {"guard", SIZE, &ant_opt.guard, 0, 0, (size_t)1 << 30,
      "a count of allocations such as 10000, about one in which is guarded (0: none)"},
+    {"quarantine", SIZE, &ant_opt.quarantine, 0, 0, (size_t)1 << 40,
+     "a size from 0 to 1t, such as 1m (0: no quarantine)"},
 };
 
 #define OPTION_COUNT (sizeof table / sizeof table[0])
@@ -142,7 +144,7 @@ static void apply(const char *entry, size_t len)
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
                  "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes, depot, "
-                 "break_serial, leak_check, guard)");
+                 "break_serial, leak_check, guard, quarantine)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -173,7 +175,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, arenas, cache, cache_bytes, depot, break_serial, leak_check, guard)");
+             "poison_check, arenas, cache, cache_bytes, depot, break_serial, leak_check, guard, quarantine)");
 }
 
 void ant_options_read(const char *text)

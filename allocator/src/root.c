@@ -94,7 +94,12 @@
         FIELD("kept.requested", struct ant_kept, requested), FIELD("kept.serial", struct ant_kept, serial),           \
         FIELD("kept.site", struct ant_kept, site), FIELD("kept.freed_site", struct ant_kept, freed_site),             \
         FIELD("kept.freed_serial", struct ant_kept, freed_serial), FIELD("kept.order", struct ant_kept, order),       \
-        FIELD("kept.state", struct ant_kept, state), FIELD("kept.guard", struct ant_kept, guard)
+        FIELD("kept.state", struct ant_kept, state), FIELD("kept.guard", struct ant_kept, guard),                     \
+        FIELD("root.quarantine", ant_root_t, quarantine),                                                             \
+        FIELD("arena.quarantine_head", ant_arena_t, quarantine_head),                                                 \
+        FIELD("arena.quarantine_tail", ant_arena_t, quarantine_tail),                                                 \
+        FIELD("arena.quarantine_blocks", ant_arena_t, quarantine_blocks),                                             \
+        FIELD("arena.quarantine_bytes", ant_arena_t, quarantine_bytes)
 
 ant_root_t ant_heap_root = {
     .magic = ANT_ROOT_MAGIC,
@@ -182,6 +187,7 @@ void ant_init_slow(void)
     ant_heap_root.fit = (uint32_t)ant_opt.fit;
     ant_heap_root.poison_check = ant_opt.poison_check;
     ant_heap_root.guard = (uint32_t)ant_opt.guard;
+    ant_heap_root.quarantine = ant_opt.quarantine;
     /* A debugger may have set it before the first allocation. */
     if (ant_opt.break_serial)
         ant_heap_root.break_serial = ant_opt.break_serial;
@@ -189,6 +195,10 @@ void ant_init_slow(void)
      * hold the freed blocks back from it. */
     if (!ant_opt.cache_given)
         ant_opt.cache = ant_opt.fit == ANT_FIT_BINNED ? ANT_DEFAULT_CACHE : 0;
+    /* Every free passes through the quarantine: a cache would hand a
+     * freed block out again at once. */
+    if (ant_opt.quarantine)
+        ant_opt.cache = 0;
     ant_cache_setup();
     ant_arena_for_thread();
     __atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
