@@ -71,10 +71,10 @@ static void let_go(ant_arena_t *arena)
     ant_node_t *node = arena->quarantine_head;
     ant_journal_step(arena, ANT_STEP_UNQUARANTINE, ant_mem_of(node), arena->quarantine_bytes);
     if (!listed_block(arena, node) || link_of(node, PREV)) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_HEADER,
+        struct ant_problem p = {.kind = ANT_PROBLEM_LINK,
                                 .node = node,
                                 .invariant = "I19",
-                                .what = "the quarantine's oldest block is no quarantined block:"};
+                                .what = "the quarantine's head leads to no quarantined block:"};
         ant_report(&p);
         ant_report_done();
         abandon(arena);

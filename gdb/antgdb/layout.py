@@ -11,7 +11,9 @@ Which layout versions are read: every released one stays readable, so
 that a core keeps its meaning whatever antgdb opens it. Version 4 is the
 first released layout; version 5 adds root.kept (guarded blocks and freed
 big blocks kept inaccessible, read by kept.py) and lets a big mapping hold
-a guard page, and reads as version 4 in all else.
+a guard page, and reads as version 4 in all else. Version 6 adds the
+quarantine: the node state QUARANTINED and each arena's list of such
+blocks (root.quarantine, arena.quarantine_*), checked by heapwide.py (I19).
 """
 import struct
 
@@ -23,6 +25,7 @@ REGION_MAGIC = 0x4E4745522D544E41  # "ANT-REGN"
 STATE_USED = 0x55  # 'U'
 STATE_FREE = 0x46  # 'F'
 STATE_CACHED = 0x43  # 'C': in a thread cache
+STATE_QUARANTINED = 0x51  # 'Q': freed, held back from reuse (version 6)
 REGION_HEAP = 0x50414548  # "HEAP"
 REGION_BIG = 0x20474942  # "BIG "
 FLAG_BIG = 0x0001
@@ -44,7 +47,7 @@ MASK64 = (1 << 64) - 1
 MASK128 = (1 << 128) - 1
 
 # Every released layout version, each read as <ant/layout.h> had it.
-SUPPORTED_VERSIONS = (4, 5)
+SUPPORTED_VERSIONS = (4, 5, 6)
 
 # The sizes version 4 fixes: its node and the record of who freed a block
 # are read with precompiled structs, and the native walker takes them from
@@ -245,6 +248,7 @@ class Layout:
         self.caches = get("root.caches")
         self.cache_limit = self.optional("root.cache_limit") or 0
         self.cache_size = fields["cache"][1]
+        self.quarantine = self.optional("root.quarantine") or 0
 
     def root_value(self, name):
         offset, size = self.fields[name]
@@ -361,12 +365,16 @@ def _read_table(where, data, table, count):
 REQUIRED_5 = ("root.guard", "root.kept_slots", "root.kept", "kept", "kept.mapping", "kept.length",
               "kept.mem", "kept.requested", "kept.serial", "kept.site", "kept.freed_site",
               "kept.freed_serial", "kept.order", "kept.state", "kept.guard")
+# What version 6 adds: the quarantine.
+REQUIRED_6 = ("root.quarantine", "arena.quarantine_head", "arena.quarantine_tail",
+              "arena.quarantine_blocks", "arena.quarantine_bytes")
 
 
 def _validate(where, version, data, fields):
     faults = []
     fixed = dict(NODE, **FREED)
-    required = REQUIRED + (REQUIRED_5 if version >= 5 else ())
+    required = (REQUIRED + (REQUIRED_5 if version >= 5 else ())
+                + (REQUIRED_6 if version >= 6 else ()))
     missing = [name for name in required + tuple(fixed) if name not in fields]
     if missing:
         faults.append("the field table lacks " + ", ".join(missing))

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FASTWALK_ABI 8u
+#define FASTWALK_ABI 9u
 
 /* The walk's "no node": the Python's None, never a node address, since a
    node that fits a window starts at least a node below 2^64. */

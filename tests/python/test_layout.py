@@ -138,10 +138,10 @@ class RootTest(unittest.TestCase):
             self.root()
 
     def test_unknown_versions(self):
-        for version in (3, 6):
+        for version in (3, 7):
             self.image.write_word(self.image.root + 8, version, 4)
             with self.assertRaisesRegex(UnsupportedVersion, "layout version %d; this ant-gdb "
-                                                            "reads version 4, 5 only" % version):
+                                                            "reads version 4, 5, 6 only" % version):
                 self.root()
 
     def test_truncated_field_table(self):
