@@ -350,13 +350,16 @@ static void check_before_reclaim(ant_arena_t *arena, ant_region_t *region, ant_n
     ant_node_t *next = ant_block_end(node);
     if ((uint64_t)(uintptr_t)next >= region->wilderness)
         next = 0;
+    /* Most frees end far from the wilderness: known from state bytes alone,
+     * before any node's check is computed. */
+    ant_node_t *top = next && ant_is_free(next) ? next : node;
+    if (!ant_opt.poison_check || (uint64_t)(uintptr_t)ant_block_end(top) < region->wilderness)
+        return;
     ant_node_t *prev = ant_block_below(node);
     bool next_merges = merges_with(next);
     bool prev_merges = merges_with(prev);
-    ant_node_t *top = next_merges ? next : node;
     size_t size = node->size + (next_merges ? next->size : 0) + (prev_merges ? prev->size : 0);
-    if (!ant_opt.poison_check || (uint64_t)(uintptr_t)ant_block_end(top) < region->wilderness ||
-        size < arena->trim_threshold)
+    if (size < arena->trim_threshold)
         return;
     const char *what = "poison changed, a write through a dangling pointer, in";
     bool sound = (!prev_merges || ant_poison_sound(prev, what)) & (!next_merges || ant_poison_sound(next, what)) &
