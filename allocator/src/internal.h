@@ -605,6 +605,8 @@ ANT_HIDDEN bool ant_poison_sound(const ant_node_t *node, const char *what);
  * and lets the oldest go while the arena holds more than the option's
  * bytes. */
 ANT_HIDDEN void ant_quarantine_put(ant_arena_t *arena, ant_node_t *node, void *site);
+/* Registers the check at exit of the blocks still held. */
+ANT_HIDDEN void ant_quarantine_arm(void);
 /* I19 for ant_check(), given the QUARANTINED blocks and bytes a walk of the
  * arena found; the problems reported. */
 ANT_HIDDEN size_t ant_quarantine_check(ant_arena_t *arena, uint64_t blocks, uint64_t bytes);

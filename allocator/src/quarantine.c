@@ -10,10 +10,12 @@
  * its poison and its record of who freed it checked whole, and becomes FREE
  * as any freed block does. Every store is recorded in the arena's journal
  * first, and the heap is whole (committed) between one block and the next,
- * so that letting many go at once never outgrows the journal.
+ * so that letting many go at once never outgrows the journal. What is
+ * still held at exit is checked then.
  */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { NEXT = 0, PREV = 1 };
@@ -133,6 +135,26 @@ void ant_quarantine_put(ant_arena_t *arena, ant_node_t *node, void *site)
     ant_journal_commit(arena);
     while (arena->quarantine_bytes > ant_opt.quarantine && arena->quarantine_head)
         let_go(arena);
+}
+
+/* The blocks still held when the process exits: a write after free into
+ * one would otherwise go unseen. */
+static void check_at_exit(void)
+{
+    for (uint32_t i = 0; i < ant_heap_root.arena_count; i++) {
+        ant_arena_t *arena = ant_heap_root.arenas[i];
+        ant_lock_for(arena, ANT_OP_CHECK);
+        uint64_t left = arena->quarantine_blocks;
+        for (ant_node_t *n = arena->quarantine_head; n && left && listed_block(arena, n); n = link_of(n, NEXT), left--)
+            if (!ant_poison_sound(n, "poison changed, a write through a dangling pointer, in"))
+                ant_report_done();
+        ant_unlock(arena);
+    }
+}
+
+void ant_quarantine_arm(void)
+{
+    atexit(check_at_exit);
 }
 
 static size_t problem(int kind, const ant_node_t *node, const char *what)

@@ -206,4 +206,6 @@ void ant_init_slow(void)
     /* Once ready: registering may call calloc. */
     if (ant_opt.leak_check)
         ant_leak_arm();
+    if (ant_opt.quarantine)
+        ant_quarantine_arm();
 }

@@ -1,7 +1,8 @@
 /*
  * test_quarantine.c: ANT_OPTIONS=quarantine=BYTES holds freed blocks back
- * from reuse, and checks their poison whole when they leave, so that a
- * write after free is reported even when nothing reuses the block; and a
+ * from reuse, and checks their poison whole when they leave (or at exit),
+ * so that a write after free is reported even when nothing reuses the
+ * block; and a
  * free block going back to the wilderness has its poison checked first,
  * quarantine or not.
  */
@@ -47,6 +48,13 @@ static void written_then_let_go(void)
     child_say("not reported\n");
 }
 
+/* Still held when the process exits. */
+static void written_then_exit(void)
+{
+    char *p = detect_freed(1500);
+    p[1400] = 1;
+}
+
 static void written_then_checked(void)
 {
     char *p = detect_freed(1500);
@@ -89,6 +97,7 @@ static void written_then_reclaimed(void)
 
 static const struct child_scenario scenarios[] = {
     {"written_then_let_go", written_then_let_go},
+    {"written_then_exit", written_then_exit},
     {"written_then_checked", written_then_checked},
     {"link_written_then_checked", link_written_then_checked},
     {"freed_twice", freed_twice},
@@ -127,6 +136,7 @@ int main(int argc, char **argv)
     const char *quarantined = "poison changed, a write through a dangling pointer, in quarantined block";
     const struct detection detections[] = {
         {"written_then_let_go", "quarantine=64k", "use-after-free", 1, quarantined},
+        {"written_then_exit", "quarantine=64k", "use-after-free", 1, quarantined},
         {"written_then_checked", "quarantine=64k", "use-after-free", 1, quarantined},
         {"link_written_then_checked", "quarantine=64k", "use-after-free", 1,
          "a quarantine link changed, a write through a dangling pointer, in quarantined block"},

@@ -181,6 +181,16 @@ class DamageTest(unittest.TestCase):
         heap = self.walk()
         self.assertEqual([p[:2] for p in found(heap)], [("accounting", "I10")])
 
+    def test_resync_finds_a_quarantined_block(self):
+        """A scan for the next sound node after a damaged one stops at a
+        quarantined node as at any other."""
+        used = self.image.arenas[0].regions[0].blocks[2]
+        self.image.write(used.node, b"\xff" * 16)
+        heap = self.walk()
+        self.assertEqual([p[:2] for p in found(heap)], [("header", "I1")])
+        self.assertIn(self.image.b.node, heap.quarantined)
+        self.assertEqual(heap.problems[0].mem, used.mem)
+
     def test_quarantined_big_block(self):
         image = H.Image(version=6)
         arena = image.arena()
