@@ -169,6 +169,10 @@ static void free_locked(ant_arena_t *arena, ant_region_t *region, ant_node_t *no
         return;
     }
     check_neighbours(region, node);
+    if (ant_opt.quarantine) {
+        ant_quarantine_put(arena, node, site);
+        return;
+    }
     ant_mark_free(arena, node, site);
     ant_settle_freed(arena, region, node);
 }

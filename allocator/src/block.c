@@ -93,7 +93,7 @@ static enum hold take_neighbour(ant_arena_t *arena, ant_node_t *node, uint64_t *
     if (ant_node_held_by(arena, node))
         return HELD;
     uint64_t now = __atomic_load_n(&node->w[3], __ATOMIC_ACQUIRE);
-    if ((now & ANT_MARK_STATE) == ANT_STATE_FREE && !((uint32_t)now & ANT_MARK_BUSY) && ant_head_ok(node)) {
+    if (ant_is_arenas_alone(now) && !((uint32_t)now & ANT_MARK_BUSY) && ant_head_ok(node)) {
         ant_journal_node(arena, node);
         return FREE_HERE;
     }
@@ -315,6 +315,59 @@ ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *n
     return node;
 }
 
+/* The whole poison and the record of who freed a free or quarantined
+ * block whose node is sound: false after reporting a change. */
+bool ant_poison_sound(const ant_node_t *node, const char *what)
+{
+    const unsigned char *bad = ant_poison_damage(node, SIZE_MAX);
+    if (!bad && !ant_freed_ok(node))
+        bad = ant_mem_of((ant_node_t *)node) + ANT_FREE_LINKS_SIZE;
+    if (!bad)
+        return true;
+    struct ant_problem p = {
+        .kind = ANT_PROBLEM_USE_AFTER_FREE, .node = node, .invariant = "I3", .at = bad, .what = what};
+    ant_report(&p);
+    return false;
+}
+
+static bool merges_with(const ant_node_t *neighbour)
+{
+    return neighbour && ant_is_free(neighbour) && ant_head_ok(neighbour);
+}
+
+/*
+ * Free blocks about to go back to the wilderness have their poison checked
+ * whole first: no malloc will ever look at it again, so a write after free
+ * into a block at the top of a region would otherwise never be seen. It
+ * costs a read of pages that are about to be given back, only when a
+ * block that large is, and nothing with poison_check=0. `node` is about to
+ * be merged with its free neighbours; `own` says whether its own poison is
+ * to be checked (a block the program just freed has none yet, and one
+ * leaving the quarantine was checked already).
+ */
+static void check_before_reclaim(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, bool own)
+{
+    ant_node_t *next = ant_block_end(node);
+    if ((uint64_t)(uintptr_t)next >= region->wilderness)
+        next = 0;
+    /* Most frees end far from the wilderness: known from state bytes alone,
+     * before any node's check is computed. */
+    ant_node_t *top = next && ant_is_free(next) ? next : node;
+    if (!ant_opt.poison_check || (uint64_t)(uintptr_t)ant_block_end(top) < region->wilderness)
+        return;
+    ant_node_t *prev = ant_block_below(node);
+    bool next_merges = merges_with(next);
+    bool prev_merges = merges_with(prev);
+    size_t size = node->size + (next_merges ? next->size : 0) + (prev_merges ? prev->size : 0);
+    if (size < arena->trim_threshold)
+        return;
+    const char *what = "poison changed, a write through a dangling pointer, in";
+    bool sound = (!prev_merges || ant_poison_sound(prev, what)) & (!next_merges || ant_poison_sound(next, what)) &
+                 (!own || ant_poison_sound(node, what));
+    if (!sound)
+        ant_report_done();
+}
+
 /*
  * Where a free block goes: merged with its neighbours, then either back to
  * the wilderness (a large free block at the end of its region, so that its
@@ -325,8 +378,9 @@ ant_node_t *ant_coalesce(ant_arena_t *arena, ant_region_t *region, ant_node_t *n
  * own use of them. The merged block says who freed the fresh one: the
  * likeliest owner of a dangling pointer into it.
  */
-static void settle(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *fresh)
+static void settle(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, ant_node_t *fresh, bool checked)
 {
+    check_before_reclaim(arena, region, node, !fresh && !checked);
     unsigned char *poison_from = fresh ? ant_mem_of(fresh) + ANT_POISON_OFFSET : 0;
     size_t poison_length = fresh ? fresh->size - ANT_MIN_BLOCK : 0;
     struct ant_freed freed = fresh ? ant_freed_read(fresh) : (struct ant_freed){0};
@@ -348,12 +402,18 @@ static void settle(ant_arena_t *arena, ant_region_t *region, ant_node_t *node, a
 
 void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
 {
-    settle(arena, region, node, 0);
+    settle(arena, region, node, 0, false);
 }
 
 void ant_settle_freed(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
 {
-    settle(arena, region, node, node);
+    settle(arena, region, node, node, false);
+}
+
+/* A block leaving the quarantine, FREE again, its poison checked. */
+void ant_settle_unquarantined(ant_arena_t *arena, ant_region_t *region, ant_node_t *node)
+{
+    settle(arena, region, node, 0, true);
 }
 
 /* A used block's tail, about to be overwritten by the change that starts:
@@ -390,15 +450,36 @@ void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void 
 /* The block keeps its last owner's requested size, serial and site, so
  * that a write after free can be traced to who had it, and says who freed
  * it (`site`). Its mem was the program's: no reader of the heap before
- * looks at it. It is poisoned by ant_settle_freed(), which must follow. */
-void ant_mark_free(ant_arena_t *arena, ant_node_t *node, void *site)
+ * looks at it. A FREE one is poisoned by ant_settle_freed(), which must
+ * follow; a QUARANTINED one by the quarantine. */
+static void mark_freed(ant_arena_t *arena, ant_node_t *node, void *site, uint8_t state)
 {
-    ant_journal_step(arena, ANT_STEP_MARK_FREE, ant_mem_of(node), node->size);
     journal_block(arena, node);
     ant_count_out(arena, node);
-    node->state = ANT_STATE_FREE;
+    node->state = state;
     ant_seal(node);
     ant_freed_write(node, (uint64_t)(uintptr_t)site);
     ant_count_in(arena, node);
     ant_counters(arena)->frees++;
+}
+
+void ant_mark_free(ant_arena_t *arena, ant_node_t *node, void *site)
+{
+    ant_journal_step(arena, ANT_STEP_MARK_FREE, ant_mem_of(node), node->size);
+    mark_freed(arena, node, site, ANT_STATE_FREE);
+}
+
+void ant_mark_quarantined(ant_arena_t *arena, ant_node_t *node, void *site)
+{
+    mark_freed(arena, node, site, ANT_STATE_QUARANTINED);
+}
+
+/* A QUARANTINED block, out of the quarantine, becomes FREE. */
+void ant_mark_unquarantined(ant_arena_t *arena, ant_node_t *node)
+{
+    ant_journal_node(arena, node);
+    ant_count_out(arena, node);
+    node->state = ANT_STATE_FREE;
+    ant_seal(node);
+    ant_count_in(arena, node);
 }

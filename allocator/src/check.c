@@ -50,6 +50,7 @@ struct walk {
     size_t problems;
     struct ant_arena_counters seen;
     uint64_t cached;
+    uint64_t quarantined, quarantined_bytes;
 };
 
 static void problem(struct walk *w, int kind, const ant_node_t *node, const char *invariant, const char *what)
@@ -67,6 +68,10 @@ static void tally(struct walk *w, const ant_node_t *n)
         if (n->state == ANT_STATE_USED)
             w->seen.requested_bytes += ant_requested_of(n);
         w->cached += n->state == ANT_STATE_CACHED;
+        if (n->state == ANT_STATE_QUARANTINED) {
+            w->quarantined++;
+            w->quarantined_bytes += n->size;
+        }
     } else {
         w->seen.free_blocks++;
         w->seen.free_bytes += n->size;
@@ -76,7 +81,8 @@ static void tally(struct walk *w, const ant_node_t *n)
 /* The contents of one block whose node is sound. */
 static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
 {
-    if (n->state != ANT_STATE_USED && n->state != ANT_STATE_FREE && n->state != ANT_STATE_CACHED) {
+    if (n->state != ANT_STATE_USED && n->state != ANT_STATE_FREE && n->state != ANT_STATE_CACHED &&
+        (n->state != ANT_STATE_QUARANTINED || r->kind == ANT_REGION_BIG)) {
         problem(w, ANT_PROBLEM_STATE, n, "I11", "a node in no known state:");
         return;
     }
@@ -105,18 +111,10 @@ static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
         }
         return;
     }
-    const unsigned char *bad = ant_poison_damage(n, SIZE_MAX);
-    if (!bad && !ant_freed_ok(n))
-        bad = ant_mem_of(n) + ANT_FREE_LINKS_SIZE;
-    if (bad) {
-        struct ant_problem p = {.kind = ANT_PROBLEM_USE_AFTER_FREE,
-                                .node = n,
-                                .invariant = "I3",
-                                .at = bad,
-                                .what = "poison changed, a write through a dangling pointer, in"};
-        ant_report(&p);
+    if (!ant_poison_sound(n, "poison changed, a write through a dangling pointer, in"))
         w->problems++;
-    }
+    if (n->state == ANT_STATE_QUARANTINED)
+        return; /* its links are checked with its arena's quarantine */
     for (int which = 0; which < 2; which++) {
         ant_node_t *to = ant_free_link(n, which);
         if (!to)
@@ -141,7 +139,7 @@ static void check_block(struct walk *w, ant_region_t *r, ant_node_t *n)
 static void check_held(struct walk *w, ant_region_t *r, ant_node_t *n)
 {
     uint64_t w3;
-    if (ant_is_free(n)) {
+    if (ant_is_arenas_alone(n->w[3])) {
         check_block(w, r, n);
         return;
     }
@@ -249,6 +247,8 @@ size_t ant_check_arena(ant_arena_t *arena, uint64_t *requested, uint64_t *cached
         }
         check_block(&w, r, n);
     }
+    if (!w.problems)
+        w.problems += ant_quarantine_check(arena, w.quarantined, w.quarantined_bytes);
     if (!w.problems) {
         const struct ant_arena_counters *c = &arena->counters;
         if (c->used_blocks != w.seen.used_blocks || c->free_blocks != w.seen.free_blocks ||

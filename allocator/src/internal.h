@@ -57,6 +57,11 @@ struct ant_arena {
     uint64_t fl_bitmap;
     uint32_t sl_bitmap[ANT_BIN_FL_COUNT];
     ant_node_t *bins[ANT_BIN_FL_COUNT][ANT_BIN_SL_COUNT];
+    /* Freed blocks held back from reuse, oldest first (quarantine.c). */
+    ant_node_t *quarantine_head;
+    ant_node_t *quarantine_tail;
+    uint64_t quarantine_blocks;
+    uint64_t quarantine_bytes;
 };
 
 /* ---- Options (options.c) ---- */
@@ -77,6 +82,7 @@ struct ant_options {
     size_t break_serial;   /* root.break_serial at start-up, if not 0 */
     size_t leak_check;     /* 1: a leak report at exit (leak.c) */
     size_t guard;          /* about one allocation in guard gets a guard page; 0: none */
+    size_t quarantine;     /* bytes of freed blocks each arena holds back; 0: none */
 #define ANT_DEFAULT_GUARD 50000u
     size_t stack; /* frames recorded per allocation and free; 0: none */
 #define ANT_DEFAULT_STACK 6u
@@ -314,6 +320,12 @@ static inline void ant_node_own(ant_node_t *node, size_t requested, uint64_t ser
 #define ANT_MARK_TURN ((uint32_t)ANT_FLAG_TURN << 16)
 #define ANT_MARK_TURNS ((uint32_t)ANT_FLAG_TURNS << 16)
 #define ANT_MARK_STATE 0xffu
+
+/* A node only the arena's lock holder changes: no thread cache holds it. */
+static inline bool ant_is_arenas_alone(uint64_t w3)
+{
+    return (w3 & ANT_MARK_STATE) == ANT_STATE_FREE || (w3 & ANT_MARK_STATE) == ANT_STATE_QUARANTINED;
+}
 
 /* w3 of the node once its mark is `mark`: the mark and its check. */
 static inline uint64_t ant_sealed(const ant_node_t *node, uint32_t mark)
@@ -584,6 +596,22 @@ ANT_HIDDEN void ant_settle_free(ant_arena_t *arena, ant_region_t *region, ant_no
 ANT_HIDDEN void ant_settle_freed(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
 ANT_HIDDEN void ant_mark_used(ant_arena_t *arena, ant_node_t *node, size_t requested, void *site);
 ANT_HIDDEN void ant_mark_free(ant_arena_t *arena, ant_node_t *node, void *site);
+ANT_HIDDEN void ant_mark_quarantined(ant_arena_t *arena, ant_node_t *node, void *site);
+ANT_HIDDEN void ant_mark_unquarantined(ant_arena_t *arena, ant_node_t *node);
+ANT_HIDDEN void ant_settle_unquarantined(ant_arena_t *arena, ant_region_t *region, ant_node_t *node);
+ANT_HIDDEN bool ant_poison_sound(const ant_node_t *node, const char *what);
+
+/* ---- The quarantine (quarantine.c) ---- */
+
+/* Holds a used block the program freed (its tail checked) back from reuse,
+ * and lets the oldest go while the arena holds more than the option's
+ * bytes. */
+ANT_HIDDEN void ant_quarantine_put(ant_arena_t *arena, ant_node_t *node, void *site);
+/* Registers the check at exit of the blocks still held. */
+ANT_HIDDEN void ant_quarantine_arm(void);
+/* I19 for ant_check(), given the QUARANTINED blocks and bytes a walk of the
+ * arena found; the problems reported. */
+ANT_HIDDEN size_t ant_quarantine_check(ant_arena_t *arena, uint64_t blocks, uint64_t bytes);
 
 /* ---- Free bins (bins.c) ---- */
 

@@ -65,6 +65,8 @@ static const struct option table[] = {
     {"leak_check", SIZE, &ant_opt.leak_check, 0, 0, 1, "0 or 1"},
     {"guard", SIZE, &ant_opt.guard, 0, 0, (size_t)1 << 30,
      "a count of allocations such as 10000, about one in which is guarded (0: none)"},
+    {"quarantine", SIZE, &ant_opt.quarantine, 0, 0, (size_t)1 << 40,
+     "a size from 0 to 1t, such as 1m (0: no quarantine)"},
     {"stack", SIZE, &ant_opt.stack, 0, 0, ANT_STACK_MAX, "a count of call frames from 0 to 32, such as 8 (0: none)"},
 };
 
@@ -144,7 +146,7 @@ static void apply(const char *entry, size_t len)
         ant_warn("ANT_OPTIONS: '", clip(key, sizeof key, entry, len),
                  "' is not key=value; ignored (keys: fit, on_error, mmap_threshold, "
                  "trim_threshold, region_size, poison_check, arenas, cache, cache_bytes, depot, "
-                 "break_serial, leak_check, guard, stack)");
+                 "break_serial, leak_check, guard, quarantine, stack)");
         return;
     }
     size_t key_len = (size_t)(eq - entry);
@@ -175,7 +177,7 @@ static void apply(const char *entry, size_t len)
     }
     ant_warn("ANT_OPTIONS: unknown key '", clip(key, sizeof key, entry, key_len),
              "'; ignored (keys: fit, on_error, mmap_threshold, trim_threshold, region_size, "
-             "poison_check, arenas, cache, cache_bytes, depot, break_serial, leak_check, guard, stack)");
+             "poison_check, arenas, cache, cache_bytes, depot, break_serial, leak_check, guard, quarantine, stack)");
 }
 
 void ant_options_read(const char *text)

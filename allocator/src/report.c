@@ -117,8 +117,10 @@ static uint64_t requested_of(const ant_node_t *node)
 
 static void put_block(struct line *l, const ant_node_t *node)
 {
-    if (ant_is_free(node) || node->state == ANT_STATE_CACHED) {
-        put(l, ant_is_free(node) ? "free block " : "cached block ");
+    if (ant_is_free(node) || node->state == ANT_STATE_CACHED || node->state == ANT_STATE_QUARANTINED) {
+        put(l, ant_is_free(node)                 ? "free block "
+               : node->state == ANT_STATE_CACHED ? "cached block "
+                                                 : "quarantined block ");
         put_unsigned(l, (uint64_t)(uintptr_t)ant_mem_of((ant_node_t *)node), 16);
         put(l, " (");
         put_unsigned(l, node->size, 10);

@@ -100,9 +100,13 @@
         FIELD("kept.site", struct ant_kept, site), FIELD("kept.freed_site", struct ant_kept, freed_site),             \
         FIELD("kept.freed_serial", struct ant_kept, freed_serial), FIELD("kept.order", struct ant_kept, order),       \
         FIELD("kept.state", struct ant_kept, state), FIELD("kept.guard", struct ant_kept, guard),                     \
-        FIELD("root.stacks", ant_root_t, stacks), FIELD("root.stack_depth", ant_root_t, stack_depth),                 \
-        STRUCT("stacks", struct ant_stacks), FIELD("stacks.magic", struct ant_stacks, magic),                         \
-        FIELD("stacks.depth", struct ant_stacks, depth),                                                              \
+        FIELD("root.quarantine", ant_root_t, quarantine),                                                             \
+        FIELD("arena.quarantine_head", ant_arena_t, quarantine_head),                                                 \
+        FIELD("arena.quarantine_tail", ant_arena_t, quarantine_tail),                                                 \
+        FIELD("arena.quarantine_blocks", ant_arena_t, quarantine_blocks),                                             \
+        FIELD("arena.quarantine_bytes", ant_arena_t, quarantine_bytes), FIELD("root.stacks", ant_root_t, stacks),     \
+        FIELD("root.stack_depth", ant_root_t, stack_depth), STRUCT("stacks", struct ant_stacks),                      \
+        FIELD("stacks.magic", struct ant_stacks, magic), FIELD("stacks.depth", struct ant_stacks, depth),             \
         FIELD("stacks.bucket_count", struct ant_stacks, bucket_count), FIELD("stacks.used", struct ant_stacks, used), \
         FIELD("stacks.mapped", struct ant_stacks, mapped), FIELD("stacks.count", struct ant_stacks, count),           \
         FIELD("stacks.dropped", struct ant_stacks, dropped), ELEMENT("stacks.buckets", struct ant_stacks, buckets),   \
@@ -196,6 +200,7 @@ void ant_init_slow(void)
     ant_heap_root.fit = (uint32_t)ant_opt.fit;
     ant_heap_root.poison_check = ant_opt.poison_check;
     ant_heap_root.guard = (uint32_t)ant_opt.guard;
+    ant_heap_root.quarantine = ant_opt.quarantine;
     ant_stack_setup();
     /* A debugger may have set it before the first allocation. */
     if (ant_opt.break_serial)
@@ -204,6 +209,10 @@ void ant_init_slow(void)
      * hold the freed blocks back from it. */
     if (!ant_opt.cache_given)
         ant_opt.cache = ant_opt.fit == ANT_FIT_BINNED ? ANT_DEFAULT_CACHE : 0;
+    /* Every free passes through the quarantine: a cache would hand a
+     * freed block out again at once. */
+    if (ant_opt.quarantine)
+        ant_opt.cache = 0;
     ant_cache_setup();
     ant_arena_for_thread();
     __atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
@@ -211,4 +220,6 @@ void ant_init_slow(void)
     /* Once ready: registering may call calloc. */
     if (ant_opt.leak_check)
         ant_leak_arm();
+    if (ant_opt.quarantine)
+        ant_quarantine_arm();
 }

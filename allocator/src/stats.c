@@ -59,9 +59,10 @@ static int visit(ant_walker_t fn, void *arg, ant_node_t *n)
         .mem = ant_mem_of(n),
         .size = ant_size_of(n),
         .requested = n->state == ANT_STATE_USED ? ant_requested_of(n) : 0,
-        .state = ant_is_free(n)                 ? ANT_BLOCK_FREE
-                 : n->state == ANT_STATE_CACHED ? ANT_BLOCK_CACHED
-                                                : ANT_BLOCK_USED,
+        .state = ant_is_free(n)                      ? ANT_BLOCK_FREE
+                 : n->state == ANT_STATE_CACHED      ? ANT_BLOCK_CACHED
+                 : n->state == ANT_STATE_QUARANTINED ? ANT_BLOCK_QUARANTINED
+                                                     : ANT_BLOCK_USED,
         .serial = ant_node_serial(n),
         .site = (void *)(uintptr_t)ant_site_address(ant_node_site(n)),
         .big = (n->flags & ANT_FLAG_BIG) != 0,

@@ -71,9 +71,11 @@ const char *ant_diagnose_header(ant_region_t *region, ant_node_t *node, ant_node
     }
     if (below && below->state != ANT_STATE_USED && poison_ends_damaged(below, node)) {
         *culprit = below;
-        return below->state == ANT_STATE_FREE
-                   ? "a write through a dangling pointer into the free block below ran into this node:"
-                   : "a write through a dangling pointer into the cached block below ran into this node:";
+        return below->state == ANT_STATE_FREE ? "a write through a dangling pointer into the free block below ran "
+                                                "into this node:"
+               : below->state == ANT_STATE_CACHED
+                   ? "a write through a dangling pointer into the cached block below ran into this node:"
+                   : "a write through a dangling pointer into the quarantined block below ran into this node:";
     }
     bool below_agrees = node->below == (below ? below->size : 0);
     ant_node_t *end = (ant_node_t *)(void *)((unsigned char *)node + node->size);
@@ -102,11 +104,12 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const char *call, const
     if (ant_region_holds(r, node, ANT_NODE_SIZE) && ant_head_ok(node)) {
         if (node->state == ANT_STATE_USED)
             return node;
-        if (node->state == ANT_STATE_FREE || node->state == ANT_STATE_CACHED) {
+        if (node->state == ANT_STATE_FREE || node->state == ANT_STATE_CACHED || node->state == ANT_STATE_QUARANTINED) {
             p.kind = ANT_PROBLEM_DOUBLE_FREE;
             p.node = node;
-            p.what = node->state == ANT_STATE_FREE ? "a block that is already free:"
-                                                   : "a block that is already free (kept in a thread cache):";
+            p.what = node->state == ANT_STATE_FREE     ? "a block that is already free:"
+                     : node->state == ANT_STATE_CACHED ? "a block that is already free (kept in a thread cache):"
+                                                       : "a block that is already free (held in the quarantine):";
             ant_report(&p);
             return 0;
         }
@@ -129,7 +132,7 @@ static ant_node_t *in_region(ant_region_t *r, void *mem, const char *call, const
     }
     p.node = holder;
     p.at = mem;
-    if (ant_is_free(holder)) {
+    if (ant_is_arenas_alone(holder->w[3])) {
         p.kind = ANT_PROBLEM_DOUBLE_FREE;
         p.what = "an address inside a free block (freed before, then merged into):";
     } else {

@@ -12,14 +12,18 @@ from .errors import Unreadable
 from .inflight import STEP_REBUILD_BINS
 from .layout import (
     ALIGNMENT, FLAG_BIG, FLAG_BUSY, FREED_WORDS, MASK32, MIN_BLOCK, NODE_SIZE, NODE_WORDS,
-    POISON_OFFSET, SITE_MASK, STATE_CACHED, STATE_FREE, STATE_USED, TAIL_SIZE, freed_check,
+    POISON_OFFSET, SITE_MASK, STATE_CACHED, STATE_FREE, STATE_QUARANTINED, STATE_USED, TAIL_SIZE,
+    freed_check,
     head_check, head_checks, tail_sentinel,
 )
 
 # Every kind, with what it means; README.md and `help ant-check` show these.
 KINDS = problems.KINDS
 
-STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free", STATE_CACHED: "cached"}
+STATE_NAMES = {STATE_USED: "used", STATE_FREE: "free", STATE_CACHED: "cached",
+               STATE_QUARANTINED: "quarantined"}
+# Blocks the program freed, poisoned, that say who freed them.
+FREED_STATES = ("free", "cached", "quarantined")
 POISON_CHUNK = 1 << 20
 COPY_REACH = 16  # blocks walked before a damaged node that it may be a copy of
 FREED_AT = 16  # who freed a free or cached block: mem[16 .. 32)
@@ -140,7 +144,7 @@ class Checker:
         report = self.report(node)
         if report is None:
             return "mem 0x%x (its node cannot be read)" % mem
-        if report.state in ("free", "cached"):
+        if report.state in FREED_STATES:
             freed = self.freed(node)
             return "%s block mem 0x%x (last owner: serial %s, site %s%s)" % (
                 report.state, mem, number(report.serial), self.site(report.site),
@@ -198,7 +202,7 @@ class Checker:
             return report  # half changed: its contents prove nothing
         if report.state == "used" and report.size_ok and self._holds(report):
             self._tail(cur, report)
-        elif report.state in ("free", "cached") and report.size_ok:
+        elif report.state in FREED_STATES and report.size_ok:
             self._freed_contents(cur, report)
         return report
 
@@ -280,8 +284,8 @@ class Checker:
         """I11: the state, the big flag, BUSY and the arena."""
         big = region.kind == "big"
         if report.state == "unknown":
-            self.add("state", "I11", "node 0x%x.state is %s, neither USED nor FREE nor CACHED"
-                     % (cur, letter(report.state_byte)), cur)
+            self.add("state", "I11", "node 0x%x.state is %s, neither USED, FREE, CACHED nor "
+                     "QUARANTINED" % (cur, letter(report.state_byte)), cur)
         elif big and report.state != "used":
             self.add("state", "I11", "big block 0x%x is %s, but big blocks are "
                      "always used (freeing one unmaps it)" % (cur, report.state.upper()), cur)
@@ -320,7 +324,7 @@ class Checker:
                  cur, culprit=mem)
 
     def _freed_contents(self, cur, report):
-        """I3: a free or cached block's record of who freed it checks, and
+        """I3: a free, cached or quarantined block's record of who freed it checks, and
         its mem is poison from POISON_OFFSET to its end."""
         mem = cur + NODE_SIZE
         freed = self.freed(cur)

@@ -2,7 +2,7 @@
 rules expect, and what its mem holds that the rules look at."""
 import struct
 
-from .check import POISON_CHUNK, STATE_NAMES
+from .check import FREED_STATES, POISON_CHUNK, STATE_NAMES
 from .errors import Unreadable
 from .layout import (
     FLAG_BIG, FLAG_TURNS, FREE_LINKS_SIZE, FREED_WORDS, NODE_SIZE, POISON_OFFSET, SITE_MASK,
@@ -31,8 +31,8 @@ def block_facts(heap, block, dump=64):
         except Unreadable:
             value = None
         facts["tail"] = {"address": at, "value": value, "expected": want, "ok": value == want}
-    elif block.state in ("free", "cached") and room >= POISON_OFFSET:
-        names = ("next", "prev") if block.state == "free" else ("next", "cache")
+    elif block.state in FREED_STATES and room >= POISON_OFFSET:
+        names = ("next", "cache") if block.state == "cached" else ("next", "prev")
         facts["links"] = dict(zip(names, FREE_LINKS.unpack(reader.read(block.mem, 16))))
         site, serial, check = FREED_WORDS.unpack(
             reader.read(block.mem + FREE_LINKS_SIZE, FREED_WORDS.size))

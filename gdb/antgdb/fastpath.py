@@ -28,7 +28,7 @@ _WORD = struct.Struct("<Q")
 _LINKS = struct.Struct("<QQ")
 _FREED = struct.Struct("<QII")  # site | serial_high << 48, serial, check
 # The state letter, at node + 24: the scan's cheap first test.
-_STATE_LETTER = re.compile(rb"[UFC]")
+_STATE_LETTER = re.compile(rb"[UFCQ]")
 _STATE_AT = 24
 # A mark with any bit of the change count set: no masked mark equals it.
 NO_MARK = MASK32
@@ -170,8 +170,8 @@ class PythonScan:
 
     def __call__(self, buf, base, at, anchor=None):
         """The lowest address from `at` on, a multiple of 16, holding a
-        whole node in buf (read at base) whose state is USED, FREE or
-        CACHED and whose check verifies, and, when an anchor is given, whose
+        whole node in buf (read at base) whose state is USED, FREE, CACHED
+        or QUARANTINED and whose check verifies, and, when an anchor is given, whose
         below reaches back to it exactly; None if there is none."""
         secret = self.secret
         a0, a1, a2, a3 = CHECK_ADDS

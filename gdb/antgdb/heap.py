@@ -335,7 +335,8 @@ class _Walk:
         region.cached_bytes += run.cached_bytes
         # Blocks tile what the walk covered: the used bytes are the rest.
         region.used_bytes = (cur - start - region.skipped_bytes - region.free_bytes
-                             - region.unknown_bytes - region.cached_bytes)
+                             - region.unknown_bytes - region.cached_bytes
+                             - region.quarantined_bytes)
         self._region_last(region, start, end, last)
 
     def _full(self, region):
@@ -436,6 +437,10 @@ class _Walk:
             region.cached_blocks += 1
             region.cached_bytes += extent
             heap.cached[cur] = (region.arena, extent) + self._links(cur, report, extent)
+        elif report.state == "quarantined" and region.kind == "heap":
+            region.quarantined_blocks += 1
+            region.quarantined_bytes += extent
+            heap.quarantined[cur] = (region.arena, extent) + self._links(cur, report, extent)
         else:
             region.damaged = True
             region.unknown_blocks += 1
@@ -466,6 +471,10 @@ class _Walk:
         elif node in heap.cached:
             heap.cached[node] = (heap.cached[node][0], extent) + heap.cached[node][2:]
             region.cached_bytes += extent - was
+        elif node in heap.quarantined:
+            entry = heap.quarantined[node]
+            heap.quarantined[node] = (entry[0], extent) + entry[2:]
+            region.quarantined_bytes += extent - was
 
     # -- finding sound nodes again -------------------------------------------
 

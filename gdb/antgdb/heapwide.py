@@ -1,5 +1,6 @@
 """The rules that need the whole heap, run once the walk is done: I9 (the free
-lists), I13 (the thread caches' lists) and I10 (the counters), and the
+lists), I13 (the thread caches' lists), I19 (the quarantines) and I10 (the
+counters), and the
 setting aside of what a change that could not be undone makes blocks seem
 to break. Each function takes the check.Checker of the walk."""
 from .layout import ALIGNMENT, COUNTERS, MASK64, MIN_BLOCK, NODE_SIZE
@@ -8,6 +9,7 @@ from .layout import ALIGNMENT, COUNTERS, MASK64, MIN_BLOCK, NODE_SIZE
 def finish(checker):
     _free_links(checker)
     _cache_lists(checker)
+    _quarantines(checker)
     _accounting(checker)
     _unjudged(checker)
 
@@ -287,6 +289,70 @@ def _not_cached(c, link):
     if block is not None and block.node == link:
         return "that is a %s block, not a cached one" % block.state
     return "that is not a node: it is " + where
+
+
+# -- I19: quarantines ---------------------------------------------------------
+
+def _quarantines(c):
+    """I19: each arena's quarantine leads from its head, by mem[0:8], through
+    quarantined blocks of that arena without a loop, each naming the one
+    before in mem[8:16], to its tail, and holds as many blocks and bytes as
+    the arena says: every quarantined block of the arena, when its walk was
+    whole."""
+    heap = c.heap
+    if heap.layout.version < 6:
+        return
+    for arena in heap.arenas:
+        _quarantine(c, arena)
+
+
+def _quarantine(c, arena):
+    quarantined = c.heap.quarantined
+    values = arena.values
+    index = arena.index
+    node, previous, seen, size = values["quarantine_head"], 0, set(), 0
+    while node:
+        came = ("arena %d's quarantine_head" % index if not previous
+                else "the quarantine link of %s" % c.owner(previous))
+        if node in seen:
+            c.add("link", "I19", "%s leads back to node 0x%x: the quarantine loops"
+                  % (came, node), previous or None)
+            return
+        entry = quarantined.get(node)
+        if entry is None or entry[0] != index or entry[2] is None:
+            block, where = c.heap.find(node)
+            what = ("a %s block" % block.state if block is not None and block.node == node
+                    else where)
+            c.add("link", "I19", "%s is 0x%x, which is not a quarantined block of arena %d: "
+                  "it is %s" % (came, node, index, what), previous or None)
+            return
+        if entry[3] != previous:
+            c.add("use-after-free", "I19", "%s was written after it was freed: the link to "
+                  "the block before it in the quarantine (mem+8) is 0x%x, but that is 0x%x; a "
+                  "dangling pointer to it is the likely culprit"
+                  % (c.owner(node), entry[3], previous), node, culprit=node + NODE_SIZE)
+            return
+        seen.add(node)
+        size += entry[1]
+        previous, node = node, entry[2]
+    if values["quarantine_tail"] != previous:
+        c.add("link", "I19", "arena %d's quarantine_tail is 0x%x, but its quarantine ends "
+              "at 0x%x" % (index, values["quarantine_tail"], previous), previous or None)
+        return
+    if arena.damaged or index in c.unjudged:
+        return
+    missed = sorted(node for node, entry in quarantined.items()
+                    if entry[0] == index and node not in seen)
+    if missed:
+        c.add("link", "I19", "%s is not in arena %d's quarantine%s" % (
+            c.owner(missed[0]), index,
+            " (nor are %s more)" % _many(len(missed) - 1, "quarantined block")
+            if len(missed) > 1 else ""), missed[0])
+    elif values["quarantine_blocks"] != len(seen) or values["quarantine_bytes"] != size:
+        c.add("accounting", "I19", "arena %d: its quarantine holds %s of %d bytes, but "
+              "arena.quarantine_blocks is %d and arena.quarantine_bytes %d"
+              % (index, _many(len(seen), "block"), size, values["quarantine_blocks"],
+                 values["quarantine_bytes"]))
 
 
 # -- I10: counters --------------------------------------------------------------

@@ -47,6 +47,8 @@ STEPS = {
     17: "rebuilding the arena's free lists after damage",
     18: "checking the blocks of region 0x{0:x}",
     19: "moving the cached blocks from mem 0x{0:x} down to cache 0x{1:x}",
+    20: "holding freed mem 0x{0:x} in the quarantine, {1} bytes held before",
+    21: "taking mem 0x{0:x}, the oldest, out of the quarantine, {1} bytes held before",
 }
 STEP_REBUILD_BINS = 17
 

@@ -11,8 +11,11 @@ Which layout versions are read: every released one stays readable, so
 that a core keeps its meaning whatever antgdb opens it. Version 4 is the
 first released layout; version 5 adds root.kept (guarded blocks and freed
 big blocks kept inaccessible, read by kept.py) and lets a big mapping hold
-a guard page, and reads as version 4 in all else; version 6 lets a site
-be a call stack in the store at root.stacks (read by stacks.py).
+a guard page, and reads as version 4 in all else. Version 6 adds the
+quarantine (the node state QUARANTINED and each arena's list of such
+blocks, root.quarantine and arena.quarantine_*, checked by heapwide.py,
+I19) and lets a site be a call stack in the store at root.stacks (read by
+stacks.py).
 """
 import struct
 
@@ -24,6 +27,7 @@ REGION_MAGIC = 0x4E4745522D544E41  # "ANT-REGN"
 STATE_USED = 0x55  # 'U'
 STATE_FREE = 0x46  # 'F'
 STATE_CACHED = 0x43  # 'C': in a thread cache
+STATE_QUARANTINED = 0x51  # 'Q': freed, held back from reuse (version 6)
 REGION_HEAP = 0x50414548  # "HEAP"
 REGION_BIG = 0x20474942  # "BIG "
 FLAG_BIG = 0x0001
@@ -246,6 +250,7 @@ class Layout:
         self.caches = get("root.caches")
         self.cache_limit = self.optional("root.cache_limit") or 0
         self.cache_size = fields["cache"][1]
+        self.quarantine = self.optional("root.quarantine") or 0
 
     def root_value(self, name):
         offset, size = self.fields[name]
@@ -362,10 +367,10 @@ def _read_table(where, data, table, count):
 REQUIRED_5 = ("root.guard", "root.kept_slots", "root.kept", "kept", "kept.mapping", "kept.length",
               "kept.mem", "kept.requested", "kept.serial", "kept.site", "kept.freed_site",
               "kept.freed_serial", "kept.order", "kept.state", "kept.guard")
-
-
-# What version 6 adds: the call stack store.
-REQUIRED_6 = ("root.stacks", "root.stack_depth", "stacks", "stacks.magic", "stacks.depth",
+# What version 6 adds: the quarantine and the call stack store.
+REQUIRED_6 = ("root.quarantine", "arena.quarantine_head", "arena.quarantine_tail",
+              "arena.quarantine_blocks", "arena.quarantine_bytes",
+              "root.stacks", "root.stack_depth", "stacks", "stacks.magic", "stacks.depth",
               "stacks.bucket_count", "stacks.used", "stacks.count", "stacks.dropped", "stack",
               "stack.depth", "stack.frames")
 
@@ -373,7 +378,8 @@ REQUIRED_6 = ("root.stacks", "root.stack_depth", "stacks", "stacks.magic", "stac
 def _validate(where, version, data, fields):
     faults = []
     fixed = dict(NODE, **FREED)
-    required = REQUIRED + (REQUIRED_5 if version >= 5 else ()) + (REQUIRED_6 if version >= 6 else ())
+    required = (REQUIRED + (REQUIRED_5 if version >= 5 else ())
+                + (REQUIRED_6 if version >= 6 else ()))
     missing = [name for name in required + tuple(fixed) if name not in fields]
     if missing:
         faults.append("the field table lacks " + ", ".join(missing))

@@ -35,6 +35,7 @@ class Region:
         self.lo = self.hi = 0  # its blocks are heap.nodes[lo:hi]
         self.free_blocks = self.unknown_blocks = self.cached_blocks = 0
         self.requested_bytes = self.used_bytes = self.cached_bytes = 0
+        self.quarantined_blocks = self.quarantined_bytes = 0
         self.free_bytes = self.unknown_bytes = 0
         self.largest_free = self.skipped_bytes = 0
         self.damaged = False
@@ -45,7 +46,8 @@ class Region:
 
     @property
     def used_blocks(self):
-        return self.blocks - self.free_blocks - self.unknown_blocks - self.cached_blocks
+        return (self.blocks - self.free_blocks - self.unknown_blocks - self.cached_blocks
+                - self.quarantined_blocks)
 
     @property
     def wilderness_bytes(self):
@@ -80,13 +82,16 @@ class Arena:
 
     def walk_counters(self):
         """The arena counters as the walk finds them, named as the table.
-        The arena counts cached blocks as handed out, with the used ones."""
+        The arena counts cached and quarantined blocks as handed out, with
+        the used ones."""
         every = self.regions + self.bigs
         return {
-            "used_blocks": sum(r.used_blocks + r.cached_blocks for r in every),
+            "used_blocks": sum(r.used_blocks + r.cached_blocks + r.quarantined_blocks
+                               for r in every),
             "free_blocks": sum(r.free_blocks for r in every),
             "requested_bytes": sum(r.requested_bytes for r in every),
-            "used_bytes": sum(r.used_bytes + r.cached_bytes for r in every),
+            "used_bytes": sum(r.used_bytes + r.cached_bytes + r.quarantined_bytes
+                              for r in every),
             "free_bytes": sum(r.free_bytes for r in every),
             "wilderness_bytes": sum(r.wilderness_bytes for r in every),
             "mapped_bytes": sum(r.length for r in every),
@@ -231,6 +236,7 @@ class Heap:
         self.extents = {}  # node -> extent, where it differs from node.size
         self.frees = FreeBlocks()  # region by region, region.free_blocks each
         self.cached = {}  # cached node -> (arena, size, next in bin, cache)
+        self.quarantined = {}  # quarantined node -> (arena, size, next, prev)
         self.caches = []  # Cache, in root.caches order
         self.busy = {}  # node -> the thread cache moving it, as a phrase
         self.journals = []  # inflight.Journal of each arena, as read
@@ -360,6 +366,9 @@ class Heap:
             "cached_blocks": sum(r.cached_blocks for r in every),
             "cached_bytes": sum(r.cached_bytes for r in every),
             "caches": len(self.caches),
+            "quarantined_blocks": sum(r.quarantined_blocks for r in every),
+            "quarantined_bytes": sum(r.quarantined_bytes for r in every),
+            "quarantine": self.layout.quarantine,
             "unknown_blocks": sum(r.unknown_blocks for r in every),
             "requested_bytes": sum(r.requested_bytes for r in every),
             "used_bytes": sum(r.used_bytes for r in every),

@@ -42,7 +42,7 @@ ROWS_FIELDS = (  # struct rows of rows.c, every member 64 bits
     "text_mode", "address_width", "size_width", "nodes", "sizes", "requested", "serials",
     "sites", "states", "plain", "region_los", "region_count", "place_starts", "place_lengths",
     "place_text", "site_list", "starts", "lengths", "text", "site_count", "out", "out_room",
-    "out_length", "next", "missing",
+    "out_length", "next", "missing", "state_width",
 )
 COLUMNS_FIELDS = ("sizes", "requested", "serials", "sites", "states")  # struct columns
 GROUP_COLUMNS = ("sites", "sizes", "requested", "serials")  # struct group_columns of groups.c
@@ -356,7 +356,8 @@ class NativeRows:
         self.place_lengths = array("Q", map(len, self.places))
         self.rows = native.Rows(
             text_mode=text.text_mode, address_width=text.address_width,
-            size_width=text.size_width, nodes=address(columns.nodes),
+            size_width=text.size_width, state_width=text.state_width,
+            nodes=address(columns.nodes),
             sizes=address(columns.sizes), requested=address(columns.requested),
             serials=address(columns.serials), sites=address(columns.sites),
             states=address(columns.states), plain=address(columns.plain),

@@ -65,21 +65,23 @@ SPECS = {
         ". free, ! damaged,\n~ wilderness."),
     "ant-walk": Spec(
         "List the blocks of the Ant heap in address order, one row per block.",
-        "ant-walk [--used|--free|--cached] [--min-size N] [--site PATTERN] [--serial A-B] "
+        "ant-walk [--used|--free|--cached|--quarantined] [--min-size N] [--site PATTERN] [--serial A-B] "
         "[--requested A-B] [--arena N] [--sort KEY] [--reverse] [--limit N] [--json] "
         "[--output FILE] [--root ADDR]",
         [("--used", None, "only blocks in use"),
          ("--free", None, "only free blocks"),
          ("--cached", None, "only blocks waiting in a thread cache (freed by the\n"
                             "program, not yet returned to the heap)"),
+         ("--quarantined", None, "only blocks held in a quarantine (freed by the\n"
+                                 "program, held back from reuse: ANT_OPTIONS=quarantine)"),
          ("--min-size", "N", "only blocks of at least N bytes (block size; 4K, 1M, 0x100 work)"),
          *filters.OPTIONS,
          ("--limit", "N", "stop after N rows (the first N in the order asked for)"),
          JSON, OUTPUT, ROOT],
         more="Columns: node address, mem address (what malloc returned), block size\n"
         "(node included), requested bytes (of a used block), state (used, free,\n"
-        "cached in a thread cache or a depot, or unknown when the node is\n"
-        "damaged), serial (the Nth allocation), and site (the caller of\n"
+        "cached in a thread cache or a depot, quarantined, or unknown when the\n"
+        "node is damaged), serial (the Nth allocation), and site (the caller of\n"
         "malloc, with its symbol and line where gdb knows them). Regions come in\n"
         "the order of their arena's lists; blocks within a region by address,\n"
         "unless --sort or --reverse says otherwise. A row passes every filter\n"
@@ -88,8 +90,9 @@ SPECS = {
         "Group the Ant heap's blocks by allocation site, largest requested bytes first.",
         "ant-sites [--top N] [--free] [--json] [--output FILE] [--root ADDR]",
         [("--top", "N", "only the N sites with the most requested bytes"),
-         ("--free", None, "the blocks the program freed (free, and cached in a\n"
-                          "thread cache or a depot) by the site of their last owner"),
+         ("--free", None, "the blocks the program freed (free, cached in a thread\n"
+                          "cache or a depot, and quarantined) by the site of their\n"
+                          "last owner"),
          JSON, OUTPUT, ROOT],
         more="Columns: blocks, requested bytes (a freed block's are its last\n"
         "owner's), block bytes (nodes included), the lowest and highest serial,\n"
@@ -185,7 +188,7 @@ _SIZE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)\s*(b|k|kib|kb|m|mib|mb|g|gib|gb)?$", 
 _SCALE = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
-_STATE_FLAGS = ("--used", "--free", "--cached")  # ant-walk's filters, one at most
+_STATE_FLAGS = ("--used", "--free", "--cached", "--quarantined")  # ant-walk's filters, one at most
 
 
 def parse_size(text, what):
@@ -201,7 +204,7 @@ def parse(command, text):
     """The options of one invocation as a dict; raises UsageError."""
     spec = SPECS[command]
     values = {"json": False, "help": False, "root": None, "used": False,
-              "free": False, "cached": False, "min_size": 0, "limit": None, "address": None,
+              "free": False, "cached": False, "quarantined": False, "min_size": 0, "limit": None, "address": None,
               "output": None, "svg": None}
     flags = {flag: value for flag, value, _ in spec.options}
     words = text.split()

@@ -6,7 +6,7 @@ import json
 from itertools import accumulate
 
 from . import fragmentation, kept, native
-from .check import STATE_NAMES, number
+from .check import FREED_STATES, STATE_NAMES, number
 from .columns import Columns
 from .facts import block_facts
 from .layout import COUNTERS, FIT_NAMES, NODE_SIZE, POISON_OFFSET
@@ -94,6 +94,8 @@ def _region_dict(region):
         "wilderness_bytes": region.wilderness_bytes, "blocks": region.blocks,
         "used_blocks": region.used_blocks, "free_blocks": region.free_blocks,
         "cached_blocks": region.cached_blocks, "cached_bytes": region.cached_bytes,
+        "quarantined_blocks": region.quarantined_blocks,
+        "quarantined_bytes": region.quarantined_bytes,
         "unknown_blocks": region.unknown_blocks,
         "requested_bytes": region.requested_bytes, "used_bytes": region.used_bytes,
         "free_bytes": region.free_bytes, "largest_free": region.largest_free,
@@ -123,9 +125,10 @@ def heap_lines(heap, sites=None):
     yield "Ant heap at 0x%x: layout version %d, fit %s, %s" % (
         layout.address, layout.version, fit, _many(s["arenas"], "arena"))
     rows = [
-        ("blocks", "%s (%s used, %s free%s%s)" % (
+        ("blocks", "%s (%s used, %s free%s%s%s)" % (
             _count(s["blocks"]), _count(s["used_blocks"]), _count(s["free_blocks"]),
             ", %s cached" % _count(s["cached_blocks"]) if s["cached_blocks"] else "",
+            ", %s quarantined" % _count(s["quarantined_blocks"]) if s["quarantined_blocks"] else "",
             ", %s damaged" % _count(s["unknown_blocks"]) if s["unknown_blocks"] else "")),
         ("requested", "%s in used blocks of %s" % (human(s["requested_bytes"]), human(s["used_bytes"]))),
         ("free", "%s in free blocks, largest %s" % (human(s["free_bytes"]),
@@ -137,6 +140,10 @@ def heap_lines(heap, sites=None):
         human(s["cached_bytes"]), _many(len(heap.caches), "cache"), live,
         layout.cache_limit) if heap.caches else "none yet (%s blocks per size)" % (
             layout.cache_limit if layout.cache_limit else "off: 0")))
+    if layout.quarantine or s["quarantined_blocks"]:
+        rows.append(("quarantine", "%s in %s, held back from reuse (up to %s per arena)" % (
+            human(s["quarantined_bytes"]), _many(s["quarantined_blocks"], "block"),
+            human(layout.quarantine))))
     rows += [
         ("mapped", "%s in %s and %s" % (human(s["mapped_bytes"]), _many(s["regions"], "region"),
                                         _many(s["bigs"], "big block"))),
@@ -310,7 +317,7 @@ class JsonRows:
     it for the members of each region and site, and for the rows it leaves
     to Python."""
 
-    text_mode, address_width, size_width = 0, 0, 0
+    text_mode, address_width, size_width, state_width = 0, 0, 0, 0
 
     def __init__(self, heap, sites):
         self._heap = heap
@@ -409,8 +416,11 @@ class TextRows:
         self.address_width = max(14, len("0x%x" % top))
         self.size_width = max(9, len(str(max((region.length for region in heap.regions),
                                              default=0))))
-        self.form = "%%-%ds  %%-%ds  %%%ds  %%%ds  %%-7s  %%8s  %%s" % (
-            self.address_width, self.address_width, self.size_width, self.size_width)
+        # "quarantined" is the longest state, and only a quarantine has it.
+        self.state_width = len("quarantined") if heap.quarantined else len("unknown")
+        self.form = "%%-%ds  %%-%ds  %%%ds  %%%ds  %%-%ds  %%8s  %%s" % (
+            self.address_width, self.address_width, self.size_width, self.size_width,
+            self.state_width)
 
     def site(self, site):
         return self._sites.text(site)
@@ -512,7 +522,7 @@ def block_lines(heap, block, sites, address=None):
     if info["guard"]:
         yield "  guarded: a guard page right %s it" % info["guard"]
     serial = serial_text(block.serial, damaged(block.problems))
-    if block.state in ("free", "cached"):
+    if block.state in FREED_STATES:
         # Its node keeps its last owner's request, serial and site.
         kept = next(field["value"] for field in info["fields"] if field["name"] == "requested")
         yield "  %s, %d bytes; last owner: %s bytes requested, serial %s, site %s" % (
@@ -544,7 +554,8 @@ def block_lines(heap, block, sites, address=None):
     if links and "cache" in links:
         yield "  cache links: next in bin 0x%x, cache 0x%x" % (links["next"], links["cache"])
     elif links:
-        yield "  free links: next 0x%x, prev 0x%x" % (links["next"], links["prev"])
+        yield "  %s links: next 0x%x, prev 0x%x" % (
+            "quarantine" if block.state == "quarantined" else "free", links["next"], links["prev"])
     freed = info["freed"]
     if freed and freed["ok"]:
         yield "  freed at %s after serial %d" % (sites.text(freed["site"]), freed["serial"])

@@ -12,19 +12,20 @@ nothing.
 import fnmatch
 from array import array
 
-from .check import STATE_CACHED, STATE_FREE, STATE_USED
+from .check import STATE_CACHED, STATE_FREE, STATE_QUARANTINED, STATE_USED
 from .errors import UsageError
 
 SLICE = 1 << 14  # node indices chosen at a time when nothing is sorted
-STATE_BYTES = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED}
+STATE_BYTES = {"used": STATE_USED, "free": STATE_FREE, "cached": STATE_CACHED,
+               "quarantined": STATE_QUARANTINED}
 
 
 SORT_KEYS = ("size", "requested", "serial", "address")
 
 
 class Selection:
-    """ant-walk's choice: blocks in `state` ("used", "free", "cached" or
-    None), of at least `min_size` bytes, whose site `site` (a SitePattern)
+    """ant-walk's choice: blocks in `state` ("used", "free", "cached",
+    "quarantined" or None), of at least `min_size` bytes, whose site `site` (a SitePattern)
     matches, whose serial and requested bytes lie in `serial` and
     `requested` ((low, high) ranges, high None for no bound), in arena
     `arena`; ordered by `sort` (one of SORT_KEYS, None for walk order),
@@ -141,6 +142,9 @@ def _keep(heap, columns, selection, lo, hi):
             # byte alone does not make it one.
             frees, nodes = columns.free_nodes(), columns.nodes
             kept = [index for index in kept if nodes[index] in frees]
+        elif want == STATE_QUARANTINED:
+            held, nodes = heap.quarantined, columns.nodes
+            kept = [index for index in kept if nodes[index] in held]
     if selection.min_size:
         sizes, least = columns.sizes, selection.min_size
         kept = [index for index in kept if sizes[index] >= least]

@@ -47,8 +47,9 @@ def order(groups):
 
 
 def chosen(heap, columns, free=False):
-    """The indices ant-sites sums: used blocks, or free and cached ones."""
-    states = ("free", "cached") if free else ("used",)
+    """The indices ant-sites sums: used blocks, or free, cached and
+    quarantined ones."""
+    states = ("free", "cached", "quarantined") if free else ("used",)
     for state in states:
         yield from chosen_indices(heap, columns, Selection(state))
 

@@ -33,13 +33,15 @@ GUTTER = 70  # left of the rows, where each row's offset in its region is writte
 LEFT = MARGIN + GUTTER  # where rows start
 
 # Each kind of byte, its colour and what the legend calls it. The states are
-# <ant/layout.h>'s (USED, FREE, CACHED; a cached block is in a thread's cache
-# or in its arena's depot), "unknown" a node too damaged to tell.
+# <ant/layout.h>'s (USED, FREE, CACHED, QUARANTINED; a cached block is in a
+# thread's cache or in its arena's depot), "unknown" a node too damaged to
+# tell.
 KINDS = {
     "used": ("#3b6fb6", "used"),
     "free": ("#72c05b", "free"),
     "cached": ("#f0a030", "cached (thread cache)"),
     "depot": ("#a66cc4", "cached (arena's depot)"),
+    "quarantined": ("#2aa198", "freed, held in the quarantine"),
     "unknown": ("#8c8c8c", "unknown (node damaged)"),
     "overhead": ("#4a4a4a", "region header, or a big mapping's slack"),
     "guard": ("#8b4513", "guard page"),
@@ -47,7 +49,8 @@ KINDS = {
     "wilderness": ("#e6dfcb", "wilderness"),
 }
 # One letter each, since thousands of elements name one.
-CLASSES = {"used": "u", "free": "f", "cached": "c", "depot": "d", "unknown": "x",
+CLASSES = {"used": "u", "free": "f", "cached": "c", "depot": "d", "quarantined": "q",
+           "unknown": "x",
            "overhead": "o", "guard": "g", "kept": "k", "wilderness": "w"}
 DAMAGE = "#d62728"
 GUARD_TIP = "the guard page %s: PROT_NONE, so %s faults at the instruction that makes it"
@@ -150,7 +153,7 @@ class Span:
         return text
 
 
-SPAN_KINDS = ("used", "free", "cached", "depot", "unknown")
+SPAN_KINDS = ("used", "free", "cached", "depot", "quarantined", "unknown")
 # A node's state byte -> its kind's place in SPAN_KINDS.
 SPAN_INDEX = bytes(SPAN_KINDS.index(STATE_NAMES.get(state, "unknown")) for state in range(256))
 DEPOT = SPAN_KINDS.index("depot")

@@ -223,7 +223,7 @@ int ant_fastwalk(const unsigned char *window, uint64_t length, uint64_t base, co
 /*
  * The lowest address from `from` on, a multiple of ANT_ALIGN, holding a
  * whole node in `window` (length bytes read at base, which lie below 2^64)
- * whose state is USED, FREE or CACHED and whose check verifies, and, unless
+ * whose state is USED, FREE, CACHED or QUARANTINED and whose check verifies, and, unless
  * `anchor` is NONE, whose below reaches back to the anchor exactly; NONE if
  * there is none, or if this host cannot read the target's nodes.
  */
@@ -241,7 +241,8 @@ uint64_t ant_fastwalk_scan(const unsigned char *window, uint64_t length, uint64_
     for (uint64_t off = start - base; off <= length - ANT_NODE_SIZE; off += ANT_ALIGN) {
         const unsigned char *at = window + off;
         unsigned char state = at[offsetof(ant_node_t, state)];
-        if (state != ANT_STATE_USED && state != ANT_STATE_FREE && state != ANT_STATE_CACHED)
+        if (state != ANT_STATE_USED && state != ANT_STATE_FREE && state != ANT_STATE_CACHED &&
+            state != ANT_STATE_QUARANTINED)
             continue;
         ant_node_t node = node_at(at);
         if (anchor != NONE && node.below != base + off - anchor)

@@ -49,9 +49,10 @@ struct rows {
     uint64_t site_count;
     char *out;
     uint64_t out_room;
-    uint64_t out_length; /* in and out: rows written, ",\n" (JSON) or "\n" between two */
-    uint64_t next;       /* in and out: the place in picks of the next row */
-    uint64_t missing;    /* out: the site ROWS_SITE asks for */
+    uint64_t out_length;  /* in and out: rows written, ",\n" (JSON) or "\n" between two */
+    uint64_t next;        /* in and out: the place in picks of the next row */
+    uint64_t missing;     /* out: the site ROWS_SITE asks for */
+    uint64_t state_width; /* text: the state column's width, at most WIDTH_MAX */
 };
 
 EXPORT int ant_fastwalk_rows(const uint64_t *picks, uint64_t count, struct rows *r);
@@ -141,10 +142,11 @@ static char *pad_to(char *start, char *at, uint64_t width, int left)
 
 static const char *state_name(uint64_t state)
 {
-    return state == ANT_STATE_USED     ? "used"
-           : state == ANT_STATE_FREE   ? "free"
-           : state == ANT_STATE_CACHED ? "cached"
-                                       : "unknown";
+    return state == ANT_STATE_USED          ? "used"
+           : state == ANT_STATE_FREE        ? "free"
+           : state == ANT_STATE_CACHED      ? "cached"
+           : state == ANT_STATE_QUARANTINED ? "quarantined"
+                                            : "unknown";
 }
 
 /* One row's facts, from the columns. */
@@ -199,7 +201,7 @@ static char *text_row(char *at, const struct rows *r, const struct row *row, con
     at = row->state == ANT_STATE_USED ? put_number(at, row->requested) : PUT(at, "-");
     at = pad_to(start, at, r->size_width, 0);
     at = PUT(at, "  ");
-    at = pad_to(at, put_text(at, name, strlen(name)), 7, 1);
+    at = pad_to(at, put_text(at, name, strlen(name)), r->state_width, 1);
     at = PUT(at, "  ");
     start = at;
     at = row->serial ? put_number(at, row->serial) : PUT(at, "-");
@@ -216,7 +218,7 @@ static char *text_row(char *at, const struct rows *r, const struct row *row, con
 /* Writes the rows of node indices picks[next .. count), in that order. */
 int ant_fastwalk_rows(const uint64_t *picks, uint64_t count, struct rows *r)
 {
-    if (!HOST_READS_TARGET || r->address_width > WIDTH_MAX || r->size_width > WIDTH_MAX)
+    if (!HOST_READS_TARGET || r->address_width > WIDTH_MAX || r->size_width > WIDTH_MAX || r->state_width > WIDTH_MAX)
         return ROWS_UNSUPPORTED;
     for (; r->next < count; r->next++) {
         uint64_t index = picks[r->next];

@@ -81,10 +81,11 @@ void detect_expect_culprit(const void *mem)
 void detect_expect_free(const void *mem)
 {
     ant_block_info_t b = block_of(mem);
-    CHECK(b.state == ANT_BLOCK_FREE || b.state == ANT_BLOCK_CACHED);
+    CHECK(b.state == ANT_BLOCK_FREE || b.state == ANT_BLOCK_CACHED || b.state == ANT_BLOCK_QUARANTINED);
+    const char *state = b.state == ANT_BLOCK_FREE ? "free" : b.state == ANT_BLOCK_CACHED ? "cached" : "quarantined";
     child_say("expect: %s block 0x%" PRIxPTR " (%zu-byte block, last allocated as serial %" PRIu64 " at 0x%" PRIxPTR
               " (\n",
-              b.state == ANT_BLOCK_FREE ? "free" : "cached", (uintptr_t)mem, b.size, b.serial, (uintptr_t)b.site);
+              state, (uintptr_t)mem, b.size, b.serial, (uintptr_t)b.site);
 }
 
 char *detect_freed(size_t n)

@@ -26,7 +26,8 @@ void detect_enter(int argc, char **argv, const struct child_scenario *table);
 void detect_expect_used(const void *mem);
 void detect_expect_free(const void *mem);
 /* A block of n bytes between two others, freed, and named as expected;
- * under the default options it waits in the thread's cache. */
+ * under the default options it waits in the thread's cache, with a
+ * quarantine in the quarantine. */
 char *detect_freed(size_t n);
 void detect_expect_culprit(const void *mem);
 void detect_expect_address(const void *address);

@@ -9,7 +9,8 @@
  * room) outside the markers. Run with ANT_OPTIONS as steps.py sets them:
  * one arena, caches of 4 blocks a size, 64 KiB regions, a 512 MiB mmap
  * threshold, so that a region fills and a new one is made without touching
- * more than a few pages.
+ * more than a few pages. With a quarantine (ANT_OPTIONS=quarantine=4k, run
+ * as gdb.steps.quarantine) it takes the quarantine's paths instead.
  */
 #include <ant/ant.h>
 #include <ant/layout.h>
@@ -41,6 +42,9 @@ __attribute__((noinline)) void path_end(void)
 /* Blocks above the thread caches' largest go to the arena. */
 #define ARENA_SIZE 1500
 #define SMALL 100
+
+/* The static library's root, for the options it started with. */
+extern ant_root_t ant_root;
 
 static void *keep[4096];
 static unsigned kept;
@@ -86,11 +90,42 @@ static void *other_thread_frees(void *arg)
     return 0;
 }
 
+/* A 4 KiB quarantine holds three blocks of QUARANTINED_SIZE: the fourth
+ * freed lets the oldest go. */
+#define QUARANTINED_SIZE 1000
+
+static void quarantine_paths(void)
+{
+    fill_holes();
+    void *a = ant_malloc(QUARANTINED_SIZE), *b = ant_malloc(QUARANTINED_SIZE);
+    pin(64);
+    void *more[3];
+    for (int i = 0; i < 3; i++) {
+        more[i] = ant_malloc(QUARANTINED_SIZE);
+        pin(64);
+    }
+    PATH("free into the quarantine", ant_free(a));
+    ant_free(b);
+    ant_free(more[0]);
+    PATH("free into the quarantine, the oldest leaving it", ant_free(more[1]));
+    PATH("free into the quarantine, the oldest leaving it, merging", ant_free(more[2]));
+    /* A block larger than the quarantine, at the top of the region: every
+     * block leaves, itself last, back to the wilderness. */
+    void *top = ant_malloc(5000);
+    PATH("free into the quarantine, every block leaving it, the last to the wilderness", ant_free(top));
+}
+
 int main(void)
 {
     unsigned char *victim = ant_malloc(40);
     pin(40);
     victim[40] = 'X';
+    if (ant_root.quarantine) {
+        quarantine_paths();
+        PATH("ant_check() holding each block it checks", ant_check());
+        puts("steps: done");
+        return 0;
+    }
 
     void *p, *q, *r;
     /* While the region holds no hole, a block is carved right after the

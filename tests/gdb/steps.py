@@ -56,6 +56,16 @@ MUST = {
     "thread exit": {MOVED: 4},
     "ant_check() holding each block it checks": {},
 }
+# With ANT_OPTIONS=quarantine (gdb.steps.quarantine), the quarantine's paths.
+QUARANTINE_MUST = {
+    "free into the quarantine": {20: 1},
+    "free into the quarantine, the oldest leaving it": {20: 1, 21: 1, 7: 1},
+    "free into the quarantine, the oldest leaving it, merging": {20: 1, 21: 1, 6: 1},
+    "free into the quarantine, every block leaving it, the last to the wilderness": {20: 1, 21: 4, 8: 1},
+    "ant_check() holding each block it checks": {},
+}
+if "quarantine=" in os.environ.get("ANT_OPTIONS", ""):
+    MUST = QUARANTINE_MUST
 # Notes that say a rule was not checked: at a stop of this test, never.
 UNCHECKED = ("not compared", "not judged", "not checked", "could not")
 # ...but for a block a thread cache is moving, whose check and contents are

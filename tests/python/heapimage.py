@@ -81,6 +81,35 @@ FIELDS = [
     ("journal.words", 40, 8 * JOURNAL_WORDS),
 ] + [("arena." + name, COUNTER_AT[name], 8) for name in COUNTER_NAMES]
 
+# What layouts 5 and 6 add (Image(version=6)): the kept slots (none here),
+# the quarantine, past version 4's root and in the arena's spare end, and
+# the call stack store (none: root.stacks 0, test_stacks.py reads one).
+ROOT_STACKS_AT = ROOT_SIZE + 24
+# Version 6 names more fields than version 4's table holds: its table
+# follows the new fields, as root.field_offset allows.
+FIELDS_V6_AT = ROOT_SIZE + 48
+ROOT_V6_SIZE = FIELDS_V6_AT + 32 * 256
+ROOT_GUARD_AT = ROOT_SIZE
+ROOT_QUARANTINE_AT = ROOT_SIZE + 16
+QUARANTINE_AT = ARENA_SIZE - 32  # arena.quarantine_head, _tail, _blocks, _bytes
+FIELDS_6 = [
+    ("root.guard", ROOT_GUARD_AT, 4), ("root.kept_slots", ROOT_GUARD_AT + 4, 4),
+    ("root.kept_bytes", ROOT_GUARD_AT + 8, 8), ("root.kept", ROOT_GUARD_AT + 16, 0),
+    ("kept", 0, 80), ("kept.mapping", 0, 8), ("kept.length", 8, 8), ("kept.mem", 16, 8),
+    ("kept.requested", 24, 8), ("kept.serial", 32, 8), ("kept.site", 40, 8),
+    ("kept.freed_site", 48, 8), ("kept.freed_serial", 56, 8), ("kept.order", 64, 8),
+    ("kept.state", 72, 4), ("kept.guard", 76, 4),
+    ("root.quarantine", ROOT_QUARANTINE_AT, 8),
+    ("arena.quarantine_head", QUARANTINE_AT, 8), ("arena.quarantine_tail", QUARANTINE_AT + 8, 8),
+    ("arena.quarantine_blocks", QUARANTINE_AT + 16, 8),
+    ("arena.quarantine_bytes", QUARANTINE_AT + 24, 8),
+    ("root.stacks", ROOT_STACKS_AT, 8), ("root.stack_depth", ROOT_STACKS_AT + 8, 4),
+    ("stacks", 0, 56), ("stacks.magic", 0, 8), ("stacks.depth", 8, 4), ("stacks.bucket_count", 12, 4),
+    ("stacks.used", 16, 8), ("stacks.mapped", 24, 8), ("stacks.count", 32, 8), ("stacks.dropped", 40, 8),
+    ("stacks.buckets", 56, 4), ("stack", 0, 16), ("stack.next", 0, 4), ("stack.hash", 4, 4),
+    ("stack.depth", 8, 4), ("stack.frames", 16, 8),
+]
+
 SECRET = 0x3C6EF372FE94F82B
 ROOT_AT = 0x555555558000
 ARENAS_AT = 0x555555600000
@@ -137,6 +166,13 @@ class Region:
         """A free block; serial, site and requested are its last owner's."""
         block = Block(self, size, "free", requested, serial, site)
         self.blocks.append(block)
+        return block
+
+    def quarantined(self, size, serial=0, site=0x401000, requested=0):
+        """A block in its arena's quarantine, after those made before it."""
+        block = Block(self, size, "quarantined", requested, serial, site)
+        self.blocks.append(block)
+        self.arena.quarantine.append(block)
         return block
 
     def cached(self, cache, size, serial=0, site=0x401000, requested=0):
@@ -204,6 +240,7 @@ class Arena:
         self.regions = []
         self.bigs = []
         self.counters = {}
+        self.quarantine = []  # its quarantined blocks, oldest first
 
     def region(self, length=0x10000):
         region = Region(self, self.image.place(length), length, L.REGION_HEAP)
@@ -238,7 +275,10 @@ class Cache:
 class Image:
     """A heap image; addresses are fixed so tests can name them."""
 
-    def __init__(self, secret=SECRET, root=ROOT_AT, poison=0xA5):
+    def __init__(self, secret=SECRET, root=ROOT_AT, poison=0xA5, version=4, quarantine=0):
+        self.version = version
+        self.quarantine = quarantine  # root.quarantine, of a version 6 image
+        self.fields = FIELDS + (FIELDS_6 if version >= 6 else [])
         self.secret = secret
         self.root = root
         self.poison = poison
@@ -277,7 +317,7 @@ class Image:
     # -- laying out bytes ---------------------------------------------------
 
     def build(self):
-        root = bytearray(ROOT_SIZE)
+        root = bytearray(ROOT_V6_SIZE if self.version >= 6 else ROOT_SIZE)
         self.segments = {self.root: root}
         arenas = bytearray(max(1, len(self.arenas)) * ARENA_SIZE)
         self.segments[ARENAS_AT] = arenas
@@ -316,8 +356,9 @@ class Image:
         return data
 
     def _root(self, root):
-        struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, 4, ROOT_SIZE, self.root,
-                         len(FIELDS), FIELDS_AT)
+        table = FIELDS_V6_AT if self.version >= 6 else FIELDS_AT
+        struct.pack_into("<QIIQII", root, 0, L.ROOT_MAGIC, self.version, len(root), self.root,
+                         len(self.fields), table)
         struct.pack_into("<IIIIIIIxxxxQQQII", root, 32, NODE_SIZE, REGION_HEADER, L.ALIGNMENT,
                          L.TAIL_SIZE, MIN_BLOCK, self.poison, L.POISON_OFFSET, 4096,
                          self.secret, self._serial, len(self.arenas), 3)
@@ -325,8 +366,12 @@ class Image:
             Q.pack_into(root, 96 + 8 * index, arena.address)
         struct.pack_into("<QII", root, ROOT_CACHES_AT,
                          self.caches[0].address if self.caches else 0, 16, CACHE_BINS)
-        for index, (name, offset, size) in enumerate(FIELDS):
-            FIELD.pack_into(root, FIELDS_AT + 32 * index, name.encode(), offset, size)
+        for index, (name, offset, size) in enumerate(self.fields):
+            if name == "root.fields":
+                offset, size = table, 32 * len(self.fields)
+            FIELD.pack_into(root, table + 32 * index, name.encode(), offset, size)
+        if self.version >= 6:
+            Q.pack_into(root, ROOT_QUARANTINE_AT, self.quarantine)
         if self.last_error:
             error = self.last_error
             struct.pack_into("<IIQQQQQQ", root, LAST_ERROR_AT, error["kind"], error.get("count", 1),
@@ -365,6 +410,19 @@ class Image:
             Q.pack_into(arenas, base + COUNTER_AT[name], counts[name])
         busy = self.arena_busy.get(arena.index, 0)
         Q.pack_into(arenas, base + ARENA_BUSY_AT, getattr(busy, "node", busy))
+        if self.version >= 6:
+            self._quarantine(arena, arenas, base)
+
+    def _quarantine(self, arena, arenas, base):
+        """The arena's quarantine, oldest first: mem[0:8] next, [8:16] prev."""
+        held = arena.quarantine
+        for i, block in enumerate(held):
+            nxt = held[i + 1].node if i + 1 < len(held) else 0
+            prev = held[i - 1].node if i else 0
+            struct.pack_into("<QQ", self.segments[block.region.address],
+                             block.mem - block.region.address, nxt, prev)
+        struct.pack_into("<QQQQ", arenas, base + QUARANTINE_AT, held[0].node if held else 0,
+                         held[-1].node if held else 0, len(held), sum(b.size for b in held))
 
     def _region(self, region, previous, counts, free_nodes):
         data = bytearray(region.length)
@@ -390,10 +448,10 @@ class Image:
         for block in nodes:
             self._node(data, region, block, REGION_HEADER if big else below, big)
             below = block.size
-            if block.state in ("used", "cached"):
+            if block.state in ("used", "cached", "quarantined"):
                 counts["used_blocks"] += 1
                 counts["used_bytes"] += block.size
-                counts["requested_bytes"] += block.requested
+                counts["requested_bytes"] += block.requested if block.state != "quarantined" else 0
             else:
                 counts["free_blocks"] += 1
                 counts["free_bytes"] += block.size
@@ -402,8 +460,8 @@ class Image:
 
     def _node(self, data, region, block, below, big):
         offset = block.node - region.address
-        state = {"used": L.STATE_USED, "free": L.STATE_FREE,
-                 "cached": L.STATE_CACHED}[block.state]
+        state = {"used": L.STATE_USED, "free": L.STATE_FREE, "cached": L.STATE_CACHED,
+                 "quarantined": L.STATE_QUARANTINED}[block.state]
         flags = (L.FLAG_BIG if big else 0) | block.turns << 1
         # A big block's node holds neither its size nor its requested bytes:
         # its mapping's header does.

@@ -381,7 +381,7 @@ class StateTest(Planted):
         self.image.node_write(self.used2, "state", ord("J"), reseal=True)
         heap = self.walk()
         self.assertEqual(found(heap)[0], ("state", "I11", self.used2.mem))
-        self.assertIn("state is 0x4a ('J'), neither USED nor FREE nor CACHED",
+        self.assertIn("state is 0x4a ('J'), neither USED, FREE, CACHED nor QUARANTINED",
                       heap.problems[0].detail)
 
     def test_free_big_block(self):

@@ -172,6 +172,7 @@ class FencedHeap:
         self.regions = [region]
         self.extents = {}
         self.kept = []  # no guarded or kept freed blocks
+        self.quarantined = {}  # nor quarantined ones
         self.problems = [Problem(node) for node in damaged]
 
     def problems_of(self, node):

@@ -91,10 +91,10 @@ class CompleteTest(unittest.TestCase):
     def test_flags(self):
         # gdb breaks words at "-", so `word` is what follows the last one.
         self.assertEqual(options.complete("ant-walk", "--", ""),
-                         ["used", "free", "cached", "min-size", "site", "serial", "requested",
+                         ["used", "free", "cached", "quarantined", "min-size", "site", "serial", "requested",
                           "arena", "sort", "reverse", "limit", "json", "output", "root", "help"])
         self.assertEqual(options.complete("ant-walk", "--", "--"),
-                         ["--used", "--free", "--cached", "--min-size", "--site", "--serial",
+                         ["--used", "--free", "--cached", "--quarantined", "--min-size", "--site", "--serial",
                           "--requested", "--arena", "--sort", "--reverse", "--limit", "--json",
                           "--output", "--root", "--help"])
         self.assertEqual(options.complete("ant-walk", "--used --l", "l"), ["limit"])

@@ -163,6 +163,18 @@ class CachedTest(unittest.TestCase):
         self.assertEqual(found["0x%x" % kept.mem][0], "d")
         self.assertTrue(found["0x%x" % kept.mem][1].startswith("cached (depot) block"))
 
+    def test_quarantined_blocks_have_a_colour_of_their_own(self):
+        image = H.Image(version=6, quarantine=1 << 20)
+        region = image.arena().region(0x4000)
+        region.used(100)
+        held = region.quarantined(96, serial=7, requested=50)
+        region.used(100)
+        heap = H.walk(image.build(), symbolize=names)
+        found = {text.split(" block at mem ")[1].split(":")[0]: (element.get("class"), text)
+                 for element, text in titled(draw(heap)) if " block at mem " in text}
+        self.assertEqual(found["0x%x" % held.mem][0], "q")
+        self.assertTrue(found["0x%x" % held.mem][1].startswith("quarantined block"))
+
 
 def slot(state, guard, mapping, length, mem, serial=7, freed_serial=0):
     return kept.Kept({"mapping": mapping, "length": length, "mem": mem, "requested": 100,

@@ -24,6 +24,7 @@ class CleanHeapTest(unittest.TestCase):
             "layout_version": 4, "root": H.ROOT_AT, "arenas": 1, "regions": 1, "bigs": 1,
             "blocks": 7, "used_blocks": 5, "free_blocks": 2, "cached_blocks": 0,
             "cached_bytes": 0, "caches": 0, "unknown_blocks": 0,
+            "quarantined_blocks": 0, "quarantined_bytes": 0, "quarantine": 0,
             "requested_bytes": 24 + 100 + 1 + 40 + 100000,
             "used_bytes": 64 + 144 + 64 + 80 + 100048, "free_bytes": 160 + 96,
             "wilderness_bytes": 0x4000 - 0x2B0, "mapped_bytes": 0x4000 + 102400,

@@ -48,8 +48,14 @@ typedef struct ant_stats {
 
 void ant_stats(ant_stats_t *stats);
 
-/* Block states as ant_walk reports them. */
-typedef enum ant_block_state { ANT_BLOCK_USED = 1, ANT_BLOCK_FREE = 2, ANT_BLOCK_CACHED = 3 } ant_block_state_t;
+/* Block states as ant_walk reports them; QUARANTINED: freed, held back
+ * from reuse by ANT_OPTIONS=quarantine. */
+typedef enum ant_block_state {
+    ANT_BLOCK_USED = 1,
+    ANT_BLOCK_FREE = 2,
+    ANT_BLOCK_CACHED = 3,
+    ANT_BLOCK_QUARANTINED = 4
+} ant_block_state_t;
 
 typedef struct ant_block_info {
     void *mem;

@@ -90,7 +90,8 @@
  *   N + 12  serial     u32  bits 0..31 of the allocation's serial
  *   N + 16  site       48 bits  the caller's return address
  *   N + 22  serial_high u16 bits 32..47 of the serial
- *   N + 24  state      u8   ANT_STATE_USED 'U', _FREE 'F' or _CACHED 'C'
+ *   N + 24  state      u8   ANT_STATE_USED 'U', _FREE 'F', _CACHED 'C' or
+ *                           (version 6) _QUARANTINED 'Q'
  *   N + 25  arena      u8   index of the arena in root.arenas
  *   N + 26  flags      u16  ANT_FLAG_BIG; a count of changes (bits 1..14);
  *                           ANT_FLAG_BUSY
@@ -117,6 +118,14 @@
  *                mem[8 .. 16)                 address of the cache holding it
  *                mem[16 .. 32)                who freed it
  *                mem[32 .. end)               ANT_POISON
+ *   quarantined block (version 6):
+ *                mem[0 .. 8)                  node address of the next block
+ *                                             in its arena's quarantine (the
+ *                                             one freed after it), or 0
+ *                mem[8 .. 16)                 node address of the one before
+ *                                             (freed before it), or 0
+ *                mem[16 .. 32)                who freed it
+ *                mem[32 .. end)               ANT_POISON
  *
  *   Who freed a block: the site of the free and the serial current when it
  *   was made, with a keyed check of its own (ant_freed_check()), since no
@@ -130,7 +139,7 @@
  *
  * Who may change a node
  * ---------------------
- *   A FREE node changes only under its arena's lock. A USED or CACHED node
+ *   A FREE or QUARANTINED node changes only under its arena's lock. A USED or CACHED node
  *   also changes without it, when its thread frees it into or takes it out
  *   of a cache. Whoever changes a USED or CACHED node first sets
  *   ANT_FLAG_BUSY in it with an atomic compare-and-swap of its last word
@@ -192,12 +201,12 @@
  *   in it fits a node's 32 bits; a request of ANT_HEAP_REQUEST_MAX or more
  *   always gets a big block.
  *
- * Invariants (cited as I1..I18 by ant_check() and by ant-check)
+ * Invariants (cited as I1..I19 by ant_check() and by ant-check)
  * ------------------------------------------------------------
  *   <ant/problems.h> names the kinds of problem each one's breaking is.
  *   I1  every node's check equals ant_head_check() of its address and words.
  *   I2  a used block's tail equals ant_tail_sentinel() of its node address.
- *   I3  every byte of a free or cached block's mem from offset 32 is
+ *   I3  every byte of a free, cached or quarantined block's mem from offset 32 is
  *       ANT_POISON, and its record of who freed it checks.
  *   I4  the first block of a region has below 0; every other block's below
  *       is the size of the block below it (node - below is that node).
@@ -210,10 +219,11 @@
  *   I9  the free links in a free block's mem lead to free blocks of the same
  *       arena and agree with each other (next.prev == this).
  *   I10 the arena's counters equal what a walk of its blocks finds, cached
- *       blocks counted as used (the arena handed them out); the requested
+ *       and quarantined blocks counted as used (the arena handed them out
+ *       and has not taken them back), with no requested bytes; the requested
  *       bytes of all USED blocks equal the arenas' requested_bytes plus every
  *       cache's requested_delta; a cache's blocks and bytes equal its lists.
- *   I11 state is USED, FREE or CACHED; big blocks are used and only they
+ *   I11 state is USED, FREE, CACHED or QUARANTINED; big blocks are used and only they
  *       have the big flag; BUSY is clear, or a thread is changing the node;
  *       node.arena is the arena of its region.
  *   I12 every mem is 16-byte aligned (or aligned as ant_aligned_alloc asked).
@@ -235,6 +245,12 @@
  *       LIVE, IDLE or DEPOT, bin_count bins) without a loop.
  *   I18 each arena's journal reads as whole records of memory that can be
  *       read, within journal.capacity.
+ *   I19 (version 6) an arena's quarantine leads from arena.quarantine_head,
+ *       by the link in mem[0 .. 8), through QUARANTINED blocks of that
+ *       arena without a loop, each naming the one before it in
+ *       mem[8 .. 16) (the head 0), to arena.quarantine_tail; it holds
+ *       arena.quarantine_blocks blocks of arena.quarantine_bytes bytes, and
+ *       every QUARANTINED block of the arena.
  *
  * The root
  * --------
@@ -258,6 +274,12 @@
  *                            the counters of struct ant_arena_counters,
  *                            named as there, with "regions" and "bigs"
  *                            named region_count and big_count
+ *     arena.quarantine_head, arena.quarantine_tail
+ *                            (version 6) the oldest and the newest node of
+ *                            its quarantine, or 0
+ *     arena.quarantine_blocks, arena.quarantine_bytes
+ *                            (version 6) the blocks it holds and their sizes
+ *                            summed
  *
  *   root.last_error.* are the fields of struct ant_last_error, cache.* those
  *   of struct ant_cache.
@@ -281,6 +303,18 @@
  *   PROT_NONE a while, so that an access faults and a second free is
  *   named: only the slot says what it was, since a core may hold none of
  *   its bytes. root.kept_bytes is the address space the FREED slots hold.
+ *
+ *   The quarantine (version 6, ANT_OPTIONS=quarantine=BYTES, root.quarantine
+ *   the bytes): a block of a HEAP region the program frees becomes
+ *   QUARANTINED instead of FREE: poisoned whole, with its record of who
+ *   freed it, and put at the tail of its arena's quarantine, a list
+ *   threaded through the blocks' mem[0 .. 16). Neither malloc nor a merge
+ *   takes it, and it never goes back to the wilderness. Once the arena's
+ *   quarantine_bytes exceed root.quarantine, the oldest blocks leave from
+ *   the head, their poison and record checked whole, and become FREE as a
+ *   freed block does (merged, filed or given back). Thread caches are off
+ *   while it is on, so that every free passes through it. Its changes are
+ *   made under the arena's lock and recorded in its journal like any other.
  *
  * Thread caches
  * -------------
@@ -313,9 +347,10 @@
 #define ANT_REGION_MAGIC 0x4e4745522d544e41ull
 
 /* Node states: an ASCII letter each, so a hex dump of a node shows one. */
-#define ANT_STATE_USED 0x55u   /* 'U' */
-#define ANT_STATE_FREE 0x46u   /* 'F' */
-#define ANT_STATE_CACHED 0x43u /* 'C': in a thread cache or a depot */
+#define ANT_STATE_USED 0x55u        /* 'U' */
+#define ANT_STATE_FREE 0x46u        /* 'F' */
+#define ANT_STATE_CACHED 0x43u      /* 'C': in a thread cache or a depot */
+#define ANT_STATE_QUARANTINED 0x51u /* 'Q': freed, held back from reuse (version 6) */
 
 /* Region kinds, in ASCII. */
 #define ANT_REGION_HEAP 0x50414548u /* "HEAP": blocks, then wilderness */
@@ -366,6 +401,8 @@
 #define ANT_STEP_REBUILD_BINS 17u /* rebuilding the free lists after damage: I9 not in force */
 #define ANT_STEP_CHECK 18u        /* checking the blocks of region [0] */
 #define ANT_STEP_MOVE 19u         /* moving the cached blocks from mem [0] down to cache [1] */
+#define ANT_STEP_QUARANTINE 20u   /* holding freed mem [0] in the quarantine, [1] bytes held before */
+#define ANT_STEP_UNQUARANTINE 21u /* taking mem [0], the oldest, out of the quarantine, [1] bytes held before */
 
 #define ANT_JOURNAL_WORDS 512u
 /* journal.used when a change outgrew the journal: it cannot be undone. */
@@ -659,6 +696,7 @@ struct ant_root {
     uint32_t kept_slots;   /* ANT_KEPT_SLOTS */
     uint64_t kept_bytes;   /* address space the freed kept mappings hold */
     struct ant_kept kept[ANT_KEPT_SLOTS];
+    uint64_t quarantine;       /* (version 6) bytes of freed blocks each arena holds back; 0: none */
     struct ant_stacks *stacks; /* (version 6) the stack store, or 0 */
     uint32_t stack_depth;      /* (version 6) stack=N: frames recorded per site; 0: none */
     uint32_t stack_reserved;

@@ -64,6 +64,9 @@
     X("I17", "size", "a cache has another number of bins than the layout")                                            \
     X("I17", "unreadable", "a cache cannot be read")                                                                  \
     X("I18", "state", "an arena's journal cannot be read as whole records of readable memory")                        \
+    X("I19", "link", "an arena's quarantine loops, leads astray, or misses a quarantined block")                      \
+    X("I19", "use-after-free", "a link a quarantined block keeps in its mem changed")                                 \
+    X("I19", "accounting", "an arena's quarantine counts disagree with its list")                                     \
     X(0, "double-free", "free or realloc of a block that is free already")                                            \
     X(0, "invalid-free", "free or realloc of a pointer that is not a block Ant handed out")                           \
     X(0, "overflow", "a read or write past a guarded block's end reached the guard page after it")                    \
