@@ -97,8 +97,10 @@ SPECS = {
         more="Columns: blocks, requested bytes (a freed block's are its last\n"
         "owner's), block bytes (nodes included), the lowest and highest serial,\n"
         "and the site (symbol and line where gdb knows them). The last line sums\n"
-        "every site, shown or not. A site is the return address the node\n"
-        "records: a wrapper such as xmalloc gathers its callers' blocks."),
+        "every site, shown or not. A site is the call stack the node records\n"
+        "(ANT_OPTIONS=stack=N, on by default), so blocks a wrapper such as\n"
+        "xmalloc made for different callers are groups of their own; with\n"
+        "stack=0 it is the return address alone, and a wrapper gathers them."),
     "ant-diff": Spec(
         "Show what changed between two Ant heaps: blocks new and freed, by site.",
         "ant-diff OLD [NEW] [--json] [--output FILE] [--root ADDR]",
